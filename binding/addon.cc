@@ -1,0 +1,480 @@
+// The N-API layer: a NativeNetwork object per darknet network, every darknet
+// call an AsyncWorker on the libuv thread pool resolving a Promise. No policy
+// here: validation, labels and formatting live in lib/.
+#include <napi.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "network_ops.h"
+
+#ifndef DARKNET_NAPI_VERSION
+#define DARKNET_NAPI_VERSION "0.0.0"
+#endif
+#ifndef DARKNET_NAPI_C_FLAGS
+#define DARKNET_NAPI_C_FLAGS ""
+#endif
+#ifndef DARKNET_NAPI_COMPILER
+#define DARKNET_NAPI_COMPILER ""
+#endif
+
+namespace {
+
+const char* ErrorCodeName(int code) {
+  switch (code) {
+    case DN_E_CFG: return "ERR_INVALID_CFG";
+    case DN_E_WEIGHTS: return "ERR_INVALID_WEIGHTS";
+    case DN_E_IMAGE: return "ERR_INVALID_IMAGE";
+    case DN_E_INPUT: return "ERR_INVALID_INPUT";
+    case DN_E_FILE: return "ERR_FILE_UNREADABLE";
+    default: return "ERR_DARKNET";
+  }
+}
+constexpr const char* kClosedCode = "ERR_NETWORK_CLOSED";
+
+// One darknet network. Shared between the JS object and its in-flight
+// workers, so that neither a finalizer nor an environment cleanup can free
+// it under a running darknet call: both take `mutex`, which the worker holds
+// for the whole call.
+struct NetState {
+  std::mutex mutex;
+  network* net = nullptr;
+  bool closed = false;
+  bool busy = false;
+  bool close_requested = false;
+
+  // Frees darknet's memory; the caller holds `mutex`.
+  void FreeLocked() {
+    if (net) dn_network_free(net);
+    net = nullptr;
+    closed = true;
+  }
+  ~NetState() {
+    if (net) dn_network_free(net);
+  }
+};
+
+// All networks of one Node environment (main thread or worker thread), freed
+// together when it shuts down.
+struct LiveNetworks {
+  std::mutex mutex;
+  std::set<std::shared_ptr<NetState>> states;
+};
+
+struct AddonData {
+  Napi::FunctionReference error_class;
+  Napi::FunctionReference network_class;
+  std::shared_ptr<LiveNetworks> live = std::make_shared<LiveNetworks>();
+};
+
+Napi::Error MakeError(Napi::Env env, const std::string& message, const std::string& code) {
+  AddonData* data = env.GetInstanceData<AddonData>();
+  if (data && !data->error_class.IsEmpty()) {
+    Napi::Object err =
+        data->error_class.New({Napi::String::New(env, message), Napi::String::New(env, code)});
+    return Napi::Error(env, err);
+  }
+  Napi::Error err = Napi::Error::New(env, message);
+  err.Set("code", Napi::String::New(env, code));
+  return err;
+}
+
+struct Failure {
+  std::string code;
+  std::string message;
+  bool failed() const { return !code.empty(); }
+  void Set(const dn_error& err) {
+    code = ErrorCodeName(err.code);
+    message = err.message;
+  }
+};
+
+// What a classify/predict call was given, copied so that the caller may
+// reuse its buffers at once.
+struct Input {
+  enum Kind { kPath, kEncoded, kPixels } kind = kPath;
+  std::string path;
+  std::vector<unsigned char> bytes;
+  int width = 0, height = 0, channels = 0;
+
+  std::string Describe() const {
+    if (kind == kPath) return "image " + path;
+    if (kind == kEncoded) return "image buffer (" + std::to_string(bytes.size()) + " bytes)";
+    return "raw pixels (" + std::to_string(width) + "x" + std::to_string(height) + "x" +
+           std::to_string(channels) + ")";
+  }
+};
+
+bool ReadWholeFile(const std::string& path, std::vector<unsigned char>* out, Failure* failure) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    failure->code = "ERR_FILE_UNREADABLE";
+    failure->message = "cannot open image " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  unsigned char chunk[1 << 16];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) out->insert(out->end(), chunk, chunk + n);
+  bool error = std::ferror(f) != 0;
+  std::fclose(f);
+  if (error) {
+    failure->code = "ERR_FILE_UNREADABLE";
+    failure->message = "cannot read image " + path;
+    return false;
+  }
+  return true;
+}
+
+// Base for the workers: holds the network's state and a reference to its JS
+// object for the whole call, and settles a Promise.
+class NetworkWorker : public Napi::AsyncWorker {
+ public:
+  NetworkWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<NetState> state)
+      : Napi::AsyncWorker(env, "darknet"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        state_(std::move(state)) {
+    owner_ = Napi::Persistent(owner);
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    if (state_->closed) {
+      failure_.code = kClosedCode;
+      failure_.message = "the network is closed";
+      return;
+    }
+    state_->busy = true;
+    Run(state_.get());
+    state_->busy = false;
+    if (state_->close_requested) state_->FreeLocked();
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (failure_.failed()) {
+      deferred_.Reject(MakeError(env, failure_.message, failure_.code).Value());
+    } else {
+      deferred_.Resolve(Result(env));
+    }
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+  virtual void Run(NetState* state) = 0;
+  virtual Napi::Value Result(Napi::Env env) = 0;
+
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<NetState> state_;
+  Napi::ObjectReference owner_;
+  Failure failure_;
+};
+
+Napi::Object LayerSummary(Napi::Env env, const layer& l, int index) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("index", index);
+  o.Set("type", dn_layer_type_name(&l));
+  Napi::Array input = Napi::Array::New(env, 3);
+  input.Set(0u, l.w);
+  input.Set(1u, l.h);
+  input.Set(2u, l.c);
+  Napi::Array output = Napi::Array::New(env, 3);
+  output.Set(0u, l.out_w);
+  output.Set(1u, l.out_h);
+  output.Set(2u, l.out_c);
+  o.Set("input", input);
+  o.Set("output", output);
+  o.Set("outputs", l.outputs);
+  if (l.type == CONVOLUTIONAL || l.type == DECONVOLUTIONAL || l.type == LOCAL) {
+    o.Set("filters", l.n);
+    o.Set("size", l.size);
+    o.Set("stride", l.stride);
+    o.Set("groups", l.groups);
+    o.Set("batchNormalize", l.batch_normalize != 0);
+  }
+  if (l.type == MAXPOOL) {
+    o.Set("size", l.size);
+    o.Set("stride", l.stride);
+  }
+  if (l.type == CONVOLUTIONAL && l.groups > 0) {
+    // darknet's layer table figure: 2 * multiply-adds.
+    double flops = 2.0 * l.n * l.size * l.size * (l.c / l.groups) * l.out_h * l.out_w;
+    o.Set("flops", flops);
+  } else if (l.type == CONNECTED) {
+    o.Set("flops", 2.0 * l.inputs * l.outputs);
+  }
+  if (l.type == CONNECTED) o.Set("batchNormalize", l.batch_normalize != 0);
+  return o;
+}
+
+class LoadWorker : public NetworkWorker {
+ public:
+  LoadWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<NetState> state, std::string cfg,
+             std::string weights, bool has_weights)
+      : NetworkWorker(env, owner, std::move(state)),
+        cfg_(std::move(cfg)),
+        weights_(std::move(weights)),
+        has_weights_(has_weights) {}
+
+ protected:
+  void Run(NetState* state) override {
+    if (state->net) {
+      failure_.code = "ERR_INVALID_INPUT";
+      failure_.message = "this network is already loaded";
+      return;
+    }
+    dn_error err{};
+    network* net = dn_network_load(cfg_.c_str(), has_weights_ ? weights_.c_str() : nullptr, &err);
+    if (!net) {
+      failure_.Set(err);
+      return;
+    }
+    weight_floats_ = dn_network_weight_floats(net, &err);
+    state->net = net;
+  }
+  Napi::Value Result(Napi::Env env) override {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    network* net = state_->net;
+    Napi::Object info = Napi::Object::New(env);
+    if (!net) return info;
+    info.Set("width", net->w);
+    info.Set("height", net->h);
+    info.Set("channels", net->c);
+    info.Set("outputs", net->outputs);
+    info.Set("hierarchy", net->hierarchy != nullptr);
+    info.Set("weightFloats", static_cast<double>(weight_floats_));
+    Napi::Array layers = Napi::Array::New(env, net->n);
+    for (int i = 0; i < net->n; ++i) layers.Set(static_cast<uint32_t>(i), LayerSummary(env, net->layers[i], i));
+    info.Set("layers", layers);
+    return info;
+  }
+
+ private:
+  std::string cfg_, weights_;
+  bool has_weights_;
+  long long weight_floats_ = 0;
+};
+
+class RunWorker : public NetworkWorker {
+ public:
+  RunWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<NetState> state, Input input,
+            int mode, int top, bool hierarchy)
+      : NetworkWorker(env, owner, std::move(state)),
+        input_(std::move(input)),
+        mode_(mode),
+        top_(top),
+        hierarchy_(hierarchy) {}
+
+ protected:
+  void Run(NetState* state) override {
+    if (!state->net) {
+      failure_.code = kClosedCode;
+      failure_.message = "the network is not loaded";
+      return;
+    }
+    image im{};
+    dn_error err{};
+    int rc;
+    if (input_.kind == Input::kPixels) {
+      rc = dn_image_from_pixels(input_.bytes.data(), input_.width, input_.height, input_.channels,
+                                &im, &err);
+    } else {
+      if (input_.kind == Input::kPath && !ReadWholeFile(input_.path, &input_.bytes, &failure_)) return;
+      rc = dn_image_decode(input_.bytes.data(), input_.bytes.size(), &im, &err);
+    }
+    if (rc != 0) {
+      failure_.Set(err);
+      failure_.message = input_.Describe() + ": " + failure_.message;
+      return;
+    }
+    top_indices_.assign(top_ > 0 ? top_ : 0, -1);
+    float* output = nullptr;
+    int count = 0;
+    rc = dn_network_run(state->net, &im, static_cast<dn_resize_mode>(mode_), hierarchy_ ? 1 : 0,
+                        top_, top_indices_.data(), &output, &count, &err);
+    dn_image_free(&im);
+    if (rc != 0) {
+      failure_.Set(err);
+      failure_.message = input_.Describe() + ": " + failure_.message;
+      return;
+    }
+    output_.assign(output, output + count);
+    std::free(output);
+    if (top_ > count) top_indices_.resize(count);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object result = Napi::Object::New(env);
+    Napi::Float32Array output = Napi::Float32Array::New(env, output_.size());
+    std::memcpy(output.Data(), output_.data(), output_.size() * sizeof(float));
+    Napi::Int32Array top = Napi::Int32Array::New(env, top_indices_.size());
+    std::memcpy(top.Data(), top_indices_.data(), top_indices_.size() * sizeof(int));
+    result.Set("output", output);
+    result.Set("top", top);
+    return result;
+  }
+
+ private:
+  Input input_;
+  int mode_, top_;
+  bool hierarchy_;
+  std::vector<int> top_indices_;
+  std::vector<float> output_;
+};
+
+class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeNetwork",
+                       {InstanceMethod<&NativeNetwork::Load>("load"),
+                        InstanceMethod<&NativeNetwork::Run>("run"),
+                        InstanceMethod<&NativeNetwork::Close>("close")});
+  }
+
+  explicit NativeNetwork(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<NativeNetwork>(info), state_(std::make_shared<NetState>()) {
+    AddonData* data = info.Env().GetInstanceData<AddonData>();
+    live_ = data->live;
+    std::lock_guard<std::mutex> lock(live_->mutex);
+    live_->states.insert(state_);
+  }
+
+  // The finalizer of a network nobody closed. A running worker holds its own
+  // reference to the state, so this never frees under a darknet call.
+  ~NativeNetwork() override {
+    RequestClose();
+    std::lock_guard<std::mutex> lock(live_->mutex);
+    live_->states.erase(state_);
+  }
+
+ private:
+  Napi::Value Load(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString()) {
+      throw Napi::TypeError::New(env, "load(cfg: string, weights: string | null)");
+    }
+    bool has_weights = info.Length() > 1 && info[1].IsString();
+    auto* worker = new LoadWorker(env, info.This().As<Napi::Object>(), state_,
+                                  info[0].As<Napi::String>(),
+                                  has_weights ? info[1].As<Napi::String>().Utf8Value() : "",
+                                  has_weights);
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
+  }
+
+  // run(input, mode, top, hierarchy): input is {path} | {bytes} | {pixels, width, height, channels}.
+  Napi::Value Run(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 4 || !info[0].IsObject() || !info[1].IsNumber() || !info[2].IsNumber()) {
+      throw Napi::TypeError::New(env, "run(input, mode, top, hierarchy)");
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    Input input;
+    if (o.Has("path")) {
+      input.kind = Input::kPath;
+      input.path = o.Get("path").As<Napi::String>();
+    } else {
+      bool pixels = o.Has("pixels");
+      Napi::Value v = o.Get(pixels ? "pixels" : "bytes");
+      if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+        throw Napi::TypeError::New(env, "input data must be a Uint8Array");
+      }
+      Napi::Uint8Array bytes = v.As<Napi::Uint8Array>();
+      input.bytes.assign(bytes.Data(), bytes.Data() + bytes.ElementLength());
+      if (pixels) {
+        input.kind = Input::kPixels;
+        input.width = o.Get("width").As<Napi::Number>().Int32Value();
+        input.height = o.Get("height").As<Napi::Number>().Int32Value();
+        input.channels = o.Get("channels").As<Napi::Number>().Int32Value();
+        size_t expected = static_cast<size_t>(input.width) * input.height * input.channels;
+        if (input.width <= 0 || input.height <= 0 || expected != input.bytes.size()) {
+          throw MakeError(env, "raw pixels: length does not match width x height x channels",
+                          "ERR_INVALID_INPUT");
+        }
+      } else {
+        input.kind = Input::kEncoded;
+      }
+    }
+    int mode = info[1].As<Napi::Number>().Int32Value();
+    int top = info[2].As<Napi::Number>().Int32Value();
+    bool hierarchy = info[3].ToBoolean();
+    auto* worker = new RunWorker(env, info.This().As<Napi::Object>(), state_, std::move(input),
+                                 mode == 1 ? 1 : 0, top < 0 ? 0 : top, hierarchy);
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    RequestClose();
+    return info.Env().Undefined();
+  }
+
+  // Frees now when idle; when a worker holds the state, it frees it as soon
+  // as its darknet call returns. Never blocks the JS thread.
+  void RequestClose() {
+    std::unique_lock<std::mutex> lock(state_->mutex, std::try_to_lock);
+    if (lock.owns_lock()) {
+      state_->FreeLocked();
+    } else {
+      state_->close_requested = true;  // read by the worker under the mutex
+    }
+  }
+
+  std::shared_ptr<NetState> state_;
+  std::shared_ptr<LiveNetworks> live_;
+};
+
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsFunction()) {
+    throw Napi::TypeError::New(info.Env(), "setErrorClass(constructor)");
+  }
+  info.Env().GetInstanceData<AddonData>()->error_class = Napi::Persistent(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+Napi::Object BuildInfo(Napi::Env env) {
+  Napi::Object b = Napi::Object::New(env);
+  b.Set("version", DARKNET_NAPI_VERSION);
+  b.Set("darknetCommit", "61c9d02ec461e30d55762ec7669d6a1d3c356fb2");
+  b.Set("compiler", DARKNET_NAPI_COMPILER);
+  b.Set("cFlags", DARKNET_NAPI_C_FLAGS);
+  b.Set("cuda", false);
+  b.Set("cudnn", false);
+  b.Set("openmp", false);
+  b.Set("blas", "darknet gemm");
+  b.Set("napiVersion", NAPI_VERSION);
+  return b;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData<AddonData>(data);
+  // When this environment (main thread or worker) ends, free its networks,
+  // waiting for any darknet call in flight on them to return.
+  std::shared_ptr<LiveNetworks> live = data->live;
+  env.AddCleanupHook([live]() {
+    std::lock_guard<std::mutex> lock(live->mutex);
+    for (const auto& state : live->states) {
+      std::lock_guard<std::mutex> state_lock(state->mutex);
+      state->FreeLocked();
+    }
+  });
+  Napi::Function network_class = NativeNetwork::Define(env);
+  data->network_class = Napi::Persistent(network_class);
+  exports.Set("NativeNetwork", network_class);
+  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
+  exports.Set("build", BuildInfo(env));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(darknet_napi, Init)

@@ -1,0 +1,30 @@
+/*
+ * Forced include (-include) for darknet's own C sources when they are compiled
+ * into the addon. darknet ends the process on any fatal condition (exit() in
+ * file_error/malloc_error/load_image_stb, assert(0) in error()); inside a Node
+ * process that must become a JavaScript error instead. These macros route
+ * those calls, and darknet's diagnostic printing, to binding/guard.c, which
+ * unwinds to the guard around the darknet call. darknet's files stay untouched.
+ *
+ * The system headers are included first so that their own declarations keep
+ * their real names; only darknet's code sees the macros.
+ */
+#ifndef DARKNET_NAPI_SHIM_H
+#define DARKNET_NAPI_SHIM_H
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "guard.h"
+
+#define exit(status) dn_shim_exit(status)
+#define abort() dn_shim_abort()
+#define fprintf dn_shim_fprintf
+#define printf dn_shim_printf
+#define perror(s) dn_shim_perror(s)
+/* glibc and musl expand assert() to __assert_fail, macOS to __assert_rtn. */
+#define __assert_fail(expr, file, line, func) dn_shim_assert_fail(expr, file, line, func)
+#define __assert_rtn(func, file, line, expr) dn_shim_assert_fail(expr, file, line, func)
+
+#endif

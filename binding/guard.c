@@ -1,0 +1,149 @@
+/* See guard.h. Compiled without darknet_shim.h, so exit() here is the real one. */
+#include "guard.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(_MSC_VER)
+#define DN_THREAD_LOCAL __declspec(thread)
+#else
+#define DN_THREAD_LOCAL _Thread_local
+#endif
+
+typedef enum { LAST_NONE, LAST_PRINT, LAST_PERROR } last_kind;
+
+static DN_THREAD_LOCAL jmp_buf *current_target;
+static DN_THREAD_LOCAL dn_error *current_error;
+static DN_THREAD_LOCAL int current_fatal_code;
+/* What darknet printed to stderr last: the reason for the exit that follows. */
+static DN_THREAD_LOCAL char last_message[DN_MESSAGE_SIZE];
+static DN_THREAD_LOCAL last_kind last_message_kind;
+
+/* DARKNET_NAPI_VERBOSE=1 lets darknet's own chatter (layer table, "Loading
+ * weights...") through to the process's stdout/stderr, as the CLI prints it. */
+static int verbose(void) {
+  const char *v = getenv("DARKNET_NAPI_VERBOSE");
+  return v && *v && strcmp(v, "0") != 0;
+}
+
+void dn_error_set(dn_error *err, int code, const char *fmt, ...) {
+  va_list ap;
+  if (!err) return;
+  err->code = code;
+  va_start(ap, fmt);
+  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  va_end(ap);
+}
+
+static void remember(const char *text, last_kind kind) {
+  size_t n;
+  /* Keep the message on one line: darknet's are "a\nb\n". */
+  snprintf(last_message, sizeof last_message, "%s", text);
+  for (n = 0; last_message[n]; ++n) {
+    if (last_message[n] == '\n') last_message[n] = ' ';
+  }
+  while (n > 0 && last_message[n - 1] == ' ') last_message[--n] = '\0';
+  last_message_kind = n ? kind : LAST_NONE;
+}
+
+static void unwind(const char *fallback) {
+  jmp_buf *target = current_target;
+  if (!target) {
+    /* Not inside a guard: a programming error of ours. Keep darknet's
+     * original behaviour rather than jumping nowhere. */
+    fprintf(stderr, "darknet-napi: darknet fatal error outside a guard: %s\n",
+            last_message_kind != LAST_NONE ? last_message : fallback);
+    abort();
+  }
+  if (current_error) {
+    dn_error_set(current_error, current_fatal_code, "%s",
+                 last_message_kind != LAST_NONE ? last_message : fallback);
+  }
+  longjmp(*target, 1);
+}
+
+int dn_guard(void (*fn)(void *), void *arg, int fatal_code, dn_error *err) {
+  jmp_buf target;
+  jmp_buf *volatile saved_target = current_target;
+  dn_error *volatile saved_error = current_error;
+  volatile int saved_code = current_fatal_code;
+  volatile int failed = 0;
+
+  last_message[0] = '\0';
+  last_message_kind = LAST_NONE;
+  current_target = &target;
+  current_error = err;
+  current_fatal_code = fatal_code ? fatal_code : DN_E_DARKNET;
+  if (setjmp(target) == 0) {
+    fn(arg);
+  } else {
+    failed = 1;
+  }
+  current_target = saved_target;
+  current_error = saved_error;
+  current_fatal_code = saved_code;
+  return failed ? -1 : 0;
+}
+
+void dn_shim_exit(int status) {
+  char fallback[64];
+  snprintf(fallback, sizeof fallback, "darknet called exit(%d)", status);
+  unwind(fallback);
+  abort(); /* not reached */
+}
+
+void dn_shim_abort(void) {
+  unwind("darknet called abort()");
+  abort(); /* not reached */
+}
+
+void dn_shim_assert_fail(const char *expr, const char *file, unsigned int line, const char *func) {
+  char fallback[DN_MESSAGE_SIZE];
+  const char *base = strrchr(file, '/');
+  /* darknet's error(msg) is perror(msg) followed by assert(0): report msg. */
+  if (last_message_kind == LAST_PERROR) unwind(last_message);
+  snprintf(fallback, sizeof fallback, "darknet internal check failed: %s (%s:%u, %s)", expr,
+           base ? base + 1 : file, line, func ? func : "?");
+  last_message_kind = LAST_NONE;
+  unwind(fallback);
+  abort(); /* not reached */
+}
+
+int dn_shim_fprintf(FILE *stream, const char *fmt, ...) {
+  va_list ap;
+  int n;
+  if (stream != stderr && stream != stdout) {
+    va_start(ap, fmt);
+    n = vfprintf(stream, fmt, ap);
+    va_end(ap);
+    return n;
+  }
+  {
+    char text[DN_MESSAGE_SIZE];
+    va_start(ap, fmt);
+    n = vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (stream == stderr) remember(text, LAST_PRINT);
+    if (verbose()) fputs(text, stream);
+  }
+  return n;
+}
+
+int dn_shim_printf(const char *fmt, ...) {
+  va_list ap;
+  int n;
+  char text[DN_MESSAGE_SIZE];
+  va_start(ap, fmt);
+  n = vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  if (verbose()) fputs(text, stdout);
+  return n;
+}
+
+void dn_shim_perror(const char *s) {
+  remember(s ? s : "darknet error", LAST_PERROR);
+  if (verbose()) perror(s);
+}

@@ -1,0 +1,68 @@
+/*
+ * The guard between darknet's fatal paths and the caller: dn_guard() runs a
+ * function with a thread-local jump target set, and darknet's exit(), abort()
+ * and failed asserts (see darknet_shim.h) jump back to it with the message
+ * darknet printed last. Only plain C frames may lie between the two.
+ */
+#ifndef DARKNET_NAPI_GUARD_H
+#define DARKNET_NAPI_GUARD_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DN_MESSAGE_SIZE 1024
+
+typedef struct dn_error {
+  int code; /* one of dn_error_code; DN_OK when nothing failed */
+  char message[DN_MESSAGE_SIZE];
+} dn_error;
+
+typedef enum dn_error_code {
+  DN_OK = 0,
+  DN_E_CFG = 1,      /* the cfg file is not a usable darknet network description */
+  DN_E_WEIGHTS = 2,  /* the weights file does not fit the network */
+  DN_E_IMAGE = 3,    /* the image could not be decoded */
+  DN_E_INPUT = 4,    /* an argument is out of range */
+  DN_E_DARKNET = 5,  /* darknet itself hit a fatal path (exit/assert) */
+  DN_E_FILE = 6      /* a file could not be opened or read */
+} dn_error_code;
+
+/* Runs fn(arg). Returns 0, or -1 when darknet tried to end the process, in
+ * which case err holds DN_E_DARKNET (or `fatal_code`) and darknet's message. */
+int dn_guard(void (*fn)(void *), void *arg, int fatal_code, dn_error *err);
+
+void dn_error_set(dn_error *err, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Replacements for darknet's process-ending and printing calls. */
+void dn_shim_exit(int status)
+#if defined(__GNUC__)
+    __attribute__((noreturn))
+#endif
+    ;
+void dn_shim_abort(void)
+#if defined(__GNUC__)
+    __attribute__((noreturn))
+#endif
+    ;
+void dn_shim_assert_fail(const char *expr, const char *file, unsigned int line, const char *func)
+#if defined(__GNUC__)
+    __attribute__((noreturn))
+#endif
+    ;
+int dn_shim_fprintf(FILE *stream, const char *fmt, ...);
+int dn_shim_printf(const char *fmt, ...);
+void dn_shim_perror(const char *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

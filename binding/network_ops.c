@@ -1,0 +1,457 @@
+/* See network_ops.h. */
+#include "network_ops.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "stb_image.h" /* darknet's copy; its implementation lives in darknet's image.c */
+
+/* darknet functions that darknet.h does not declare. */
+extern LAYER_TYPE string_to_layer_type(char *type);
+extern char *get_layer_string(LAYER_TYPE a);
+
+/* cfg keys whose value darknet divides by or sizes allocations with: zero or
+ * negative values crash it (SIGFPE, huge callocs) instead of failing. */
+static const char *const positive_keys[] = {"stride", "size",  "filters", "groups",  "subdivisions",
+                                            "batch",  "width", "height",  "channels", "time_steps"};
+
+/* ---- cfg validation: the rules of darknet's read_cfg, checked up front ---- */
+
+typedef struct cfg_check {
+  const char *path;
+  dn_error *err;
+  int ok;
+} cfg_check;
+
+static void check_cfg(void *arg) {
+  cfg_check *c = (cfg_check *)arg;
+  FILE *f = fopen(c->path, "r");
+  char *line;
+  int number = 0;
+  int sections = 0;
+  if (!f) {
+    dn_error_set(c->err, DN_E_FILE, "cannot open cfg %s: %s", c->path, strerror(errno));
+    return;
+  }
+  while ((line = fgetl(f)) != 0) {
+    ++number;
+    strip(line); /* darknet removes every space, tab and newline */
+    if (line[0] == '[') {
+      LAYER_TYPE type = string_to_layer_type(line);
+      if (sections == 0 && type != NETWORK) {
+        dn_error_set(c->err, DN_E_CFG,
+                     "%s line %d: first section is %.80s, a darknet cfg starts with [net] or [network]",
+                     c->path, number, line);
+      } else if (type == BLANK) {
+        dn_error_set(c->err, DN_E_CFG, "%s line %d: unknown section %.80s", c->path, number, line);
+      }
+      ++sections;
+    } else if (line[0] != '\0' && line[0] != '#' && line[0] != ';') {
+      char *eq = strchr(line, '=');
+      if (sections == 0) {
+        dn_error_set(c->err, DN_E_CFG,
+                     "%s line %d: not a darknet cfg (text before the first [section]: \"%.40s\")",
+                     c->path, number, line);
+      } else if (!eq) {
+        dn_error_set(c->err, DN_E_CFG, "%s line %d: expected key=value, got \"%.80s\"", c->path,
+                     number, line);
+      } else {
+        size_t i;
+        *eq = '\0';
+        for (i = 0; i < sizeof positive_keys / sizeof positive_keys[0]; ++i) {
+          if (strcmp(line, positive_keys[i]) == 0) {
+            char *end = NULL;
+            long v = strtol(eq + 1, &end, 10);
+            if (end == eq + 1 || v <= 0 || v > (1L << 20)) {
+              dn_error_set(c->err, DN_E_CFG, "%s line %d: %s=%.40s is not a positive integer",
+                           c->path, number, line, eq + 1);
+            }
+          }
+        }
+      }
+    }
+    free(line);
+    if (c->err->code != DN_OK) break;
+  }
+  fclose(f);
+  if (c->err->code == DN_OK && sections == 0) {
+    dn_error_set(c->err, DN_E_CFG, "%s: not a darknet cfg (no [net] section)", c->path);
+  }
+  if (c->err->code == DN_OK && sections == 1) {
+    dn_error_set(c->err, DN_E_CFG, "%s: the cfg has a [net] section but no layers", c->path);
+  }
+  c->ok = c->err->code == DN_OK;
+}
+
+/* ---- weights size ---- */
+
+static long long conv_floats(const layer *l) {
+  long long n = l->numload ? l->numload : l->n;
+  long long f;
+  if (l->groups <= 0) return -1;
+  /* the same integer arithmetic as load_convolutional_weights */
+  f = n + (long long)(l->c / l->groups) * n * l->size * l->size;
+  if (l->batch_normalize && !l->dontloadscales) f += 3 * n;
+  return f;
+}
+
+static long long connected_floats(const layer *l) {
+  long long f = (long long)l->outputs + (long long)l->outputs * l->inputs;
+  if (l->batch_normalize && !l->dontloadscales) f += 3LL * l->outputs;
+  return f;
+}
+
+long long dn_network_weight_floats(const network *net, dn_error *err) {
+  long long total = 0;
+  int i;
+  for (i = 0; i < net->n; ++i) {
+    const layer *l = &net->layers[i];
+    long long f = 0;
+    if (l->dontload) continue;
+    switch (l->type) {
+      case CONVOLUTIONAL:
+      case DECONVOLUTIONAL:
+        f = conv_floats(l);
+        break;
+      case CONNECTED:
+        f = connected_floats(l);
+        break;
+      case BATCHNORM:
+        f = 3LL * l->c;
+        break;
+      case CRNN:
+        f = conv_floats(l->input_layer) + conv_floats(l->self_layer) + conv_floats(l->output_layer);
+        if (conv_floats(l->input_layer) < 0 || conv_floats(l->self_layer) < 0 ||
+            conv_floats(l->output_layer) < 0)
+          f = -1;
+        break;
+      case RNN:
+        f = connected_floats(l->input_layer) + connected_floats(l->self_layer) +
+            connected_floats(l->output_layer);
+        break;
+      case LSTM:
+        f = connected_floats(l->wi) + connected_floats(l->wf) + connected_floats(l->wo) +
+            connected_floats(l->wg) + connected_floats(l->ui) + connected_floats(l->uf) +
+            connected_floats(l->uo) + connected_floats(l->ug);
+        break;
+      case GRU:
+        f = connected_floats(l->wz) + connected_floats(l->wr) + connected_floats(l->wh) +
+            connected_floats(l->uz) + connected_floats(l->ur) + connected_floats(l->uh);
+        break;
+      case LOCAL:
+        f = (long long)l->outputs + (long long)l->size * l->size * l->c * l->n * l->out_w * l->out_h;
+        break;
+      default:
+        break;
+    }
+    if (f < 0) {
+      dn_error_set(err, DN_E_CFG, "layer %d (%s) has groups=%d: darknet cannot load weights for it",
+                   i, get_layer_string(l->type), l->groups);
+      return -1;
+    }
+    total += f;
+  }
+  return total;
+}
+
+static int check_weights_size(const network *net, const char *path, dn_error *err) {
+  FILE *f = fopen(path, "rb");
+  int header[3];
+  struct stat st;
+  long long floats, header_bytes, expected;
+  if (!f) {
+    dn_error_set(err, DN_E_FILE, "cannot open weights %s: %s", path, strerror(errno));
+    return -1;
+  }
+  if (fstat(fileno(f), &st) != 0) {
+    dn_error_set(err, DN_E_FILE, "cannot read weights %s: %s", path, strerror(errno));
+    fclose(f);
+    return -1;
+  }
+  if (fread(header, sizeof(int), 3, f) != 3) {
+    fclose(f);
+    dn_error_set(err, DN_E_WEIGHTS,
+                 "weights %s is truncated: %lld bytes, shorter than darknet's weights header", path,
+                 (long long)st.st_size);
+    return -1;
+  }
+  fclose(f);
+  /* load_weights_upto: format major*10+minor >= 2 stores `seen` as size_t. */
+  header_bytes = 3 * (long long)sizeof(int) +
+                 (((header[0] * 10 + header[1]) >= 2 && header[0] < 1000 && header[1] < 1000)
+                      ? (long long)sizeof(size_t)
+                      : (long long)sizeof(int));
+  floats = dn_network_weight_floats(net, err);
+  if (floats < 0) return -1;
+  expected = header_bytes + floats * (long long)sizeof(float);
+  if ((long long)st.st_size < expected) {
+    dn_error_set(err, DN_E_WEIGHTS,
+                 "weights %s is truncated or belongs to another cfg: %lld bytes, the network needs "
+                 "%lld (%lld-byte header, format %d.%d, + %lld float parameters)",
+                 path, (long long)st.st_size, expected, header_bytes, header[0], header[1], floats);
+    return -1;
+  }
+  if ((long long)st.st_size > expected) {
+    dn_error_set(err, DN_E_WEIGHTS,
+                 "weights %s does not match the cfg: %lld bytes, the network needs exactly %lld "
+                 "(%lld-byte header, format %d.%d, + %lld float parameters)",
+                 path, (long long)st.st_size, expected, header_bytes, header[0], header[1], floats);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- load / free ---- */
+
+typedef struct load_call {
+  const char *path;
+  network *net;
+} load_call;
+
+static void parse_call(void *arg) {
+  load_call *c = (load_call *)arg;
+  c->net = parse_network_cfg((char *)c->path);
+  set_batch_network(c->net, 1);
+}
+
+static void weights_call(void *arg) {
+  load_call *c = (load_call *)arg;
+  load_weights(c->net, (char *)c->path);
+}
+
+network *dn_network_load(const char *cfg, const char *weights, dn_error *err) {
+  cfg_check check = {cfg, err, 0};
+  load_call call = {cfg, NULL};
+  err->code = DN_OK;
+  err->message[0] = '\0';
+
+  if (dn_guard(check_cfg, &check, DN_E_CFG, err) != 0 || !check.ok) return NULL;
+  if (dn_guard(parse_call, &call, DN_E_CFG, err) != 0) {
+    /* darknet's message alone ("First section must be...") doesn't say which file */
+    char message[DN_MESSAGE_SIZE];
+    snprintf(message, sizeof message, "%s", err->message);
+    dn_error_set(err, DN_E_CFG, "cfg %s: %s", cfg, message);
+    return NULL; /* the partly built network is lost: darknet can't free it */
+  }
+  if (call.net->n <= 0 || call.net->outputs <= 0 || call.net->w <= 0 || call.net->h <= 0 ||
+      call.net->c <= 0) {
+    dn_error_set(err, DN_E_CFG, "cfg %s describes no usable network (%dx%dx%d input, %d outputs)",
+                 cfg, call.net->w, call.net->h, call.net->c, call.net->outputs);
+    dn_network_free(call.net);
+    return NULL;
+  }
+  if (weights) {
+    load_call wcall = {weights, call.net};
+    if (check_weights_size(call.net, weights, err) != 0 ||
+        dn_guard(weights_call, &wcall, DN_E_WEIGHTS, err) != 0) {
+      if (err->code == DN_E_CFG) {
+        char message[DN_MESSAGE_SIZE];
+        snprintf(message, sizeof message, "%s", err->message);
+        dn_error_set(err, DN_E_CFG, "cfg %s: %s", cfg, message);
+      }
+      dn_network_free(call.net);
+      return NULL;
+    }
+  }
+  return call.net;
+}
+
+void dn_network_free(network *net) {
+  void *workspace, *seen, *t, *cost;
+  if (!net) return;
+  /* free_network leaves these behind */
+  workspace = net->workspace;
+  seen = net->seen;
+  t = net->t;
+  cost = net->cost;
+  free_network(net);
+  free(workspace);
+  free(seen);
+  free(t);
+  free(cost);
+}
+
+/* ---- images ---- */
+
+static int alloc_image(int w, int h, int c, image *out, dn_error *err) {
+  size_t count = (size_t)w * (size_t)h * (size_t)c;
+  if (w <= 0 || h <= 0 || c <= 0 || count > (size_t)INT_MAX) {
+    dn_error_set(err, DN_E_INPUT, "image size %dx%dx%d is out of range", w, h, c);
+    return -1;
+  }
+  out->w = w;
+  out->h = h;
+  out->c = c;
+  out->data = (float *)calloc(count, sizeof(float));
+  if (!out->data) {
+    dn_error_set(err, DN_E_INPUT, "out of memory for a %dx%d image", w, h);
+    return -1;
+  }
+  return 0;
+}
+
+/* load_image_stb's conversion, HWC bytes to CHW floats, with its exact arithmetic. */
+static void to_darknet_floats(const unsigned char *data, image *im) {
+  int i, j, k;
+  int w = im->w, h = im->h, c = im->c;
+  for (k = 0; k < c; ++k) {
+    for (j = 0; j < h; ++j) {
+      for (i = 0; i < w; ++i) {
+        int dst_index = i + w * j + w * h * k;
+        int src_index = k + c * i + c * w * j;
+        im->data[dst_index] = (float)data[src_index] / 255.;
+      }
+    }
+  }
+}
+
+int dn_image_decode(const unsigned char *bytes, size_t length, image *out, dn_error *err) {
+  int w = 0, h = 0, c = 0;
+  unsigned char *data;
+  if (length == 0 || length > (size_t)INT_MAX) {
+    dn_error_set(err, DN_E_IMAGE, "%zu bytes is not a decodable image size", length);
+    return -1;
+  }
+  data = stbi_load_from_memory(bytes, (int)length, &w, &h, &c, 3);
+  if (!data) {
+    dn_error_set(err, DN_E_IMAGE, "not an image darknet can decode (stb_image: %s)",
+                 stbi_failure_reason() ? stbi_failure_reason() : "unknown reason");
+    return -1;
+  }
+  if (alloc_image(w, h, 3, out, err) != 0) {
+    stbi_image_free(data);
+    return -1;
+  }
+  to_darknet_floats(data, out);
+  stbi_image_free(data);
+  return 0;
+}
+
+int dn_image_from_pixels(const unsigned char *pixels, int width, int height, int channels,
+                         image *out, dn_error *err) {
+  size_t n, i;
+  unsigned char *rgb;
+  if (channels < 1 || channels > 4) {
+    dn_error_set(err, DN_E_INPUT, "raw pixels need 1 to 4 channels, got %d", channels);
+    return -1;
+  }
+  if (alloc_image(width, height, 3, out, err) != 0) return -1;
+  n = (size_t)width * (size_t)height;
+  rgb = (unsigned char *)malloc(n * 3);
+  if (!rgb) {
+    dn_image_free(out);
+    dn_error_set(err, DN_E_INPUT, "out of memory for a %dx%d image", width, height);
+    return -1;
+  }
+  /* stb_image's conversion to 3 channels: grey is replicated, alpha dropped. */
+  for (i = 0; i < n; ++i) {
+    const unsigned char *p = pixels + i * (size_t)channels;
+    unsigned char *q = rgb + i * 3;
+    if (channels >= 3) {
+      q[0] = p[0];
+      q[1] = p[1];
+      q[2] = p[2];
+    } else {
+      q[0] = q[1] = q[2] = p[0];
+    }
+  }
+  to_darknet_floats(rgb, out);
+  free(rgb);
+  return 0;
+}
+
+void dn_image_free(image *im) {
+  if (im && im->data) {
+    free(im->data);
+    im->data = NULL;
+  }
+}
+
+/* ---- running ---- */
+
+static int resizable(const network *net, dn_error *err) {
+  int i;
+  for (i = 0; i < net->n; ++i) {
+    LAYER_TYPE t = net->layers[i].type;
+    if (t == AVGPOOL) return 0; /* resize_network stops here */
+    if (t != CONVOLUTIONAL && t != CROP && t != MAXPOOL && t != REGION && t != YOLO && t != ROUTE &&
+        t != SHORTCUT && t != UPSAMPLE && t != REORG && t != NORMALIZATION && t != COST) {
+      dn_error_set(err, DN_E_INPUT,
+                   "resize 'min' needs a network darknet can resize; layer %d is %s", i,
+                   get_layer_string(t));
+      return -1;
+    }
+  }
+  return 0;
+}
+
+typedef struct run_call {
+  network *net;
+  const image *im;
+  dn_resize_mode mode;
+  int apply_hierarchy;
+  int top;
+  int *top_indices;
+  float *output;
+  int output_count;
+} run_call;
+
+static void run(void *arg) {
+  run_call *c = (run_call *)arg;
+  network *net = c->net;
+  int w = net->w, h = net->h;
+  image r;
+  float *p;
+  if (c->mode == DN_RESIZE_MIN) {
+    r = resize_min(*c->im, net->w);
+    resize_network(net, r.w, r.h);
+  } else {
+    r = letterbox_image(*c->im, net->w, net->h);
+  }
+  p = network_predict(net, r.data);
+  c->output_count = net->outputs;
+  c->output = (float *)malloc(sizeof(float) * (size_t)net->outputs);
+  if (c->output) {
+    memcpy(c->output, p, sizeof(float) * (size_t)net->outputs);
+    if (c->apply_hierarchy && net->hierarchy) {
+      hierarchy_predictions(c->output, net->outputs, net->hierarchy, 1, 1);
+    }
+    if (c->top > 0) top_k(c->output, net->outputs, c->top, c->top_indices);
+  }
+  if (r.data != c->im->data) free_image(r);
+  if (c->mode == DN_RESIZE_MIN && (net->w != w || net->h != h)) resize_network(net, w, h);
+}
+
+int dn_network_run(network *net, const image *im, dn_resize_mode mode, int apply_hierarchy,
+                   int top, int *top_indices, float **output, int *output_count, dn_error *err) {
+  run_call call;
+  err->code = DN_OK;
+  if (mode == DN_RESIZE_MIN && resizable(net, err) != 0) return -1;
+  if (top > net->outputs) top = net->outputs;
+  call.net = net;
+  call.im = im;
+  call.mode = mode;
+  call.apply_hierarchy = apply_hierarchy;
+  call.top = top;
+  call.top_indices = top_indices;
+  call.output = NULL;
+  call.output_count = 0;
+  if (dn_guard(run, &call, DN_E_DARKNET, err) != 0) {
+    free(call.output);
+    return -1;
+  }
+  if (!call.output) {
+    dn_error_set(err, DN_E_DARKNET, "out of memory for %d outputs", call.output_count);
+    return -1;
+  }
+  *output = call.output;
+  *output_count = call.output_count;
+  return 0;
+}
+
+const char *dn_layer_type_name(const layer *l) { return get_layer_string(l->type); }
