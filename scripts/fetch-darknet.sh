@@ -45,11 +45,30 @@ EOF
   exit 1
 }
 
-command -v apt-get >/dev/null || fail "apt-get is not available"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/etc/sources.list.d" "$tmp/etc/preferences.d" "$tmp/lists/partial" \
          "$tmp/cache/archives/partial" "$tmp/download" "$tmp/tree"
+
+sha256_of() { sha256sum "$1" 2>/dev/null | cut -d' ' -f1; }
+
+unpack() {
+  tar -xJf "$1" -C "$tmp/tree" --strip-components=1
+  [ -f "$tmp/tree/src/network.c" ] || fail "$orig does not contain src/network.c"
+  mkdir -p "$dest"
+  cp -a "$tmp/tree/." "$dest/"
+  say "darknet sources unpacked into $dest (Debian orig tarball of commit $pin, sha256 verified)"
+  exit 0
+}
+
+# A tarball downloaded earlier on this machine (verified again) saves the download.
+cache_dir="${DARKNET_NAPI_SOURCE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/darknet-napi}"
+if [ "$(sha256_of "$cache_dir/$orig")" = "$orig_sha256" ]; then
+  say "using $cache_dir/$orig"
+  unpack "$cache_dir/$orig"
+fi
+
+command -v apt-get >/dev/null || fail "apt-get is not available"
 
 # Copy the machine's enabled sources, switched to source packages.
 : >"$tmp/etc/sources.list"
@@ -81,11 +100,9 @@ apt-get "${apt_opts[@]}" -qq update >&2 || fail "apt-get update (private source 
 
 tarball="$tmp/download/$orig"
 [ -f "$tarball" ] || fail "$orig was not downloaded"
-actual="$(sha256sum "$tarball" | cut -d' ' -f1)"
+actual="$(sha256_of "$tarball")"
 [ "$actual" = "$orig_sha256" ] || fail "$orig has sha256 $actual, expected $orig_sha256"
 
-tar -xJf "$tarball" -C "$tmp/tree" --strip-components=1
-[ -f "$tmp/tree/src/network.c" ] || fail "$orig does not contain src/network.c"
-mkdir -p "$dest"
-cp -a "$tmp/tree/." "$dest/"
-say "darknet sources unpacked into $dest (Debian orig tarball of commit $pin, sha256 verified)"
+mkdir -p "$cache_dir" 2>/dev/null && cp "$tarball" "$cache_dir/$orig.partial" 2>/dev/null \
+  && mv "$cache_dir/$orig.partial" "$cache_dir/$orig" || true
+unpack "$tarball"

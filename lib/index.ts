@@ -1,0 +1,22 @@
+export { DarknetError, type DarknetErrorCode } from './errors.js';
+export type { ImageInput, RawImage } from './input.js';
+export type { LabelsOption } from './labels.js';
+export {
+  classify,
+  loadNetwork,
+  Network,
+  type Classification,
+  type ClassifyOptions,
+  type LayerSummary,
+  type LoadOptions,
+  type PredictOptions,
+  type ResizeMode,
+} from './network.js';
+export { darknetRoot } from './paths.js';
+import { native, type NativeBuild } from './native.js';
+
+/** How the loaded native addon was built. */
+export type BuildInfo = Readonly<NativeBuild>;
+
+/** How the loaded native addon was built (loads it: throws ERR_BINDING with the fixes if it can't). */
+export const build: BuildInfo = Object.freeze({ ...native().build });

@@ -1,0 +1,59 @@
+import { DarknetError } from './errors.js';
+import { checkInputFile } from './files.js';
+import type { NativeInput } from './native.js';
+
+/** Interleaved 8-bit pixels, row by row (HWC), as `sharp(...).raw()` gives them. */
+export interface RawImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  /** 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA); alpha is ignored as darknet does. */
+  channels: number;
+}
+
+/**
+ * What classify/predict take: a file path, the bytes of an encoded image
+ * (JPEG, PNG, BMP, TGA, GIF, PSD, HDR, PNM: whatever darknet's stb_image
+ * decodes), or raw pixels.
+ */
+export type ImageInput = string | Uint8Array | RawImage;
+
+function positiveInteger(value: unknown, name: string, max = 1 << 20): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > max) {
+    throw new DarknetError(`raw pixels: ${name} must be an integer from 1 to ${max}, got ${String(value)}`, 'ERR_INVALID_INPUT');
+  }
+  return value;
+}
+
+/** Validates an input and turns it into what the addon takes. */
+export async function toNativeInput(input: ImageInput): Promise<NativeInput> {
+  if (typeof input === 'string') {
+    return { path: await checkInputFile(input, 'image') };
+  }
+  if (input instanceof Uint8Array) {
+    if (input.length === 0) throw new DarknetError('image buffer is empty', 'ERR_INVALID_IMAGE');
+    return { bytes: input };
+  }
+  if (input !== null && typeof input === 'object' && 'data' in input) {
+    const data: unknown = input.data;
+    if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+      throw new DarknetError('raw pixels: data must be a Uint8Array', 'ERR_INVALID_INPUT');
+    }
+    const width = positiveInteger(input.width, 'width');
+    const height = positiveInteger(input.height, 'height');
+    const channels = positiveInteger(input.channels, 'channels', 4);
+    const expected = width * height * channels;
+    if (data.length !== expected) {
+      throw new DarknetError(
+        `raw pixels: data has ${data.length} bytes, width x height x channels = ${width} x ${height} x ${channels} = ${expected}`,
+        'ERR_INVALID_INPUT',
+      );
+    }
+    const pixels = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
+    return { pixels, width, height, channels };
+  }
+  throw new DarknetError(
+    'input must be a file path, a Buffer/Uint8Array of an encoded image, or { data, width, height, channels }',
+    'ERR_INVALID_INPUT',
+  );
+}

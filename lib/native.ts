@@ -1,0 +1,121 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+
+import { DarknetError } from './errors.js';
+import { packageRoot } from './paths.js';
+
+/** An image as the addon takes it (validated in input.ts). */
+export type NativeInput =
+  | { path: string }
+  | { bytes: Uint8Array }
+  | { pixels: Uint8Array; width: number; height: number; channels: number };
+
+export interface NativeLayer {
+  index: number;
+  type: string;
+  input: [number, number, number];
+  output: [number, number, number];
+  outputs: number;
+  filters?: number;
+  size?: number;
+  stride?: number;
+  groups?: number;
+  batchNormalize?: boolean;
+  flops?: number;
+}
+
+export interface NativeNetworkInfo {
+  width: number;
+  height: number;
+  channels: number;
+  outputs: number;
+  hierarchy: boolean;
+  weightFloats: number;
+  layers: NativeLayer[];
+}
+
+export interface NativeNetwork {
+  load(cfg: string, weights: string | null): Promise<NativeNetworkInfo>;
+  run(input: NativeInput, mode: 0 | 1, top: number, hierarchy: boolean): Promise<{ output: Float32Array; top: Int32Array }>;
+  close(): void;
+}
+
+export interface NativeBuild {
+  version: string;
+  darknetCommit: string;
+  compiler: string;
+  cFlags: string;
+  cuda: boolean;
+  cudnn: boolean;
+  openmp: boolean;
+  blas: string;
+  napiVersion: number;
+}
+
+export interface NativeBinding {
+  NativeNetwork: new () => NativeNetwork;
+  setErrorClass(constructor: typeof DarknetError): void;
+  build: NativeBuild;
+}
+
+const require = createRequire(import.meta.url);
+
+/** The environment variable that points at a specific darknet_napi.node. */
+export const BINARY_ENV = 'DARKNET_NAPI_BINARY';
+
+function libc(): string {
+  if (process.platform !== 'linux') return '';
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return report?.header?.glibcVersionRuntime ? `glibc ${report.header.glibcVersionRuntime}` : 'musl';
+}
+
+function loadError(tried: string, cause: unknown): DarknetError {
+  const platform = `${process.platform}-${process.arch}${libc() ? ` (${libc()})` : ''}, Node ${process.version} (N-API ${process.versions.napi})`;
+  const lines = [
+    `Could not load the darknet-napi native addon for ${platform}.`,
+    `Tried: ${tried}`,
+    `Reason: ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}`,
+    'Possible fixes:',
+    process.platform === 'win32'
+      ? '- Windows is not supported yet: use Linux, macOS or WSL.'
+      : '- Rebuild from source: `npm rebuild darknet-napi --build-from-source` (needs cmake >= 3.19, a C/C++ compiler and make or ninja).',
+    '- darknet\'s sources are fetched by scripts/fetch-darknet.sh (git submodule, else Debian\'s source package): check its output.',
+    `- Point ${BINARY_ENV} at a darknet_napi.node built for this platform.`,
+    '- Reinstall with the same Node.js and architecture that run this program (`npm ci`).',
+  ];
+  return new DarknetError(lines.join('\n'), 'ERR_BINDING', { cause });
+}
+
+function loadBinding(): NativeBinding {
+  const override = process.env[BINARY_ENV];
+  let tried: string;
+  try {
+    let binding: NativeBinding;
+    if (override) {
+      tried = `${BINARY_ENV}=${override}`;
+      binding = require(resolve(override)) as NativeBinding;
+    } else {
+      tried = `prebuilds/ and build/ in ${packageRoot} (node-gyp-build)`;
+      if (!existsSync(join(packageRoot, 'package.json'))) throw new Error(`${packageRoot} is not the package root`);
+      const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
+      binding = nodeGypBuild(packageRoot);
+    }
+    if (typeof binding.NativeNetwork !== 'function' || typeof binding.setErrorClass !== 'function') {
+      throw new Error('the file is not a darknet-napi addon');
+    }
+    binding.setErrorClass(DarknetError);
+    return binding;
+  } catch (error) {
+    if (error instanceof DarknetError) throw error;
+    throw loadError(tried!, error);
+  }
+}
+
+let binding: NativeBinding | undefined;
+
+/** The addon, loaded on first use. Throws a DarknetError (ERR_BINDING) that lists the likely fixes. */
+export function native(): NativeBinding {
+  binding ??= loadBinding();
+  return binding;
+}

@@ -1,0 +1,222 @@
+import { DarknetError, withCallerStack } from './errors.js';
+import { checkInputFile } from './files.js';
+import { toNativeInput, type ImageInput } from './input.js';
+import { labelOf, resolveLabels, type LabelsOption } from './labels.js';
+import { native, type NativeLayer, type NativeNetwork } from './native.js';
+
+/**
+ * How an image is fitted to the network's input:
+ * - 'letterbox' (default): `./darknet classify`, load_image_color then letterbox_image.
+ * - 'min': the 2016 Tiny Darknet flow, resize_min to the network width, then
+ *   resize_network to that size (so the whole image is seen, uncropped).
+ */
+export type ResizeMode = 'letterbox' | 'min';
+
+export interface LoadOptions {
+  /**
+   * Names for the outputs: an array, a names-list path (one label per line),
+   * or a darknet `.data` file (names=/labels=). Default: darknet's
+   * data/imagenet.shortnames.list when it has a name for every output, as
+   * `./darknet classify` uses through cfg/imagenet1k.data; else the index.
+   */
+  labels?: LabelsOption;
+}
+
+export interface PredictOptions {
+  resize?: ResizeMode;
+}
+
+export interface ClassifyOptions extends PredictOptions {
+  /** How many of the best classes to return (default 5, at most `outputs`). */
+  top?: number;
+}
+
+export interface Classification {
+  label: string;
+  probability: number;
+  index: number;
+}
+
+/** One row of darknet's layer table. */
+export type LayerSummary = Readonly<NativeLayer>;
+
+function resizeCode(options: PredictOptions | undefined): 0 | 1 {
+  const resize = options?.resize ?? 'letterbox';
+  if (resize !== 'letterbox' && resize !== 'min') {
+    throw new DarknetError(`resize must be 'letterbox' or 'min', got ${String(resize)}`, 'ERR_INVALID_INPUT');
+  }
+  return resize === 'min' ? 1 : 0;
+}
+
+function topCount(options: ClassifyOptions | undefined, outputs: number): number {
+  const top = options?.top ?? 5;
+  if (typeof top !== 'number' || !Number.isInteger(top) || top < 1) {
+    throw new DarknetError(`top must be a positive integer, got ${String(top)}`, 'ERR_INVALID_INPUT');
+  }
+  return Math.min(top, outputs);
+}
+
+/**
+ * A loaded darknet network. Calls run on the libuv thread pool, one at a time
+ * per network and in the order they were made; different networks run in
+ * parallel. Call close() when done (a network left for the garbage collector,
+ * or alive when its thread ends, is freed then).
+ */
+export class Network {
+  /** Input width, height and channels from the cfg's [net] section. */
+  readonly width: number;
+  readonly height: number;
+  readonly channels: number;
+  /** Number of output values (classes, for a classifier). */
+  readonly outputs: number;
+  /** darknet's layer table. */
+  readonly layers: readonly LayerSummary[];
+  /** Number of float parameters in the weights file this cfg takes. */
+  readonly parameters: number;
+  /** The names of the outputs (may be shorter than `outputs`; missing names read as the index). */
+  readonly labels: readonly string[];
+  /** The files it was loaded from. */
+  readonly cfg: string;
+  readonly weights: string | undefined;
+
+  #native: NativeNetwork | undefined;
+  readonly #hierarchy: boolean;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closing: Promise<void> | undefined;
+
+  /** Use loadNetwork(). */
+  private constructor(
+    nativeNetwork: NativeNetwork,
+    info: Awaited<ReturnType<NativeNetwork['load']>>,
+    labels: string[],
+    cfg: string,
+    weights: string | undefined,
+  ) {
+    this.#native = nativeNetwork;
+    this.#hierarchy = info.hierarchy;
+    this.width = info.width;
+    this.height = info.height;
+    this.channels = info.channels;
+    this.outputs = info.outputs;
+    this.layers = Object.freeze(info.layers.map((layer) => Object.freeze(layer)));
+    this.parameters = info.weightFloats;
+    this.labels = Object.freeze(labels);
+    this.cfg = cfg;
+    this.weights = weights;
+  }
+
+  /** @internal */
+  static async load(cfg: string, weights: string | undefined, options: LoadOptions = {}): Promise<Network> {
+    const callSite = new Error();
+    try {
+      const cfgPath = await checkInputFile(cfg, 'cfg');
+      const weightsPath = weights === undefined ? null : await checkInputFile(weights, 'weights');
+      const nativeNetwork = new (native().NativeNetwork)();
+      const info = await nativeNetwork.load(cfgPath, weightsPath);
+      let labels: string[];
+      try {
+        labels = await resolveLabels(options.labels, info.outputs);
+      } catch (error) {
+        nativeNetwork.close();
+        throw error;
+      }
+      return new Network(nativeNetwork, info, labels, cfg, weights);
+    } catch (error) {
+      throw withCallerStack(error, callSite);
+    }
+  }
+
+  /** Whether close() has been called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Runs `work` after every call made before it, with the caller's stack on errors. */
+  #enqueue<T>(work: (nativeNetwork: NativeNetwork) => Promise<T>): Promise<T> {
+    const callSite = new Error();
+    if (this.#closing) {
+      return Promise.reject(
+        withCallerStack(new DarknetError(`network ${this.cfg} is closed`, 'ERR_NETWORK_CLOSED'), callSite),
+      );
+    }
+    const run = async (): Promise<T> => {
+      const nativeNetwork = this.#native;
+      if (!nativeNetwork) throw new DarknetError(`network ${this.cfg} is closed`, 'ERR_NETWORK_CLOSED');
+      return work(nativeNetwork);
+    };
+    const result = this.#queue.then(run, run).catch((error: unknown) => {
+      throw withCallerStack(error, callSite);
+    });
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * The network's whole output for an image (for a classifier: the
+   * probability of every class, in class order), as darknet's network_predict
+   * returns it.
+   */
+  predict(input: ImageInput, options?: PredictOptions): Promise<Float32Array> {
+    return this.#enqueue(async (nativeNetwork) => {
+      const mode = resizeCode(options);
+      const { output } = await nativeNetwork.run(await toNativeInput(input), mode, 0, false);
+      return output;
+    });
+  }
+
+  /** The `top` most probable classes, best first, ranked by darknet's top_k. */
+  classify(input: ImageInput, options?: ClassifyOptions): Promise<Classification[]> {
+    return this.#enqueue(async (nativeNetwork) => {
+      const mode = resizeCode(options);
+      const top = topCount(options, this.outputs);
+      const result = await nativeNetwork.run(await toNativeInput(input), mode, top, this.#hierarchy);
+      return Array.from(result.top, (index) => ({
+        label: labelOf(this.labels, index),
+        probability: result.output[index] ?? Number.NaN,
+        index,
+      }));
+    });
+  }
+
+  /**
+   * Frees darknet's memory once the calls already made have finished; later
+   * calls reject with ERR_NETWORK_CLOSED. Idempotent: every call returns the
+   * same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#queue.then(() => {
+      this.#native?.close();
+      this.#native = undefined;
+    });
+    return this.#closing;
+  }
+
+  /** `await using network = await loadNetwork(...)` closes it at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * Loads a darknet network: parses `cfg` and, when given, loads `weights`
+ * (whose size must be exactly what the cfg's layers need). Without weights
+ * the network keeps darknet's random initial values.
+ */
+export function loadNetwork(cfg: string, weights?: string, options?: LoadOptions): Promise<Network> {
+  return Network.load(cfg, weights, options);
+}
+
+/** The one-shot form of `./darknet classify cfg weights image`: load, classify, close. */
+export async function classify(
+  cfg: string,
+  weights: string,
+  input: ImageInput,
+  options?: ClassifyOptions & LoadOptions,
+): Promise<Classification[]> {
+  const network = await loadNetwork(cfg, weights, options);
+  try {
+    return await network.classify(input, options);
+  } finally {
+    await network.close();
+  }
+}

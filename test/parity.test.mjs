@@ -1,0 +1,111 @@
+// The original is the oracle: for every cfg and every darknet/data/*.jpg, our
+// CLI prints byte for byte what darknet's own CLI (built from the same
+// sources by our CMake) prints, and predict() returns its output vector.
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { loadNetwork } from '../dist/index.js';
+import {
+  darknetDir,
+  maxAbsDiff,
+  parityModels,
+  referenceOutput,
+  runOurCli,
+  runReferenceCli,
+  sampleImages,
+  tempDir,
+} from './helpers.mjs';
+
+const dir = tempDir();
+let models = [];
+before(async () => {
+  models = await parityModels(dir);
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** CLI stdout per cfg and image: identical to the reference's or not. */
+const cliIdentical = new Map();
+/** Parity results, printed at the end as the table the closing note quotes. */
+const table = [];
+after(() => {
+  console.log('\nparity (cfg x image: CLI stdout byte-identical / max |predict - reference|)');
+  for (const row of table) console.log(`  ${row.cfg.padEnd(18)} ${row.image.padEnd(18)} ${row.cli.padEnd(10)} ${row.diff}`);
+});
+
+describe('parity with the reference darknet CLI', () => {
+  for (const name of ['tiny', 'darknet', 'darknet19', 'resnet18']) {
+    test(`${name}: CLI stdout identical on every sample image (stdin loop and one image per run)`, async () => {
+      const model = models.find((m) => m.name === name);
+      const input = `${sampleImages.join('\n')}\n`;
+      const [theirs, ours] = await Promise.all([
+        runReferenceCli(['classify', model.cfg, model.weights], { input }),
+        runOurCli(['classify', model.cfg, model.weights], { input }),
+      ]);
+      assert.equal(theirs.code, 0, theirs.stderr);
+      assert.equal(ours.code, 0, ours.stderr);
+      // Sanity: 5 lines per image plus the prompts, and a spread of classes.
+      assert.equal(theirs.stdout.split('\n').length, sampleImages.length * 5 + 1);
+      const blocks = (text) => text.split('Enter Image Path: ').slice(1, -1);
+      const theirBlocks = blocks(theirs.stdout);
+      const ourBlocks = blocks(ours.stdout);
+      for (const [i, image] of sampleImages.entries()) {
+        cliIdentical.set(`${name} ${image}`, theirBlocks[i] !== undefined && ourBlocks[i] === theirBlocks[i]);
+      }
+      assert.equal(ours.stdout, theirs.stdout);
+      for (const image of sampleImages) {
+        assert.match(ours.stderr, new RegExp(`${image}: Predicted in \\d+\\.\\d{6} seconds\\.`));
+      }
+      if (name === 'tiny') {
+        // The one-image form too, for each image.
+        for (const image of sampleImages) {
+          const [a, b] = await Promise.all([
+            runReferenceCli(['classify', model.cfg, model.weights, image]),
+            runOurCli(['classify', model.cfg, model.weights, image]),
+          ]);
+          assert.equal(b.code, 0, b.stderr);
+          assert.equal(b.stdout, a.stdout, image);
+        }
+      }
+    });
+
+    test(`${name}: predict() equals the reference output vector within 1e-6 on every sample image`, async () => {
+      const model = models.find((m) => m.name === name);
+      const network = await loadNetwork(join(darknetDir, model.cfg), model.weights);
+      try {
+        for (const image of sampleImages) {
+          const expected = await referenceOutput(model.cfg, model.weights, image);
+          const actual = await network.predict(join(darknetDir, image));
+          assert.equal(actual.length, network.outputs);
+          assert.equal(actual.length, expected.length);
+          assert.ok(actual.every(Number.isFinite), 'finite outputs');
+          const diff = maxAbsDiff(actual, expected);
+          assert.ok(diff <= 1e-6, `${name} ${image}: max |diff| ${diff}`);
+          // A network whose outputs are all alike would make this test vacuous.
+          assert.ok(Math.max(...actual) > Math.min(...actual), 'outputs differ between classes');
+          table.push({ cfg: model.cfg, image, cli: { true: 'identical', false: 'DIFFERENT' }[cliIdentical.get(`${name} ${image}`)] ?? 'not run', diff: diff.toExponential(1) });
+        }
+      } finally {
+        await network.close();
+      }
+    });
+  }
+
+  test("resize 'min' equals the reference's 2016 flow (resize_min + resize_network) for tiny", async () => {
+    const model = models.find((m) => m.name === 'tiny');
+    const network = await loadNetwork(join(darknetDir, model.cfg), model.weights);
+    try {
+      for (const image of sampleImages) {
+        const expected = await referenceOutput(model.cfg, model.weights, image, 'min');
+        const actual = await network.predict(join(darknetDir, image), { resize: 'min' });
+        assert.ok(maxAbsDiff(actual, expected) <= 1e-6, image);
+        // and the network is back to its own size for the next letterbox call
+        const letterbox = await network.predict(join(darknetDir, image));
+        assert.ok(maxAbsDiff(letterbox, await referenceOutput(model.cfg, model.weights, image)) <= 1e-6, image);
+      }
+    } finally {
+      await network.close();
+    }
+  });
+});
