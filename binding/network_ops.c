@@ -22,6 +22,25 @@ static const char *const positive_keys[] = {"stride", "size",  "filters", "group
 
 /* ---- cfg validation: the rules of darknet's read_cfg, checked up front ---- */
 
+/* [route] layers= and [shortcut] from= name earlier layers, negative values
+ * counting back from the current one; darknet indexes its layer array with
+ * them unchecked. */
+static int check_layer_refs(const char *value, int current, int *bad) {
+  const char *p = value;
+  char *end;
+  do {
+    long ref = strtol(p, &end, 10);
+    if (end == p) return 0; /* not a number: darknet reads it as 0 (atoi) */
+    if (ref < 0) ref += current;
+    if (ref < 0 || ref >= current) {
+      *bad = (int)strtol(p, NULL, 10);
+      return -1;
+    }
+    p = end;
+  } while (*p++ == ',');
+  return 0;
+}
+
 typedef struct cfg_check {
   const char *path;
   dn_error *err;
@@ -34,6 +53,7 @@ static void check_cfg(void *arg) {
   char *line;
   int number = 0;
   int sections = 0;
+  LAYER_TYPE current_type = BLANK;
   if (!f) {
     dn_error_set(c->err, DN_E_FILE, "cannot open cfg %s: %s", c->path, strerror(errno));
     return;
@@ -43,6 +63,7 @@ static void check_cfg(void *arg) {
     strip(line); /* darknet removes every space, tab and newline */
     if (line[0] == '[') {
       LAYER_TYPE type = string_to_layer_type(line);
+      current_type = type;
       if (sections == 0 && type != NETWORK) {
         dn_error_set(c->err, DN_E_CFG,
                      "%s line %d: first section is %.80s, a darknet cfg starts with [net] or [network]",
@@ -62,7 +83,14 @@ static void check_cfg(void *arg) {
                      number, line);
       } else {
         size_t i;
+        int bad = 0;
         *eq = '\0';
+        if (((current_type == ROUTE && strcmp(line, "layers") == 0) ||
+             (current_type == SHORTCUT && strcmp(line, "from") == 0)) &&
+            check_layer_refs(eq + 1, sections - 2, &bad) != 0) {
+          dn_error_set(c->err, DN_E_CFG, "%s line %d: %s=%d refers to no earlier layer (this is layer %d)",
+                       c->path, number, line, bad, sections - 2);
+        }
         for (i = 0; i < sizeof positive_keys / sizeof positive_keys[0]; ++i) {
           if (strcmp(line, positive_keys[i]) == 0) {
             char *end = NULL;
@@ -159,7 +187,7 @@ long long dn_network_weight_floats(const network *net, dn_error *err) {
   return total;
 }
 
-static int check_weights_size(const network *net, const char *path, dn_error *err) {
+static int check_weights_size(const network *net, const char *cfg, const char *path, dn_error *err) {
   FILE *f = fopen(path, "rb");
   int header[3];
   struct stat st;
@@ -191,16 +219,16 @@ static int check_weights_size(const network *net, const char *path, dn_error *er
   expected = header_bytes + floats * (long long)sizeof(float);
   if ((long long)st.st_size < expected) {
     dn_error_set(err, DN_E_WEIGHTS,
-                 "weights %s is truncated or belongs to another cfg: %lld bytes, the network needs "
+                 "weights %s is truncated or belongs to another cfg: %lld bytes, %s needs "
                  "%lld (%lld-byte header, format %d.%d, + %lld float parameters)",
-                 path, (long long)st.st_size, expected, header_bytes, header[0], header[1], floats);
+                 path, (long long)st.st_size, cfg, expected, header_bytes, header[0], header[1], floats);
     return -1;
   }
   if ((long long)st.st_size > expected) {
     dn_error_set(err, DN_E_WEIGHTS,
-                 "weights %s does not match the cfg: %lld bytes, the network needs exactly %lld "
+                 "weights %s does not match the cfg: %lld bytes, %s needs exactly %lld "
                  "(%lld-byte header, format %d.%d, + %lld float parameters)",
-                 path, (long long)st.st_size, expected, header_bytes, header[0], header[1], floats);
+                 path, (long long)st.st_size, cfg, expected, header_bytes, header[0], header[1], floats);
     return -1;
   }
   return 0;
@@ -247,7 +275,7 @@ network *dn_network_load(const char *cfg, const char *weights, dn_error *err) {
   }
   if (weights) {
     load_call wcall = {weights, call.net};
-    if (check_weights_size(call.net, weights, err) != 0 ||
+    if (check_weights_size(call.net, cfg, weights, err) != 0 ||
         dn_guard(weights_call, &wcall, DN_E_WEIGHTS, err) != 0) {
       if (err->code == DN_E_CFG) {
         char message[DN_MESSAGE_SIZE];

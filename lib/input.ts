@@ -25,14 +25,19 @@ function positiveInteger(value: unknown, name: string, max = 1 << 20): number {
   return value;
 }
 
-/** Validates an input and turns it into what the addon takes. */
-export async function toNativeInput(input: ImageInput): Promise<NativeInput> {
+/**
+ * Validates an input's shape and copies its bytes, synchronously, so that the
+ * caller may reuse its buffer as soon as the call returns. A path is checked
+ * later, by resolveInput, when its turn comes.
+ */
+export function captureInput(input: ImageInput): NativeInput {
   if (typeof input === 'string') {
-    return { path: await checkInputFile(input, 'image') };
+    if (input.length === 0) throw new DarknetError('image path must be a non-empty string', 'ERR_INVALID_INPUT');
+    return { path: input };
   }
   if (input instanceof Uint8Array) {
     if (input.length === 0) throw new DarknetError('image buffer is empty', 'ERR_INVALID_IMAGE');
-    return { bytes: input };
+    return { bytes: input.slice() };
   }
   if (input !== null && typeof input === 'object' && 'data' in input) {
     const data: unknown = input.data;
@@ -49,11 +54,16 @@ export async function toNativeInput(input: ImageInput): Promise<NativeInput> {
         'ERR_INVALID_INPUT',
       );
     }
-    const pixels = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
+    const pixels = new Uint8Array(data); // a copy
     return { pixels, width, height, channels };
   }
   throw new DarknetError(
     'input must be a file path, a Buffer/Uint8Array of an encoded image, or { data, width, height, channels }',
     'ERR_INVALID_INPUT',
   );
+}
+
+/** Checks a path input's file (exists, regular, non-empty, readable) just before use. */
+export async function resolveInput(input: NativeInput): Promise<NativeInput> {
+  return 'path' in input ? { path: await checkInputFile(input.path, 'image') } : input;
 }

@@ -1,8 +1,8 @@
 import { DarknetError, withCallerStack } from './errors.js';
 import { checkInputFile } from './files.js';
-import { toNativeInput, type ImageInput } from './input.js';
+import { captureInput, resolveInput, type ImageInput } from './input.js';
 import { labelOf, resolveLabels, type LabelsOption } from './labels.js';
-import { native, type NativeLayer, type NativeNetwork } from './native.js';
+import { native, type NativeInput, type NativeLayer, type NativeNetwork } from './native.js';
 
 /**
  * How an image is fitted to the network's input:
@@ -132,12 +132,13 @@ export class Network {
   }
 
   /** Runs `work` after every call made before it, with the caller's stack on errors. */
-  #enqueue<T>(work: (nativeNetwork: NativeNetwork) => Promise<T>): Promise<T> {
+  #enqueue<T>(work: (nativeNetwork: NativeNetwork) => Promise<T>, prepare?: () => void): Promise<T> {
     const callSite = new Error();
-    if (this.#closing) {
-      return Promise.reject(
-        withCallerStack(new DarknetError(`network ${this.cfg} is closed`, 'ERR_NETWORK_CLOSED'), callSite),
-      );
+    try {
+      if (this.#closing) throw new DarknetError(`network ${this.cfg} is closed`, 'ERR_NETWORK_CLOSED');
+      prepare?.();
+    } catch (error) {
+      return Promise.reject(withCallerStack(error, callSite));
     }
     const run = async (): Promise<T> => {
       const nativeNetwork = this.#native;
@@ -157,25 +158,36 @@ export class Network {
    * returns it.
    */
   predict(input: ImageInput, options?: PredictOptions): Promise<Float32Array> {
+    let captured: NativeInput;
+    let mode: 0 | 1;
+    const prepare = (): void => {
+      mode = resizeCode(options);
+      captured = captureInput(input);
+    };
     return this.#enqueue(async (nativeNetwork) => {
-      const mode = resizeCode(options);
-      const { output } = await nativeNetwork.run(await toNativeInput(input), mode, 0, false);
+      const { output } = await nativeNetwork.run(await resolveInput(captured), mode, 0, false);
       return output;
-    });
+    }, prepare);
   }
 
   /** The `top` most probable classes, best first, ranked by darknet's top_k. */
   classify(input: ImageInput, options?: ClassifyOptions): Promise<Classification[]> {
+    let captured: NativeInput;
+    let mode: 0 | 1;
+    let top: number;
+    const prepare = (): void => {
+      mode = resizeCode(options);
+      top = topCount(options, this.outputs);
+      captured = captureInput(input);
+    };
     return this.#enqueue(async (nativeNetwork) => {
-      const mode = resizeCode(options);
-      const top = topCount(options, this.outputs);
-      const result = await nativeNetwork.run(await toNativeInput(input), mode, top, this.#hierarchy);
+      const result = await nativeNetwork.run(await resolveInput(captured), mode, top, this.#hierarchy);
       return Array.from(result.top, (index) => ({
         label: labelOf(this.labels, index),
         probability: result.output[index] ?? Number.NaN,
         index,
       }));
-    });
+    }, prepare);
   }
 
   /**

@@ -1,0 +1,61 @@
+// Tiny Darknet with the real weights on dog.jpg gives exactly what
+// ../shared/models/README.md says the original prints.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { classify, loadNetwork } from '../dist/index.js';
+import { dogJpg, root, runOurCli, tinyCfg, tinyWeights } from './helpers.mjs';
+
+/** The fenced blocks of the shared README: [0] the CLI's stdout, [1] the 2016 page. */
+const readme = readFileSync(join(root, '..', 'shared', 'models', 'README.md'), 'utf8');
+const blocks = [...readme.matchAll(/```\n([\s\S]*?)```/g)].map((m) => m[1]);
+const cliGolden = blocks[0];
+const pageGolden = blocks[1];
+
+test('the golden outputs are the ones the shared README documents', () => {
+  assert.match(cliGolden, /^14\.51%: malamute\n/);
+  assert.match(pageGolden, /^malamute: 0\.167168\n/);
+});
+
+test('darknet classify cfg/tiny.cfg tiny.weights data/dog.jpg prints the documented five lines', async () => {
+  const result = await runOurCli(['classify', 'cfg/tiny.cfg', tinyWeights, 'data/dog.jpg']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, cliGolden);
+  assert.match(result.stderr, /^data\/dog\.jpg: Predicted in \d+\.\d{6} seconds\.\n$/);
+});
+
+test("--resize min reproduces the Tiny Darknet page's five lines exactly", async () => {
+  const result = await runOurCli(['classify', 'cfg/tiny.cfg', tinyWeights, 'data/dog.jpg', '--resize', 'min']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, pageGolden);
+});
+
+test('the API gives the same classes and probabilities', async () => {
+  const top = await classify(tinyCfg, tinyWeights, dogJpg);
+  const lines = top.map((r) => `${(Math.fround(r.probability) * 100).toFixed(2).padStart(5)}%: ${r.label}\n`).join('');
+  assert.equal(lines, cliGolden);
+  assert.deepEqual(
+    top.map((r) => r.label),
+    ['malamute', 'Newfoundland', 'dogsled', 'standard schnauzer', 'Eskimo dog'],
+  );
+  assert.ok(top.every((r, i) => i === 0 || top[i - 1].probability >= r.probability));
+
+  const network = await loadNetwork(tinyCfg, tinyWeights);
+  const page = await network.classify(dogJpg, { resize: 'min' });
+  assert.equal(page.map((r) => `${r.label}: ${r.probability.toFixed(6)}\n`).join(''), pageGolden);
+  assert.equal(network.width, 224);
+  assert.equal(network.height, 224);
+  assert.equal(network.channels, 3);
+  assert.equal(network.outputs, 1000);
+  assert.equal(network.parameters, 1046488); // the shared README's payload count
+  assert.equal(network.layers.length, 22);
+  assert.equal(network.layers[0].type, 'convolutional');
+  assert.deepEqual(network.layers[0].output, [224, 224, 16]);
+  assert.equal(network.layers.at(-1).type, 'softmax');
+  const top10 = await network.classify(dogJpg, { top: 10 });
+  assert.equal(top10.length, 10);
+  assert.deepEqual(top10.slice(0, 5), top);
+  await network.close();
+});
