@@ -440,6 +440,19 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// How many networks of this environment still hold darknet memory (for
+// diagnostics and the tests of finalizers and cleanup).
+Napi::Value LoadedNetworkCount(const Napi::CallbackInfo& info) {
+  std::shared_ptr<LiveNetworks> live = info.Env().GetInstanceData<AddonData>()->live;
+  std::lock_guard<std::mutex> lock(live->mutex);
+  uint32_t count = 0;
+  for (const auto& state : live->states) {
+    std::unique_lock<std::mutex> state_lock(state->mutex, std::try_to_lock);
+    if (!state_lock.owns_lock() || state->net) ++count;
+  }
+  return Napi::Number::New(info.Env(), count);
+}
+
 Napi::Object BuildInfo(Napi::Env env) {
   Napi::Object b = Napi::Object::New(env);
   b.Set("version", DARKNET_NAPI_VERSION);
@@ -472,6 +485,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeNetwork", network_class);
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("build", BuildInfo(env));
+  exports.Set("loadedNetworkCount", Napi::Function::New(env, LoadedNetworkCount, "loadedNetworkCount"));
   return exports;
 }
 

@@ -6,6 +6,10 @@
  * those calls, and darknet's diagnostic printing, to binding/guard.c, which
  * unwinds to the guard around the darknet call. darknet's files stay untouched.
  *
+ * fopen is routed too, so that the cfg darknet parses can be our rewritten
+ * copy (batch=1: darknet would otherwise allocate every training buffer for
+ * the cfg's batch, 128 for tiny.cfg, only to run one image at a time).
+ *
  * The system headers are included first so that their own declarations keep
  * their real names; only darknet's code sees the macros.
  */
@@ -23,6 +27,7 @@
 #define fprintf dn_shim_fprintf
 #define printf dn_shim_printf
 #define perror(s) dn_shim_perror(s)
+#define fopen dn_shim_fopen
 /* glibc and musl expand assert() to __assert_fail, macOS to __assert_rtn. */
 #define __assert_fail(expr, file, line, func) dn_shim_assert_fail(expr, file, line, func)
 #define __assert_rtn(func, file, line, expr) dn_shim_assert_fail(expr, file, line, func)

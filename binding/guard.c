@@ -1,4 +1,5 @@
 /* See guard.h. Compiled without darknet_shim.h, so exit() here is the real one. */
+#define _POSIX_C_SOURCE 200809L /* fmemopen */
 #include "guard.h"
 
 #include <errno.h>
@@ -141,6 +142,23 @@ int dn_shim_printf(const char *fmt, ...) {
   va_end(ap);
   if (verbose()) fputs(text, stdout);
   return n;
+}
+
+static DN_THREAD_LOCAL const char *override_path;
+static DN_THREAD_LOCAL const char *override_text;
+static DN_THREAD_LOCAL size_t override_length;
+
+void dn_set_file_override(const char *path, const char *text, size_t length) {
+  override_path = path;
+  override_text = text;
+  override_length = length;
+}
+
+FILE *dn_shim_fopen(const char *path, const char *mode) {
+  if (override_path && path && mode && mode[0] == 'r' && strcmp(path, override_path) == 0) {
+    return fmemopen((void *)override_text, override_length, "r");
+  }
+  return fopen(path, mode);
 }
 
 void dn_shim_perror(const char *s) {

@@ -60,6 +60,11 @@ void dn_shim_assert_fail(const char *expr, const char *file, unsigned int line, 
 int dn_shim_fprintf(FILE *stream, const char *fmt, ...);
 int dn_shim_printf(const char *fmt, ...);
 void dn_shim_perror(const char *s);
+FILE *dn_shim_fopen(const char *path, const char *mode);
+
+/* While set (per thread), darknet's fopen(path, "r") of exactly `path` reads
+ * `text` instead of the file. NULL clears it. */
+void dn_set_file_override(const char *path, const char *text, size_t length);
 
 #ifdef __cplusplus
 }

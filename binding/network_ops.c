@@ -45,7 +45,27 @@ typedef struct cfg_check {
   const char *path;
   dn_error *err;
   int ok;
+  char *text; /* the cfg as darknet will parse it: stripped lines, batch=1 */
+  size_t length, capacity;
 } cfg_check;
+
+static void append_line(cfg_check *c, const char *line) {
+  size_t n = strlen(line);
+  if (c->length + n + 2 > c->capacity) {
+    size_t capacity = (c->capacity + n + 2) * 2;
+    char *text = (char *)realloc(c->text, capacity);
+    if (!text) {
+      dn_error_set(c->err, DN_E_CFG, "%s: out of memory", c->path);
+      return;
+    }
+    c->text = text;
+    c->capacity = capacity;
+  }
+  memcpy(c->text + c->length, line, n);
+  c->length += n;
+  c->text[c->length++] = '\n';
+  c->text[c->length] = '\0';
+}
 
 static void check_cfg(void *arg) {
   cfg_check *c = (cfg_check *)arg;
@@ -61,6 +81,13 @@ static void check_cfg(void *arg) {
   while ((line = fgetl(f)) != 0) {
     ++number;
     strip(line); /* darknet removes every space, tab and newline */
+    /* Inference runs one image at a time: don't let darknet size its
+     * buffers for the training batch (set_batch_network(net, 1) follows). */
+    if (sections == 1 && (strncmp(line, "batch=", 6) == 0 || strncmp(line, "subdivisions=", 13) == 0)) {
+      append_line(c, line[0] == 'b' ? "batch=1" : "subdivisions=1");
+    } else {
+      append_line(c, line);
+    }
     if (line[0] == '[') {
       LAYER_TYPE type = string_to_layer_type(line);
       current_type = type;
@@ -253,13 +280,21 @@ static void weights_call(void *arg) {
 }
 
 network *dn_network_load(const char *cfg, const char *weights, dn_error *err) {
-  cfg_check check = {cfg, err, 0};
+  cfg_check check = {cfg, err, 0, NULL, 0, 0};
   load_call call = {cfg, NULL};
+  int parsed;
   err->code = DN_OK;
   err->message[0] = '\0';
 
-  if (dn_guard(check_cfg, &check, DN_E_CFG, err) != 0 || !check.ok) return NULL;
-  if (dn_guard(parse_call, &call, DN_E_CFG, err) != 0) {
+  if (dn_guard(check_cfg, &check, DN_E_CFG, err) != 0 || !check.ok) {
+    free(check.text);
+    return NULL;
+  }
+  dn_set_file_override(cfg, check.text, check.length);
+  parsed = dn_guard(parse_call, &call, DN_E_CFG, err);
+  dn_set_file_override(NULL, NULL, 0);
+  free(check.text);
+  if (parsed != 0) {
     /* darknet's message alone ("First section must be...") doesn't say which file */
     char message[DN_MESSAGE_SIZE];
     snprintf(message, sizeof message, "%s", err->message);

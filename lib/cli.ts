@@ -21,7 +21,7 @@ classify takes its labels from cfg/imagenet1k.data (in the working directory,
 else in the package's darknet copy); classifier predict from <data>.
 
 options:
-  --top N            print the N best classes (classify: 5; predict: the data file's top=)
+  --top N, -t N      print the N best classes (classify: 5; predict: the data file's top=)
   --resize MODE      letterbox (default, as ./darknet classify) or min (the 2016
                      Tiny Darknet flow; prints "label: 0.167168" lines as that page did)
   --json             one JSON object per image: {"file","predictions","seconds"}
@@ -50,7 +50,7 @@ function parseArguments(argv: string[]): Options {
       if (next === undefined) throw new UsageError(`${arg} needs a value`);
       return next;
     };
-    if (arg === '--top' || arg === '-top') {
+    if (arg === '--top' || arg === '-t') {
       const text = value();
       const top = Number(text);
       if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer, got ${text}`);

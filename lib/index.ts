@@ -20,3 +20,8 @@ export type BuildInfo = Readonly<NativeBuild>;
 
 /** How the loaded native addon was built (loads it: throws ERR_BINDING with the fixes if it can't). */
 export const build: BuildInfo = Object.freeze({ ...native().build });
+
+/** How many networks of this thread still hold darknet memory (not yet closed or collected). */
+export function loadedNetworkCount(): number {
+  return native().loadedNetworkCount();
+}

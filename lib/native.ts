@@ -57,6 +57,7 @@ export interface NativeBinding {
   NativeNetwork: new () => NativeNetwork;
   setErrorClass(constructor: typeof DarknetError): void;
   build: NativeBuild;
+  loadedNetworkCount(): number;
 }
 
 const require = createRequire(import.meta.url);
