@@ -459,8 +459,19 @@ Napi::Object BuildInfo(Napi::Env env) {
   b.Set("darknetCommit", "61c9d02ec461e30d55762ec7669d6a1d3c356fb2");
   b.Set("compiler", DARKNET_NAPI_COMPILER);
   b.Set("cFlags", DARKNET_NAPI_C_FLAGS);
+#ifdef GPU
+  Napi::Object cuda = Napi::Object::New(env);
+  cuda.Set("version", DARKNET_NAPI_CUDA_VERSION);
+  cuda.Set("architectures", DARKNET_NAPI_CUDA_ARCHITECTURES);
+  b.Set("cuda", cuda);
+#else
   b.Set("cuda", false);
+#endif
+#ifdef CUDNN
+  b.Set("cudnn", true);
+#else
   b.Set("cudnn", false);
+#endif
   b.Set("openmp", false);
   b.Set("blas", "darknet gemm");
   b.Set("napiVersion", NAPI_VERSION);

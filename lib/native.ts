@@ -46,7 +46,8 @@ export interface NativeBuild {
   darknetCommit: string;
   compiler: string;
   cFlags: string;
-  cuda: boolean;
+  /** false, or the CUDA version and architectures of a DARKNET_GPU=ON build. */
+  cuda: false | { version: string; architectures: string };
   cudnn: boolean;
   openmp: boolean;
   blas: string;
