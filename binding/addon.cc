@@ -167,6 +167,15 @@ class NetworkWorker : public Napi::AsyncWorker {
     }
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  // When the environment is shutting down (a worker thread terminated mid-call)
+  // nothing can be settled any more and N-API calls fail; an exception escaping
+  // here would end the whole process.
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    try {
+      Napi::AsyncWorker::OnWorkComplete(env, status);
+    } catch (const Napi::Error&) {
+    }
+  }
 
   virtual void Run(NetState* state) = 0;
   virtual Napi::Value Result(Napi::Env env) = 0;
