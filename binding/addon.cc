@@ -47,7 +47,6 @@ struct NetState {
   std::mutex mutex;
   network* net = nullptr;
   bool closed = false;
-  bool busy = false;
   bool close_requested = false;
 
   // Frees darknet's memory; the caller holds `mutex`.
@@ -70,7 +69,6 @@ struct LiveNetworks {
 
 struct AddonData {
   Napi::FunctionReference error_class;
-  Napi::FunctionReference network_class;
   std::shared_ptr<LiveNetworks> live = std::make_shared<LiveNetworks>();
 };
 
@@ -152,9 +150,7 @@ class NetworkWorker : public Napi::AsyncWorker {
       failure_.message = "the network is closed";
       return;
     }
-    state_->busy = true;
     Run(state_.get());
-    state_->busy = false;
     if (state_->close_requested) state_->FreeLocked();
   }
   void OnOK() override {
@@ -500,9 +496,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       state->FreeLocked();
     }
   });
-  Napi::Function network_class = NativeNetwork::Define(env);
-  data->network_class = Napi::Persistent(network_class);
-  exports.Set("NativeNetwork", network_class);
+  exports.Set("NativeNetwork", NativeNetwork::Define(env));
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("build", BuildInfo(env));
   exports.Set("loadedNetworkCount", Napi::Function::New(env, LoadedNetworkCount, "loadedNetworkCount"));
