@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
+import { binaryProblem } from './binary-check.js';
 import { DarknetError } from './errors.js';
 import { packageRoot } from './paths.js';
 
@@ -89,6 +90,13 @@ function loadError(tried: string, cause: unknown): DarknetError {
   return new DarknetError(lines.join('\n'), 'ERR_BINDING', { cause });
 }
 
+/** Loads the binary at `path` after checking that dlopen can't crash on it. */
+function requireBinary(path: string): NativeBinding {
+  const problem = binaryProblem(path);
+  if (problem) throw new Error(problem);
+  return require(path) as NativeBinding;
+}
+
 function loadBinding(): NativeBinding {
   const override = process.env[BINARY_ENV];
   let tried: string;
@@ -96,12 +104,14 @@ function loadBinding(): NativeBinding {
     let binding: NativeBinding;
     if (override) {
       tried = `${BINARY_ENV}=${override}`;
-      binding = require(resolve(override)) as NativeBinding;
+      binding = requireBinary(resolve(override));
     } else {
       tried = `prebuilds/ and build/ in ${packageRoot} (node-gyp-build)`;
       if (!existsSync(join(packageRoot, 'package.json'))) throw new Error(`${packageRoot} is not the package root`);
-      const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
-      binding = nodeGypBuild(packageRoot);
+      const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+      const path = nodeGypBuild.resolve(packageRoot);
+      tried = `${path} (found by node-gyp-build in prebuilds/ and build/)`;
+      binding = requireBinary(path);
     }
     if (typeof binding.NativeNetwork !== 'function' || typeof binding.setErrorClass !== 'function') {
       throw new Error('the file is not a darknet-napi addon');

@@ -38,14 +38,28 @@ if (process.platform === 'win32') {
 
 const tried = [];
 const fromSource = truthy(env.npm_config_build_from_source) || truthy(env.DARKNET_NAPI_BUILD_FROM_SOURCE);
-if (!fromSource) {
+// Loads the binary node-gyp-build picks in a child process: a corrupt one can
+// crash the loader (SIGBUS on a truncated file), which must not end the install.
+function loadsCleanly() {
+  let path;
   try {
-    require('node-gyp-build')(root);
-    console.error('darknet-napi: using the existing native binary');
-    process.exit(0);
+    path = require('node-gyp-build').resolve(root);
   } catch (error) {
-    tried.push(`a prebuilt binary (${String(error.message).split('\n')[0]})`);
+    return { ok: false, why: String(error.message).split('\n')[0] };
   }
+  const probe = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path)})`], { encoding: 'utf8' });
+  if (probe.status === 0) return { ok: true, path };
+  const reason = probe.signal ? `killed by ${probe.signal}` : (probe.stderr.split('\n').find((l) => l.includes('Error')) ?? `exit ${probe.status}`);
+  return { ok: false, why: `${path} does not load: ${reason}` };
+}
+
+if (!fromSource) {
+  const existing = loadsCleanly();
+  if (existing.ok) {
+    console.error(`darknet-napi: using the existing native binary ${existing.path}`);
+    process.exit(0);
+  }
+  tried.push(`a prebuilt binary (${existing.why})`);
 }
 
 function run(what, command, args) {
@@ -62,8 +76,5 @@ if (truthy(env.DARKNET_NAPI_GPU)) cmakeArgs.push('--CDDARKNET_GPU=ON');
 if (truthy(env.DARKNET_NAPI_CUDNN)) cmakeArgs.push('--CDDARKNET_CUDNN=ON');
 run(`building from source (cmake-js ${cmakeArgs.join(' ')})`, process.execPath, [cmakeJs, ...cmakeArgs]);
 
-try {
-  require('node-gyp-build')(root);
-} catch (error) {
-  fail(tried, `the binary just built does not load: ${error.message}`);
-}
+const built = loadsCleanly();
+if (!built.ok) fail(tried, `the binary just built does not load: ${built.why}`);
