@@ -1,17 +1,30 @@
 #!/usr/bin/env node
 // `darknet`: a drop-in for pjreddie's `./darknet classify` and
 // `./darknet classifier predict`, running in one process with one loaded network.
+import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { formatFixed, formatFixedWidth, percentOf } from './format.js';
+import { classifyMany } from './bulk.js';
+import { cacheDir } from './cache.js';
+import { download } from './download.js';
+import { expandImageArguments } from './image-files.js';
 import { readClassifierData } from './labels.js';
+import { findModel, isDownloaded, MODELS, modelCfg, modelLabels, modelNamed, modelWeights, type ModelInfo } from './models.js';
 import { native } from './native.js';
-import { loadNetwork, type Classification, type Network, type ResizeMode } from './network.js';
+import { loadNetwork, modelWeightsFor, type Classification, type Network, type ResizeMode } from './network.js';
 import { resolveDarknetPath } from './paths.js';
+import { createProgress, formatBytes } from './progress.js';
 
 const USAGE = `usage:
   darknet classify <cfg> <weights> [image] [options]
+  darknet classify <model> [image] [options]
+  darknet classify <cfg> <weights> | <model>  <images, folders, globs...> [bulk options]
   darknet classifier predict <data> <cfg> <weights> [image] [options]
+  darknet models
+  darknet download <model|url> [--sha256 HEX] [--quiet] [--timeout SECONDS]
   darknet --version
 
 Like pjreddie's ./darknet: stdout gets the top 5 as "%5.2f%%: label" lines,
@@ -25,6 +38,15 @@ options:
   --resize MODE      letterbox (default, as ./darknet classify) or min (the 2016
                      Tiny Darknet flow; prints "label: 0.167168" lines as that page did)
   --json             one JSON object per image: {"file","predictions","seconds"}
+  --yes, -y          download a model's weights without asking (into ${'$'}DARKNET_NAPI_CACHE,
+                     else the platform's cache folder; DARKNET_NAPI_MIRROR replaces pjreddie.com)
+
+bulk (several images, a folder or a glob): one JSON line per image on stdout as
+results arrive ({"file","predictions"} or {"file","error"}), progress on stderr:
+  --jobs N           networks working in parallel (default: one per core)
+  --recursive, -r    also the images in subfolders
+  --csv              CSV instead of JSON lines
+  --quiet, -q        no progress
   -h, --help         this text
   -v, --version      the package version and how the native addon was built
 
@@ -39,10 +61,37 @@ interface Options {
   json: boolean;
   help: boolean;
   version: boolean;
+  yes: boolean;
+  quiet: boolean;
+  csv: boolean;
+  recursive: boolean;
+  jobs: number | undefined;
+  sha256: string | undefined;
+  timeout: number | undefined;
+}
+
+function positiveInteger(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${flag} must be a positive integer, got ${text}`);
+  return value;
 }
 
 function parseArguments(argv: string[]): Options {
-  const options: Options = { positionals: [], top: undefined, resize: 'letterbox', json: false, help: false, version: false };
+  const options: Options = {
+    positionals: [],
+    top: undefined,
+    resize: 'letterbox',
+    json: false,
+    help: false,
+    version: false,
+    yes: false,
+    quiet: false,
+    csv: false,
+    recursive: false,
+    jobs: undefined,
+    sha256: undefined,
+    timeout: undefined,
+  };
   for (let i = 0; i < argv.length; ++i) {
     const arg = argv[i] as string;
     const value = (): string => {
@@ -51,10 +100,23 @@ function parseArguments(argv: string[]): Options {
       return next;
     };
     if (arg === '--top' || arg === '-t') {
-      const text = value();
-      const top = Number(text);
-      if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer, got ${text}`);
-      options.top = top;
+      options.top = positiveInteger('--top', value());
+    } else if (arg === '--jobs' || arg === '-j') {
+      options.jobs = positiveInteger('--jobs', value());
+    } else if (arg === '--timeout') {
+      options.timeout = positiveInteger('--timeout', value());
+    } else if (arg === '--sha256') {
+      const hex = value().toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(hex)) throw new UsageError(`--sha256 needs 64 hex digits, got ${hex}`);
+      options.sha256 = hex;
+    } else if (arg === '--yes' || arg === '-y') {
+      options.yes = true;
+    } else if (arg === '--quiet' || arg === '-q') {
+      options.quiet = true;
+    } else if (arg === '--csv') {
+      options.csv = true;
+    } else if (arg === '--recursive' || arg === '-r') {
+      options.recursive = true;
     } else if (arg === '--resize') {
       const mode = value();
       if (mode !== 'letterbox' && mode !== 'min') throw new UsageError(`--resize must be letterbox or min, got ${mode}`);
@@ -122,22 +184,165 @@ async function classifyStdin(network: Network, top: number, options: Options): P
 }
 
 async function predict(
-  dataFile: string,
+  names: string,
   cfg: string,
   weights: string,
   image: string | undefined,
-  defaultTop: number | undefined,
+  top: number,
   options: Options,
 ): Promise<number> {
-  const data = await readClassifierData(dataFile);
-  const network = await loadNetwork(cfg, weights, { labels: data.names });
+  const network = await loadNetwork(cfg, weights, { labels: names });
   try {
-    const top = Math.min(options.top ?? defaultTop ?? data.top, network.outputs);
+    top = Math.min(top, network.outputs);
     const ok = image !== undefined ? await classifyOne(network, image, top, options) : await classifyStdin(network, top, options);
     return ok ? 0 : 1;
   } finally {
     await network.close();
   }
+}
+
+/** Asks on a terminal; elsewhere the answer is no (pass --yes). */
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await new Promise<string>((resolvePromise) => rl.question(`${question} [y/N] `, resolvePromise));
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+}
+
+/** A model's weights from the cache, downloaded first when --yes or the user agrees. */
+async function weightsOfModel(model: ModelInfo, options: Options): Promise<string> {
+  if (isDownloaded(model)) return modelWeights(model);
+  const allowed =
+    options.yes || (await confirm(`darknet: ${model.name}'s weights are not downloaded. Download them from ${model.url}?`));
+  if (!allowed) {
+    throw new Error(`the weights of model ${model.name} are not downloaded: run \`darknet download ${model.name}\` or add --yes`);
+  }
+  const progress = createProgress(`${model.name}.weights`, 'bytes', { quiet: options.quiet });
+  const path = await modelWeightsFor(model, {
+    download: true,
+    ...(options.sha256 ? { sha256: options.sha256 } : {}),
+    onDownloadProgress: (p) => progress.update(p.received, p.total, p.bytesPerSecond),
+  });
+  progress.end(`darknet: downloaded ${path}`);
+  return path;
+}
+
+function isBulkArgument(arg: string): boolean {
+  if (/[*?[]/.test(arg) && !existsSync(arg)) return true;
+  try {
+    return statSync(arg).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** classify <cfg> <weights> [images...] | classify <model> [images...] */
+async function classifyCommand(rest: string[], options: Options): Promise<number> {
+  const [first, ...others] = rest;
+  if (first === undefined) throw new UsageError('classify takes <cfg> <weights> [image], or <model> [image]');
+  const model = modelNamed(first);
+  let cfg: string;
+  let weights: string;
+  let names: string;
+  let images: string[];
+  if (model) {
+    weights = await weightsOfModel(model, options);
+    cfg = modelCfg(model);
+    names = modelLabels(model);
+    images = others;
+  } else {
+    const [second, ...more] = others;
+    if (second === undefined) throw new UsageError(`classify takes <cfg> <weights> [image]; ${first} is neither a file nor a model (see \`darknet models\`)`);
+    cfg = first;
+    weights = second;
+    // darknet: predict_classifier("cfg/imagenet1k.data", cfg, weights, image, 5)
+    names = (await readClassifierData(resolveDarknetPath('cfg/imagenet1k.data'))).names;
+    images = more;
+  }
+  const bulk = images.length > 1 || options.csv || options.recursive || options.jobs !== undefined || images.some(isBulkArgument);
+  if (!bulk) return predict(names, cfg, weights, images[0], options.top ?? 5, options);
+  return classifyBulk(cfg, weights, names, images, options);
+}
+
+function csvField(value: string | number): string {
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+async function classifyBulk(cfg: string, weights: string, names: string, args: string[], options: Options): Promise<number> {
+  const files = await expandImageArguments(args, { recursive: options.recursive });
+  if (files.length === 0) throw new Error(`no images found in ${args.join(' ')}`);
+  const top = options.top ?? 5;
+  const jobs = options.jobs ?? availableParallelism();
+  if (options.csv) {
+    const columns = Array.from({ length: top }, (_, i) => [`label_${i + 1}`, `probability_${i + 1}`, `index_${i + 1}`]).flat();
+    write(`${['file', ...columns, 'error'].join(',')}\n`);
+  }
+  const progress = createProgress('classify', 'images', { quiet: options.quiet });
+  const started = Date.now();
+  let failed = 0;
+  for await (const result of classifyMany({ cfg, weights }, files, {
+    concurrency: jobs,
+    top,
+    resize: options.resize,
+    labels: names,
+    onProgress: (p) => progress.update(p.done, p.total, p.imagesPerSecond),
+  })) {
+    const error = result.error ? { code: (result.error as { code?: string }).code ?? 'ERR_DARKNET', message: result.error.message } : undefined;
+    if (error) ++failed;
+    if (options.csv) {
+      const cells: (string | number)[] = [result.input];
+      for (let i = 0; i < top; ++i) {
+        const p = result.predictions?.[i];
+        cells.push(p?.label ?? '', p?.probability ?? '', p?.index ?? '');
+      }
+      cells.push(error ? `${error.code}: ${error.message}` : '');
+      write(`${cells.map(csvField).join(',')}\n`);
+    } else {
+      write(`${JSON.stringify(error ? { file: result.input, error } : { file: result.input, predictions: result.predictions })}\n`);
+    }
+  }
+  const seconds = (Date.now() - started) / 1000;
+  progress.end(
+    `darknet: ${files.length} images, ${failed} failed, ${seconds.toFixed(1)} s, ${(files.length / Math.max(seconds, 1e-9)).toFixed(1)} images/s with ${Math.min(jobs, files.length)} job(s)`,
+  );
+  return failed > 0 ? 1 : 0;
+}
+
+function listModels(): number {
+  write(`cache: ${cacheDir()}\n`);
+  for (const model of MODELS) {
+    const state = isDownloaded(model) ? `downloaded  ${modelWeights(model)}` : 'not downloaded';
+    write(`${model.name.padEnd(14)} ${model.cfg.padEnd(22)} ${state.padEnd(16)} ${model.description}${model.size ? ` (${formatBytes(model.size)})` : ''}\n`);
+  }
+  return 0;
+}
+
+async function downloadCommand(target: string, options: Options): Promise<number> {
+  const model = findModel(target);
+  const label = model ? `${model.name}.weights` : basename(target);
+  const progress = createProgress(label, 'bytes', { quiet: options.quiet });
+  const onProgress = (p: { received: number; total: number | undefined; bytesPerSecond: number }): void =>
+    progress.update(p.received, p.total, p.bytesPerSecond);
+  let path: string;
+  if (model) {
+    path = await modelWeightsFor(model, {
+      download: true,
+      onDownloadProgress: onProgress,
+      ...(options.sha256 ? { sha256: options.sha256 } : {}),
+      ...(options.timeout ? { timeout: options.timeout * 1000 } : {}),
+    });
+  } else {
+    path = await download(target, {
+      onProgress,
+      ...(options.sha256 ? { sha256: options.sha256 } : {}),
+      ...(options.timeout ? { timeout: options.timeout * 1000 } : {}),
+    });
+  }
+  progress.end();
+  write(`${path}\n`);
+  return 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -164,19 +369,21 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const [command, ...rest] = options.positionals;
-    if (command === 'classify') {
-      const [cfg, weights, image, extra] = rest;
-      if (cfg === undefined || weights === undefined || extra !== undefined) throw new UsageError('classify takes <cfg> <weights> [image]');
-      // darknet: predict_classifier("cfg/imagenet1k.data", cfg, weights, image, 5)
-      return await predict(resolveDarknetPath('cfg/imagenet1k.data'), cfg, weights, image, 5, options);
-    }
+    if (command === 'classify') return await classifyCommand(rest, options);
     if (command === 'classifier') {
       const [sub, data, cfg, weights, image, extra] = rest;
       if (sub !== 'predict') throw new UsageError(`classifier ${sub ?? ''}: only "classifier predict" is supported`);
       if (data === undefined || cfg === undefined || weights === undefined || extra !== undefined) {
         throw new UsageError('classifier predict takes <data> <cfg> <weights> [image]');
       }
-      return await predict(data, cfg, weights, image, undefined, options);
+      const { names, top } = await readClassifierData(data);
+      return await predict(names, cfg, weights, image, options.top ?? top, options);
+    }
+    if (command === 'models') return listModels();
+    if (command === 'download') {
+      const [target, extra] = rest;
+      if (target === undefined || extra !== undefined) throw new UsageError('download takes <model|url>');
+      return await downloadCommand(target, options);
     }
     throw new UsageError(command === undefined ? 'no command given' : `unknown command ${command}`);
   } catch (error) {
@@ -188,6 +395,12 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
+
+// `darknet ... | head`: a closed stdout ends the program quietly, like C's SIGPIPE.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -11,7 +11,11 @@ export type DarknetErrorCode =
   | 'ERR_INVALID_LABELS' // a labels list or .data file that cannot be used
   | 'ERR_NETWORK_CLOSED' // the network was closed
   | 'ERR_DARKNET' // darknet hit one of its fatal paths (exit/assert) at run time
-  | 'ERR_BINDING'; // the native addon could not be loaded
+  | 'ERR_BINDING' // the native addon could not be loaded
+  | 'ERR_UNKNOWN_MODEL' // a model name that is not in the catalogue
+  | 'ERR_MODEL_NOT_DOWNLOADED' // a model whose weights are not in the cache, and downloading was not allowed
+  | 'ERR_DOWNLOAD' // the download failed (HTTP status, network, timeout)
+  | 'ERR_CHECKSUM'; // the downloaded file's size or sha256 is not what was expected
 
 /**
  * The one error class of this package. The native addon creates it too (it is

@@ -25,3 +25,7 @@ export const build: BuildInfo = Object.freeze({ ...native().build });
 export function loadedNetworkCount(): number {
   return native().loadedNetworkCount();
 }
+export { classifyMany, type BulkProgress, type BulkResult, type BulkSource, type ClassifyManyOptions } from './bulk.js';
+export { cacheDir } from './cache.js';
+export { download, type DownloadOptions, type DownloadProgress } from './download.js';
+export { findModel, isDownloaded, MODELS, modelWeights, type ModelInfo } from './models.js';

@@ -1,7 +1,11 @@
+import { existsSync } from 'node:fs';
+
+import { download, type DownloadProgress } from './download.js';
 import { DarknetError, withCallerStack } from './errors.js';
 import { checkInputFile } from './files.js';
 import { captureInput, resolveInput, type ImageInput } from './input.js';
 import { labelOf, resolveLabels, type LabelsOption } from './labels.js';
+import { modelNamed, modelCfg, modelLabels, modelWeights, type ModelInfo } from './models.js';
 import { native, type NativeInput, type NativeLayer, type NativeNetwork } from './native.js';
 
 /**
@@ -20,6 +24,42 @@ export interface LoadOptions {
    * `./darknet classify` uses through cfg/imagenet1k.data; else the index.
    */
   labels?: LabelsOption;
+  /**
+   * For a model name (`loadNetwork('tiny')`): download its weights into the
+   * cache when they are not there yet. Without it, a missing model is an
+   * ERR_MODEL_NOT_DOWNLOADED error.
+   */
+  download?: boolean;
+  /** Progress of that download. */
+  onDownloadProgress?: (progress: DownloadProgress) => void;
+}
+
+/**
+ * The weights of a catalogue model, from the cache or, when allowed,
+ * downloaded (verified against its size and sha256 where known, else by
+ * loading them with its cfg, whose layers fix their exact size).
+ */
+export async function modelWeightsFor(
+  model: ModelInfo,
+  options: { download?: boolean; onDownloadProgress?: (progress: DownloadProgress) => void; sha256?: string; timeout?: number } = {},
+): Promise<string> {
+  const cached = modelWeights(model);
+  if (existsSync(cached)) return cached;
+  if (!options.download) {
+    throw new DarknetError(
+      `the weights of model ${model.name} are not downloaded yet: run \`darknet download ${model.name}\`, or pass { download: true }`,
+      'ERR_MODEL_NOT_DOWNLOADED',
+    );
+  }
+  return download(model, {
+    ...(options.sha256 ? { sha256: options.sha256 } : {}),
+    ...(options.timeout ? { timeout: options.timeout } : {}),
+    ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
+    verify: async (file) => {
+      const network = await Network.load(modelCfg(model), file, { labels: [] });
+      await network.close();
+    },
+  });
 }
 
 export interface PredictOptions {
@@ -109,6 +149,13 @@ export class Network {
   static async load(cfg: string, weights: string | undefined, options: LoadOptions = {}): Promise<Network> {
     const callSite = new Error();
     try {
+      // A catalogue name where a cfg goes: its cfg, labels and cached weights.
+      const model = weights === undefined && typeof cfg === 'string' ? modelNamed(cfg) : undefined;
+      if (model) {
+        weights = await modelWeightsFor(model, options);
+        options = { ...options, labels: options.labels ?? modelLabels(model) };
+        cfg = modelCfg(model);
+      }
       const cfgPath = await checkInputFile(cfg, 'cfg');
       const weightsPath = weights === undefined ? null : await checkInputFile(weights, 'weights');
       const nativeNetwork = new (native().NativeNetwork)();
@@ -212,7 +259,8 @@ export class Network {
 /**
  * Loads a darknet network: parses `cfg` and, when given, loads `weights`
  * (whose size must be exactly what the cfg's layers need). Without weights
- * the network keeps darknet's random initial values.
+ * the network keeps darknet's random initial values. `cfg` may also be a
+ * model name from the catalogue (`loadNetwork('tiny', undefined, { download: true })`).
  */
 export function loadNetwork(cfg: string, weights?: string, options?: LoadOptions): Promise<Network> {
   return Network.load(cfg, weights, options);

@@ -1,0 +1,134 @@
+import { availableParallelism } from 'node:os';
+
+import { DarknetError } from './errors.js';
+import type { ImageInput } from './input.js';
+import { loadNetwork, Network, type Classification, type ClassifyOptions, type LoadOptions } from './network.js';
+
+/** One image's outcome: its predictions, or the error it gave. */
+export type BulkResult<T extends ImageInput = ImageInput> =
+  | { input: T; predictions: Classification[]; error?: undefined }
+  | { input: T; predictions?: undefined; error: Error };
+
+export interface BulkProgress {
+  done: number;
+  failed: number;
+  /** Known when the inputs are an array. */
+  total: number | undefined;
+  imagesPerSecond: number;
+}
+
+export interface ClassifyManyOptions extends ClassifyOptions, LoadOptions {
+  /** Networks working in parallel (default: one per core). Each is a separate copy of the network. */
+  concurrency?: number;
+  onProgress?: (progress: BulkProgress) => void;
+}
+
+/** What classifyMany runs: a loaded network, a model name, or a cfg/weights pair. */
+export type BulkSource = Network | string | { cfg: string; weights: string };
+
+async function openNetworks(source: BulkSource, count: number, options: LoadOptions): Promise<{ networks: Network[]; owned: Network[] }> {
+  const owned: Network[] = [];
+  try {
+    let first: Network;
+    if (source instanceof Network) {
+      first = source;
+    } else {
+      first = typeof source === 'string' ? await loadNetwork(source, undefined, options) : await loadNetwork(source.cfg, source.weights, options);
+      owned.push(first);
+    }
+    const networks = [first];
+    while (networks.length < count) {
+      // Copies share the first one's files and labels; each has its own darknet state.
+      const copy = await loadNetwork(first.cfg, first.weights, { labels: first.labels });
+      owned.push(copy);
+      networks.push(copy);
+    }
+    return { networks, owned };
+  } catch (error) {
+    await Promise.all(owned.map((network) => network.close()));
+    throw error;
+  }
+}
+
+/**
+ * Classifies many images with `concurrency` networks working in parallel and
+ * yields each result as it completes (completion order), carrying its input.
+ * A failing image yields its error and the run goes on. Networks this call
+ * loads are closed when the iteration ends, also when it is abandoned early.
+ */
+export async function* classifyMany<T extends ImageInput>(
+  source: BulkSource,
+  inputs: Iterable<T> | AsyncIterable<T>,
+  options: ClassifyManyOptions = {},
+): AsyncGenerator<BulkResult<T>, void, undefined> {
+  const concurrency = options.concurrency ?? availableParallelism();
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new DarknetError(`concurrency must be a positive integer, got ${String(concurrency)}`, 'ERR_INVALID_INPUT');
+  }
+  const total = Array.isArray(inputs) ? inputs.length : undefined;
+  const { networks, owned } = await openNetworks(source, total === undefined ? concurrency : Math.max(1, Math.min(concurrency, total)), options);
+
+  const iterator = Symbol.asyncIterator in inputs ? (inputs as AsyncIterable<T>)[Symbol.asyncIterator]() : (inputs as Iterable<T>)[Symbol.iterator]();
+  const ready: BulkResult<T>[] = [];
+  let wake: (() => void) | undefined;
+  let stopped = false;
+  let done = 0;
+  let failed = 0;
+  const started = Date.now();
+  const { top, resize } = options;
+  const classifyOptions: ClassifyOptions = { ...(top !== undefined ? { top } : {}), ...(resize !== undefined ? { resize } : {}) };
+
+  const publish = (result: BulkResult<T>): void => {
+    ready.push(result);
+    ++done;
+    if (result.error) ++failed;
+    const seconds = (Date.now() - started) / 1000;
+    options.onProgress?.({ done, failed, total, imagesPerSecond: seconds > 0 ? done / seconds : 0 });
+    wake?.();
+  };
+
+  // One worker per network; each pulls the next input (the iterator is shared).
+  let pulling: Promise<unknown> = Promise.resolve();
+  const next = (): Promise<IteratorResult<T>> => {
+    const result = pulling.then(() => iterator.next());
+    pulling = result.catch(() => undefined);
+    return result;
+  };
+  const workers = networks.map(async (network) => {
+    while (!stopped) {
+      const item = await next();
+      if (item.done) return;
+      try {
+        publish({ input: item.value, predictions: await network.classify(item.value, classifyOptions) });
+      } catch (error) {
+        publish({ input: item.value, error: error as Error });
+      }
+    }
+  });
+  let finished = false;
+  const all = Promise.all(workers).finally(() => {
+    finished = true;
+    wake?.();
+  });
+
+  try {
+    for (;;) {
+      const result = ready.shift();
+      if (result) {
+        yield result;
+      } else if (finished) {
+        await all; // surfaces an error of the input iterator
+        return;
+      } else {
+        await new Promise<void>((resolvePromise) => {
+          wake = resolvePromise;
+        });
+        wake = undefined;
+      }
+    }
+  } finally {
+    stopped = true;
+    await all.catch(() => undefined);
+    await Promise.all(owned.map((network) => network.close()));
+  }
+}
