@@ -270,12 +270,13 @@ class LoadWorker : public NetworkWorker {
 class RunWorker : public NetworkWorker {
  public:
   RunWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<NetState> state, Input input,
-            int mode, int top, bool hierarchy)
+            int mode, int top, bool hierarchy, double pixel_limit)
       : NetworkWorker(env, owner, std::move(state)),
         input_(std::move(input)),
         mode_(mode),
         top_(top),
-        hierarchy_(hierarchy) {}
+        hierarchy_(hierarchy),
+        pixel_limit_(pixel_limit) {}
 
  protected:
   void Run(NetState* state) override {
@@ -292,6 +293,15 @@ class RunWorker : public NetworkWorker {
                                 &im, &err);
     } else {
       if (input_.kind == Input::kPath && !ReadWholeFile(input_.path, &input_.bytes, &failure_)) return;
+      // Refuse huge images from their header alone, before a pixel is decoded.
+      int width = 0, height = 0;
+      if (pixel_limit_ > 0 && dn_image_info(input_.bytes.data(), input_.bytes.size(), &width, &height) == 0 &&
+          static_cast<double>(width) * height > pixel_limit_) {
+        failure_.code = "ERR_IMAGE_TOO_LARGE";
+        failure_.message = input_.Describe() + ": " + std::to_string(width) + "x" + std::to_string(height) +
+                           " pixels exceeds limitInputPixels (" + std::to_string(static_cast<long long>(pixel_limit_)) + ")";
+        return;
+      }
       rc = dn_image_decode(input_.bytes.data(), input_.bytes.size(), &im, &err);
     }
     if (rc != 0) {
@@ -329,6 +339,7 @@ class RunWorker : public NetworkWorker {
   Input input_;
   int mode_, top_;
   bool hierarchy_;
+  double pixel_limit_;  // 0: no limit
   std::vector<int> top_indices_;
   std::vector<float> output_;
 };
@@ -374,7 +385,8 @@ class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
     return promise;
   }
 
-  // run(input, mode, top, hierarchy): input is {path} | {bytes} | {pixels, width, height, channels}.
+  // run(input, mode, top, hierarchy, pixelLimit): input is {path} | {bytes} |
+  // {pixels, width, height, channels}; pixelLimit 0 means none.
   Napi::Value Run(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 4 || !info[0].IsObject() || !info[1].IsNumber() || !info[2].IsNumber()) {
@@ -410,8 +422,9 @@ class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
     int mode = info[1].As<Napi::Number>().Int32Value();
     int top = info[2].As<Napi::Number>().Int32Value();
     bool hierarchy = info[3].ToBoolean();
+    double pixel_limit = info.Length() > 4 && info[4].IsNumber() ? info[4].As<Napi::Number>().DoubleValue() : 0;
     auto* worker = new RunWorker(env, info.This().As<Napi::Object>(), state_, std::move(input),
-                                 mode == 1 ? 1 : 0, top < 0 ? 0 : top, hierarchy);
+                                 mode == 1 ? 1 : 0, top < 0 ? 0 : top, hierarchy, pixel_limit);
     Napi::Promise promise = worker->Promise();
     worker->Queue();
     return promise;

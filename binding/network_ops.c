@@ -395,6 +395,12 @@ int dn_image_decode(const unsigned char *bytes, size_t length, image *out, dn_er
   return 0;
 }
 
+int dn_image_info(const unsigned char *bytes, size_t length, int *width, int *height) {
+  int c = 0;
+  if (length == 0 || length > (size_t)INT_MAX) return -1;
+  return stbi_info_from_memory(bytes, (int)length, width, height, &c) ? 0 : -1;
+}
+
 int dn_image_from_pixels(const unsigned char *pixels, int width, int height, int channels,
                          image *out, dn_error *err) {
   size_t n, i;

@@ -36,6 +36,10 @@ long long dn_network_weight_floats(const network *net, dn_error *err);
  * darknet image, exactly as load_image_color does for a file. */
 int dn_image_decode(const unsigned char *bytes, size_t length, image *out, dn_error *err);
 
+/* Reads an encoded image's size from its header alone (stb's info call), without
+ * decoding a pixel. Returns 0, or -1 when the header is not one stb_image knows. */
+int dn_image_info(const unsigned char *bytes, size_t length, int *width, int *height);
+
 /* Converts interleaved HWC 8-bit pixels (1 to 4 channels) the way stb_image
  * converts to 3 channels, then to a darknet image. */
 int dn_image_from_pixels(const unsigned char *pixels, int width, int height, int channels,

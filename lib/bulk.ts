@@ -39,7 +39,7 @@ async function openNetworks(source: BulkSource, count: number, options: LoadOpti
     const networks = [first];
     while (networks.length < count) {
       // Copies share the first one's files and labels; each has its own darknet state.
-      const copy = await loadNetwork(first.cfg, first.weights, { labels: first.labels });
+      const copy = await loadNetwork(first.cfg, first.weights, { labels: first.labels, limitInputPixels: first.limitInputPixels });
       owned.push(copy);
       networks.push(copy);
     }

@@ -7,6 +7,7 @@ export type DarknetErrorCode =
   | 'ERR_INVALID_CFG' // not a darknet network description darknet can build
   | 'ERR_INVALID_WEIGHTS' // truncated, or sized for another cfg
   | 'ERR_INVALID_IMAGE' // bytes that darknet's stb_image cannot decode
+  | 'ERR_IMAGE_TOO_LARGE' // more pixels than limitInputPixels
   | 'ERR_INVALID_INPUT' // an argument or option out of range
   | 'ERR_INVALID_LABELS' // a labels list or .data file that cannot be used
   | 'ERR_NETWORK_CLOSED' // the network was closed

@@ -30,7 +30,7 @@ function positiveInteger(value: unknown, name: string, max = 1 << 20): number {
  * caller may reuse its buffer as soon as the call returns. A path is checked
  * later, by resolveInput, when its turn comes.
  */
-export function captureInput(input: ImageInput): NativeInput {
+export function captureInput(input: ImageInput, pixelLimit = 0): NativeInput {
   if (typeof input === 'string') {
     if (input.length === 0) throw new DarknetError('image path must be a non-empty string', 'ERR_INVALID_INPUT');
     return { path: input };
@@ -47,6 +47,12 @@ export function captureInput(input: ImageInput): NativeInput {
     const width = positiveInteger(input.width, 'width');
     const height = positiveInteger(input.height, 'height');
     const channels = positiveInteger(input.channels, 'channels', 4);
+    if (pixelLimit > 0 && width * height > pixelLimit) {
+      throw new DarknetError(
+        `raw pixels: ${width}x${height} pixels exceeds limitInputPixels (${pixelLimit})`,
+        'ERR_IMAGE_TOO_LARGE',
+      );
+    }
     const expected = width * height * channels;
     if (data.length !== expected) {
       throw new DarknetError(

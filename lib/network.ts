@@ -32,6 +32,24 @@ export interface LoadOptions {
   download?: boolean;
   /** Progress of that download. */
   onDownloadProgress?: (progress: DownloadProgress) => void;
+  /**
+   * Images whose header claims more pixels (width x height) than this are
+   * rejected (ERR_IMAGE_TOO_LARGE) before a pixel is decoded; raw pixel inputs
+   * likewise. Default 268402689 (16383 x 16383, as sharp); false: no limit.
+   */
+  limitInputPixels?: number | false;
+}
+
+/** sharp's default: 0x3FFF x 0x3FFF. */
+export const DEFAULT_LIMIT_INPUT_PIXELS = 268402689;
+
+function pixelLimitOf(option: number | false | undefined): number {
+  if (option === undefined) return DEFAULT_LIMIT_INPUT_PIXELS;
+  if (option === false) return 0;
+  if (typeof option !== 'number' || !Number.isInteger(option) || option < 1) {
+    throw new DarknetError(`limitInputPixels must be a positive integer or false, got ${String(option)}`, 'ERR_INVALID_INPUT');
+  }
+  return option;
 }
 
 /**
@@ -121,6 +139,8 @@ export class Network {
 
   #native: NativeNetwork | undefined;
   readonly #hierarchy: boolean;
+  /** limitInputPixels, 0 for none. */
+  readonly #pixelLimit: number;
   #queue: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
 
@@ -131,8 +151,10 @@ export class Network {
     labels: string[],
     cfg: string,
     weights: string | undefined,
+    pixelLimit: number,
   ) {
     this.#native = nativeNetwork;
+    this.#pixelLimit = pixelLimit;
     this.#hierarchy = info.hierarchy;
     this.width = info.width;
     this.height = info.height;
@@ -156,6 +178,7 @@ export class Network {
         options = { ...options, labels: options.labels ?? modelLabels(model) };
         cfg = modelCfg(model);
       }
+      const pixelLimit = pixelLimitOf(options.limitInputPixels);
       const cfgPath = await checkInputFile(cfg, 'cfg');
       const weightsPath = weights === undefined ? null : await checkInputFile(weights, 'weights');
       const nativeNetwork = new (native().NativeNetwork)();
@@ -167,10 +190,15 @@ export class Network {
         nativeNetwork.close();
         throw error;
       }
-      return new Network(nativeNetwork, info, labels, cfg, weights);
+      return new Network(nativeNetwork, info, labels, cfg, weights, pixelLimit);
     } catch (error) {
       throw withCallerStack(error, callSite);
     }
+  }
+
+  /** The pixel limit this network enforces (false: none). */
+  get limitInputPixels(): number | false {
+    return this.#pixelLimit > 0 ? this.#pixelLimit : false;
   }
 
   /** Whether close() has been called. */
@@ -209,10 +237,10 @@ export class Network {
     let mode: 0 | 1;
     const prepare = (): void => {
       mode = resizeCode(options);
-      captured = captureInput(input);
+      captured = captureInput(input, this.#pixelLimit);
     };
     return this.#enqueue(async (nativeNetwork) => {
-      const { output } = await nativeNetwork.run(await resolveInput(captured), mode, 0, false);
+      const { output } = await nativeNetwork.run(await resolveInput(captured), mode, 0, false, this.#pixelLimit);
       return output;
     }, prepare);
   }
@@ -225,10 +253,10 @@ export class Network {
     const prepare = (): void => {
       mode = resizeCode(options);
       top = topCount(options, this.outputs);
-      captured = captureInput(input);
+      captured = captureInput(input, this.#pixelLimit);
     };
     return this.#enqueue(async (nativeNetwork) => {
-      const result = await nativeNetwork.run(await resolveInput(captured), mode, top, this.#hierarchy);
+      const result = await nativeNetwork.run(await resolveInput(captured), mode, top, this.#hierarchy, this.#pixelLimit);
       return Array.from(result.top, (index) => ({
         label: labelOf(this.labels, index),
         probability: result.output[index] ?? Number.NaN,
