@@ -34,6 +34,7 @@ const char* ErrorCodeName(int code) {
     case DN_E_IMAGE: return "ERR_INVALID_IMAGE";
     case DN_E_INPUT: return "ERR_INVALID_INPUT";
     case DN_E_FILE: return "ERR_FILE_UNREADABLE";
+    case DN_E_TOO_LARGE: return "ERR_NETWORK_TOO_LARGE";
     default: return "ERR_DARKNET";
   }
 }
@@ -222,11 +223,12 @@ Napi::Object LayerSummary(Napi::Env env, const layer& l, int index) {
 class LoadWorker : public NetworkWorker {
  public:
   LoadWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<NetState> state, std::string cfg,
-             std::string weights, bool has_weights)
+             std::string weights, bool has_weights, double memory_limit)
       : NetworkWorker(env, owner, std::move(state)),
         cfg_(std::move(cfg)),
         weights_(std::move(weights)),
-        has_weights_(has_weights) {}
+        has_weights_(has_weights),
+        memory_limit_(memory_limit) {}
 
  protected:
   void Run(NetState* state) override {
@@ -236,7 +238,8 @@ class LoadWorker : public NetworkWorker {
       return;
     }
     dn_error err{};
-    network* net = dn_network_load(cfg_.c_str(), has_weights_ ? weights_.c_str() : nullptr, &err);
+    network* net = dn_network_load(cfg_.c_str(), has_weights_ ? weights_.c_str() : nullptr,
+                                   static_cast<size_t>(memory_limit_), &err);
     if (!net) {
       failure_.Set(err);
       return;
@@ -264,6 +267,7 @@ class LoadWorker : public NetworkWorker {
  private:
   std::string cfg_, weights_;
   bool has_weights_;
+  double memory_limit_;  // bytes, 0: none
   long long weight_floats_ = 0;
 };
 
@@ -373,13 +377,14 @@ class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
   Napi::Value Load(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsString()) {
-      throw Napi::TypeError::New(env, "load(cfg: string, weights: string | null)");
+      throw Napi::TypeError::New(env, "load(cfg: string, weights: string | null, memoryLimit: number)");
     }
     bool has_weights = info.Length() > 1 && info[1].IsString();
+    double memory_limit = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 0;
     auto* worker = new LoadWorker(env, info.This().As<Napi::Object>(), state_,
                                   info[0].As<Napi::String>(),
                                   has_weights ? info[1].As<Napi::String>().Utf8Value() : "",
-                                  has_weights);
+                                  has_weights, memory_limit);
     Napi::Promise promise = worker->Promise();
     worker->Queue();
     return promise;

@@ -10,6 +10,11 @@
  * copy (batch=1: darknet would otherwise allocate every training buffer for
  * the cfg's batch, 128 for tiny.cfg, only to run one image at a time).
  *
+ * Allocations are routed too, so that building a network can be held to a
+ * memory budget (a hostile cfg can ask for terabytes; darknet never checks),
+ * and so that what a failed build allocated can be freed (darknet's parser
+ * has no cleanup path of its own).
+ *
  * The system headers are included first so that their own declarations keep
  * their real names; only darknet's code sees the macros.
  */
@@ -28,6 +33,10 @@
 #define printf dn_shim_printf
 #define perror(s) dn_shim_perror(s)
 #define fopen dn_shim_fopen
+#define malloc(n) dn_shim_malloc(n)
+#define calloc(n, size) dn_shim_calloc(n, size)
+#define realloc(p, n) dn_shim_realloc(p, n)
+#define free(p) dn_shim_free(p)
 /* glibc and musl expand assert() to __assert_fail, macOS to __assert_rtn. */
 #define __assert_fail(expr, file, line, func) dn_shim_assert_fail(expr, file, line, func)
 #define __assert_rtn(func, file, line, expr) dn_shim_assert_fail(expr, file, line, func)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,6 +143,138 @@ int dn_shim_printf(const char *fmt, ...) {
   va_end(ap);
   if (verbose()) fputs(text, stdout);
   return n;
+}
+
+static DN_THREAD_LOCAL size_t budget;    /* 0: no budget */
+static DN_THREAD_LOCAL size_t allocated; /* bytes asked for since the budget was set */
+static DN_THREAD_LOCAL int exceeded;
+
+void dn_set_allocation_budget(size_t bytes) {
+  budget = bytes;
+  allocated = 0;
+  exceeded = 0;
+}
+
+int dn_allocation_budget_exceeded(void) { return exceeded; }
+
+/* Counts `bytes` against the budget, or unwinds when they don't fit. */
+static void spend(size_t bytes) {
+  if (!budget) return;
+  if (bytes > budget - allocated || allocated > budget) {
+    char message[160];
+    snprintf(message, sizeof message,
+             "the network needs more memory than the limit of %zu bytes (one allocation of %zu bytes "
+             "after %zu)",
+             budget, bytes, allocated);
+    last_message_kind = LAST_NONE;
+    exceeded = 1;
+    budget = 0; /* darknet's own cleanup, if any, may allocate */
+    unwind(message);
+  }
+  allocated += bytes;
+}
+
+/* ---- tracking: an open-addressing set of live blocks ---- */
+
+#define TOMBSTONE ((void *)1)
+static DN_THREAD_LOCAL int tracking;
+static DN_THREAD_LOCAL void **slots;
+static DN_THREAD_LOCAL size_t slot_count, used; /* used: live + tombstones */
+
+static size_t slot_of(void *p) { return (size_t)(((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull) & (slot_count - 1); }
+
+static void track_add(void *p);
+
+static void grow(void) {
+  void **old = slots;
+  size_t old_count = slot_count, i;
+  slot_count = slot_count ? slot_count * 2 : 1024;
+  slots = (void **)calloc(slot_count, sizeof(void *));
+  used = 0;
+  if (!slots) { /* cannot track: stop, and let the blocks leak rather than crash */
+    slots = old;
+    slot_count = old_count;
+    tracking = 0;
+    return;
+  }
+  for (i = 0; i < old_count; ++i) {
+    if (old[i] && old[i] != TOMBSTONE) track_add(old[i]);
+  }
+  free(old);
+}
+
+static void track_add(void *p) {
+  size_t i;
+  if (!tracking || !p) return;
+  if ((used + 1) * 2 > slot_count) grow();
+  if (!tracking) return;
+  for (i = slot_of(p); slots[i] && slots[i] != TOMBSTONE; i = (i + 1) & (slot_count - 1)) {
+  }
+  if (!slots[i]) ++used;
+  slots[i] = p;
+}
+
+static void track_remove(void *p) {
+  size_t i;
+  if (!tracking || !p || !slot_count) return;
+  for (i = slot_of(p); slots[i]; i = (i + 1) & (slot_count - 1)) {
+    if (slots[i] == p) {
+      slots[i] = TOMBSTONE;
+      return;
+    }
+  }
+}
+
+void dn_track_allocations_begin(void) {
+  tracking = 1;
+  used = 0;
+  if (slots) memset(slots, 0, slot_count * sizeof(void *));
+}
+
+void dn_track_allocations_end(int free_them) {
+  size_t i;
+  if (free_them && slots) {
+    for (i = 0; i < slot_count; ++i) {
+      if (slots[i] && slots[i] != TOMBSTONE) free(slots[i]);
+    }
+  }
+  tracking = 0;
+  free(slots);
+  slots = NULL;
+  slot_count = used = 0;
+}
+
+void *dn_shim_malloc(size_t n) {
+  void *p;
+  spend(n);
+  p = malloc(n);
+  track_add(p);
+  return p;
+}
+
+void *dn_shim_calloc(size_t n, size_t size) {
+  void *p;
+  if (size && n > (size_t)-1 / size) spend((size_t)-1);
+  spend(n * size);
+  p = calloc(n, size);
+  track_add(p);
+  return p;
+}
+
+void *dn_shim_realloc(void *p, size_t n) {
+  void *q;
+  spend(n);
+  q = realloc(p, n);
+  if (q) {
+    track_remove(p);
+    track_add(q);
+  }
+  return q;
+}
+
+void dn_shim_free(void *p) {
+  track_remove(p);
+  free(p);
 }
 
 static DN_THREAD_LOCAL const char *override_path;

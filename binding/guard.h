@@ -28,7 +28,8 @@ typedef enum dn_error_code {
   DN_E_IMAGE = 3,    /* the image could not be decoded */
   DN_E_INPUT = 4,    /* an argument is out of range */
   DN_E_DARKNET = 5,  /* darknet itself hit a fatal path (exit/assert) */
-  DN_E_FILE = 6      /* a file could not be opened or read */
+  DN_E_FILE = 6,     /* a file could not be opened or read */
+  DN_E_TOO_LARGE = 7 /* building the network would exceed its memory budget */
 } dn_error_code;
 
 /* Runs fn(arg). Returns 0, or -1 when darknet tried to end the process, in
@@ -61,6 +62,25 @@ int dn_shim_fprintf(FILE *stream, const char *fmt, ...);
 int dn_shim_printf(const char *fmt, ...);
 void dn_shim_perror(const char *s);
 FILE *dn_shim_fopen(const char *path, const char *mode);
+
+void *dn_shim_malloc(size_t n);
+void *dn_shim_calloc(size_t n, size_t size);
+void *dn_shim_realloc(void *p, size_t n);
+void dn_shim_free(void *p);
+
+/* Between begin and end (per thread), every block darknet allocates and has
+ * not freed is remembered; end(1) frees them all (a build that failed),
+ * end(0) forgets them (they belong to the network now). */
+void dn_track_allocations_begin(void);
+void dn_track_allocations_end(int free_them);
+
+/* While a budget is set (per thread, 0: none), darknet's allocations are
+ * counted, and one that would exceed it unwinds to the guard with a message
+ * instead of being made. Frees are not counted: the budget bounds what one
+ * load asks for in total. */
+void dn_set_allocation_budget(size_t bytes);
+/* Whether the last unwind was the budget's. */
+int dn_allocation_budget_exceeded(void);
 
 /* While set (per thread), darknet's fopen(path, "r") of exactly `path` reads
  * `text` instead of the file. NULL clears it. */

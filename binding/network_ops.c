@@ -78,6 +78,18 @@ static void check_cfg(void *arg) {
     dn_error_set(c->err, DN_E_FILE, "cannot open cfg %s: %s", c->path, strerror(errno));
     return;
   }
+  { /* darknet's fgetl reads before its buffer on a line that starts with a NUL byte */
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+      if (memchr(chunk, '\0', n)) {
+        dn_error_set(c->err, DN_E_CFG, "%s: not a darknet cfg (it contains NUL bytes: binary data)", c->path);
+        fclose(f);
+        return;
+      }
+    }
+    rewind(f);
+  }
   while ((line = fgetl(f)) != 0) {
     ++number;
     strip(line); /* darknet removes every space, tab and newline */
@@ -85,6 +97,10 @@ static void check_cfg(void *arg) {
      * buffers for the training batch (set_batch_network(net, 1) follows). */
     if (sections == 1 && (strncmp(line, "batch=", 6) == 0 || strncmp(line, "subdivisions=", 13) == 0)) {
       append_line(c, line[0] == 'b' ? "batch=1" : "subdivisions=1");
+    } else if (sections == 1 && strncmp(line, "policy=", 7) == 0) {
+      /* The learning-rate policy is training-only, and its steps=/scales=
+       * parsing walks off the end of a short list: darknet parses without it. */
+      append_line(c, "");
     } else {
       append_line(c, line);
     }
@@ -117,6 +133,17 @@ static void check_cfg(void *arg) {
             check_layer_refs(eq + 1, sections - 2, &bad) != 0) {
           dn_error_set(c->err, DN_E_CFG, "%s line %d: %s=%d refers to no earlier layer (this is layer %d)",
                        c->path, number, line, bad, sections - 2);
+        }
+        if (strcmp(line, "tree") == 0 || strcmp(line, "map") == 0) {
+          /* darknet opens these (relative to the working directory) and
+           * reads a tree file without checking that it opened */
+          FILE *ref = fopen(eq + 1, "r");
+          if (!ref) {
+            dn_error_set(c->err, DN_E_CFG, "%s line %d: %s=%.200s: %s", c->path, number, line, eq + 1,
+                         strerror(errno));
+          } else {
+            fclose(ref);
+          }
         }
         for (i = 0; i < sizeof positive_keys / sizeof positive_keys[0]; ++i) {
           if (strcmp(line, positive_keys[i]) == 0) {
@@ -236,6 +263,12 @@ static int check_weights_size(const network *net, const char *cfg, const char *p
     return -1;
   }
   fclose(f);
+  /* darknet computes major*10+minor in int: values this large overflow it. */
+  if (header[0] < 0 || header[1] < 0 || header[0] > (1 << 20) || header[1] > (1 << 20)) {
+    dn_error_set(err, DN_E_WEIGHTS, "weights %s has an implausible format version %d.%d in its header", path,
+                 header[0], header[1]);
+    return -1;
+  }
   /* load_weights_upto: format major*10+minor >= 2 stores `seen` as size_t. */
   header_bytes = 3 * (long long)sizeof(int) +
                  (((header[0] * 10 + header[1]) >= 2 && header[0] < 1000 && header[1] < 1000)
@@ -279,7 +312,7 @@ static void weights_call(void *arg) {
   load_weights(c->net, (char *)c->path);
 }
 
-network *dn_network_load(const char *cfg, const char *weights, dn_error *err) {
+network *dn_network_load(const char *cfg, const char *weights, size_t memory_limit, dn_error *err) {
   cfg_check check = {cfg, err, 0, NULL, 0, 0};
   load_call call = {cfg, NULL};
   int parsed;
@@ -291,15 +324,28 @@ network *dn_network_load(const char *cfg, const char *weights, dn_error *err) {
     return NULL;
   }
   dn_set_file_override(cfg, check.text, check.length);
+  dn_set_allocation_budget(memory_limit);
+  dn_track_allocations_begin();
   parsed = dn_guard(parse_call, &call, DN_E_CFG, err);
+  /* A failed parse leaves a partly built network that darknet cannot free:
+   * free every block it made instead. */
+  dn_track_allocations_end(parsed != 0);
   dn_set_file_override(NULL, NULL, 0);
   free(check.text);
+  if (parsed != 0 && dn_allocation_budget_exceeded()) {
+    char message[DN_MESSAGE_SIZE];
+    dn_set_allocation_budget(0);
+    snprintf(message, sizeof message, "%s", err->message);
+    dn_error_set(err, DN_E_TOO_LARGE, "cfg %s: %s", cfg, message);
+    return NULL;
+  }
+  dn_set_allocation_budget(0);
   if (parsed != 0) {
     /* darknet's message alone ("First section must be...") doesn't say which file */
     char message[DN_MESSAGE_SIZE];
     snprintf(message, sizeof message, "%s", err->message);
     dn_error_set(err, DN_E_CFG, "cfg %s: %s", cfg, message);
-    return NULL; /* the partly built network is lost: darknet can't free it */
+    return NULL;
   }
   if (call.net->n <= 0 || call.net->outputs <= 0 || call.net->w <= 0 || call.net->h <= 0 ||
       call.net->c <= 0) {
@@ -373,11 +419,51 @@ static void to_darknet_floats(const unsigned char *data, image *im) {
   }
 }
 
+/* darknet's copy of stb_image (2017) builds a JPEG Huffman table from a DHT
+ * segment without checking that its 16 counts add up to at most 256 symbols,
+ * and writes past the table (heap corruption) when they don't; later stb
+ * versions reject such a segment, as this check does before stb sees it. */
+static int jpeg_huffman_tables_ok(const unsigned char *p, size_t n) {
+  size_t i = 2;
+  if (n < 2 || p[0] != 0xFF || p[1] != 0xD8) return 1; /* not a JPEG */
+  while (i + 4 <= n) {
+    unsigned marker;
+    size_t length;
+    if (p[i] != 0xFF) { /* entropy-coded data: skip to the next marker */
+      ++i;
+      continue;
+    }
+    marker = p[i + 1];
+    if (marker == 0xFF || marker == 0x00 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {
+      i += marker == 0xFF ? 1 : 2;
+      continue;
+    }
+    if (marker == 0xD9) return 1; /* end of image */
+    length = ((size_t)p[i + 2] << 8) | p[i + 3];
+    if (marker == 0xC4) {
+      size_t at = i + 4, end = i + 2 + length;
+      if (end > n) end = n;
+      while (at + 17 <= end) {
+        unsigned total = 0, k;
+        for (k = 1; k <= 16; ++k) total += p[at + k];
+        if (total > 256) return 0;
+        at += 17 + total;
+      }
+    }
+    i += 2 + length;
+  }
+  return 1;
+}
+
 int dn_image_decode(const unsigned char *bytes, size_t length, image *out, dn_error *err) {
   int w = 0, h = 0, c = 0;
   unsigned char *data;
   if (length == 0 || length > (size_t)INT_MAX) {
     dn_error_set(err, DN_E_IMAGE, "%zu bytes is not a decodable image size", length);
+    return -1;
+  }
+  if (!jpeg_huffman_tables_ok(bytes, length)) {
+    dn_error_set(err, DN_E_IMAGE, "not an image darknet can decode (JPEG with a corrupt Huffman table)");
     return -1;
   }
   data = stbi_load_from_memory(bytes, (int)length, &w, &h, &c, 3);

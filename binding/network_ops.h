@@ -22,8 +22,9 @@ typedef enum dn_resize_mode {
 
 /* Parses cfg (validated first) and, when weights is non-NULL, loads weights
  * after checking that the file's size is exactly what the layers need.
+ * darknet may allocate at most memory_limit bytes doing so (0: no limit).
  * Returns NULL with err set on failure. */
-network *dn_network_load(const char *cfg, const char *weights, dn_error *err);
+network *dn_network_load(const char *cfg, const char *weights, size_t memory_limit, dn_error *err);
 
 /* Frees the network and what darknet's free_network leaves behind. */
 void dn_network_free(network *net);

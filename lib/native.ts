@@ -37,7 +37,7 @@ export interface NativeNetworkInfo {
 }
 
 export interface NativeNetwork {
-  load(cfg: string, weights: string | null): Promise<NativeNetworkInfo>;
+  load(cfg: string, weights: string | null, memoryLimit: number): Promise<NativeNetworkInfo>;
   run(input: NativeInput, mode: 0 | 1, top: number, hierarchy: boolean, pixelLimit: number): Promise<{ output: Float32Array; top: Int32Array }>;
   close(): void;
 }

@@ -38,7 +38,15 @@ export interface LoadOptions {
    * likewise. Default 268402689 (16383 x 16383, as sharp); false: no limit.
    */
   limitInputPixels?: number | false;
+  /**
+   * The most memory darknet may allocate while building the network and
+   * loading its weights (a cfg can ask for terabytes): ERR_NETWORK_TOO_LARGE
+   * beyond it. Default 8 GiB; false: no limit.
+   */
+  limitNetworkBytes?: number | false;
 }
+
+export const DEFAULT_LIMIT_NETWORK_BYTES = 8 * 1024 ** 3;
 
 /** sharp's default: 0x3FFF x 0x3FFF. */
 export const DEFAULT_LIMIT_INPUT_PIXELS = 268402689;
@@ -182,7 +190,11 @@ export class Network {
       const cfgPath = await checkInputFile(cfg, 'cfg');
       const weightsPath = weights === undefined ? null : await checkInputFile(weights, 'weights');
       const nativeNetwork = new (native().NativeNetwork)();
-      const info = await nativeNetwork.load(cfgPath, weightsPath);
+      const limit = options.limitNetworkBytes ?? DEFAULT_LIMIT_NETWORK_BYTES;
+      if (limit !== false && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
+        throw new DarknetError(`limitNetworkBytes must be a positive integer or false, got ${String(limit)}`, 'ERR_INVALID_INPUT');
+      }
+      const info = await nativeNetwork.load(cfgPath, weightsPath, limit === false ? 0 : limit);
       let labels: string[];
       try {
         labels = await resolveLabels(options.labels, info.outputs);

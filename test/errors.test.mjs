@@ -94,6 +94,17 @@ describe('loadNetwork errors', () => {
     test(name, () => rejectsWith(loadNetwork(...args), code, ...fragments));
   }
 
+  test('a cfg that asks for terabytes is refused before darknet allocates them', async () => {
+    const huge = file('huge.cfg', '[net]\nwidth=16384\nheight=16384\nchannels=3\n[convolutional]\nfilters=65536\nsize=3\npad=1\n[softmax]\n');
+    const started = performance.now();
+    await rejectsWith(loadNetwork(huge), 'ERR_NETWORK_TOO_LARGE', huge, 'more memory than the limit of 8589934592 bytes');
+    assert.ok(performance.now() - started < 5000);
+    await rejectsWith(loadNetwork(tinyCfg, tinyWeights, { limitNetworkBytes: 1_000_000 }), 'ERR_NETWORK_TOO_LARGE', 'limit of 1000000 bytes');
+    await rejectsWith(loadNetwork(tinyCfg, tinyWeights, { limitNetworkBytes: 0 }), 'ERR_INVALID_INPUT', 'limitNetworkBytes');
+    const unlimited = await loadNetwork(tinyCfg, tinyWeights, { limitNetworkBytes: false });
+    await unlimited.close();
+  });
+
   test('labels that do not exist', () =>
     rejectsWith(loadNetwork(tinyCfg, tinyWeights, { labels: files.missing }), 'ERR_FILE_NOT_FOUND', files.missing, 'labels'));
 });

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Fuzzes the three libFuzzer targets (fuzz/*.c) under ASan+UBSan:
+#   npm run fuzz -- [--seconds N] [--runs N] [--target image|cfg|weights]
+# --seconds N: each target for N seconds (default 60), new findings possible.
+# --runs N:    a fixed number of executions with a fixed seed: deterministic,
+#              what .ci/run uses, so that CI does not depend on luck.
+# Needs clang (Debian: clang-14 and libclang-rt-14-dev). Seeds: darknet's
+# sample images and cfgs, plus test/fuzz-regressions/ (every input that once
+# crashed, now replayed by `npm test` through the addon too). Findings go to
+# build-fuzz/artifacts/ and make the script exit 1.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+seconds=60
+runs=""
+targets="image cfg weights"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    --target) targets="$2"; shift 2 ;;
+    *) echo "fuzz: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+cc="$(command -v clang-14 || command -v clang || true)"
+cxx="$(command -v clang++-14 || command -v clang++ || true)"
+[ -n "$cc" ] || { echo "fuzz: clang is needed (apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 1; }
+bash scripts/fetch-darknet.sh
+cmake -S . -B build-fuzz -G Ninja -DDARKNET_NAPI_FUZZ=ON -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" >/dev/null
+cmake --build build-fuzz >/dev/null
+
+export LSAN_OPTIONS="suppressions=$root/fuzz/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+mkdir -p build-fuzz/artifacts
+status=0
+for target in $targets; do
+  corpus="build-fuzz/corpus/$target"
+  seeds="build-fuzz/seeds/$target"
+  rm -rf "$seeds"
+  mkdir -p "$corpus" "$seeds"
+  case "$target" in
+    image) cp darknet/data/*.jpg "$seeds/" ;;
+    cfg) for f in tiny darknet cifar.test strided yolov2-tiny yolov3-tiny go.test resnet18; do cp "darknet/cfg/$f.cfg" "$seeds/"; done ;;
+    weights) node fuzz/weights-seed.mjs "$seeds/valid.weights" ;;
+  esac
+  [ -d "test/fuzz-regressions/$target" ] && cp test/fuzz-regressions/$target/* "$seeds/" 2>/dev/null || true
+  limit=(-max_total_time="$seconds")
+  [ -n "$runs" ] && limit=(-runs="$runs" -seed=1)
+  log="build-fuzz/$target.log"
+  echo "fuzz: $target (${runs:+$runs runs}${runs:-$seconds s})"
+  if ! "build-fuzz/${target}_fuzzer" "${limit[@]}" -rss_limit_mb=2560 -timeout=25 -max_len=65536 -print_final_stats=1 \
+       -artifact_prefix="build-fuzz/artifacts/$target-" "$corpus" "$seeds" >"$log" 2>&1; then
+    status=1
+    echo "fuzz: $target FOUND A PROBLEM:" >&2
+    grep -E "ERROR|SUMMARY|runtime error|Test unit written" "$log" | head -5 >&2
+  fi
+  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' || true)
+  cov=$(grep -oE '#[0-9]+\s+DONE\s+cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | sed 's/.*cov: //' || true)
+  echo "fuzz: $target: ${execs:-?} executions, coverage ${cov:-? (see $log)} (cov: edges, ft: features), corpus $(ls "$corpus" | wc -l) files"
+done
+exit $status
