@@ -97,6 +97,12 @@ void dn_shim_exit(int status) {
   abort(); /* not reached */
 }
 
+void dn_shim_fatal(const char *message) {
+  last_message_kind = LAST_NONE;
+  unwind(message);
+  abort(); /* not reached */
+}
+
 void dn_shim_abort(void) {
   unwind("darknet called abort()");
   abort(); /* not reached */

@@ -58,6 +58,12 @@ void dn_shim_assert_fail(const char *expr, const char *file, unsigned int line, 
     __attribute__((noreturn))
 #endif
     ;
+/* Unwinds to the guard with `message` (see overflow.c). */
+void dn_shim_fatal(const char *message)
+#if defined(__GNUC__)
+    __attribute__((noreturn))
+#endif
+    ;
 int dn_shim_fprintf(FILE *stream, const char *fmt, ...);
 int dn_shim_printf(const char *fmt, ...);
 void dn_shim_perror(const char *s);

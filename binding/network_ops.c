@@ -74,6 +74,7 @@ static void check_cfg(void *arg) {
   int number = 0;
   int sections = 0;
   LAYER_TYPE current_type = BLANK;
+  int has_from = 0; /* darknet reads [shortcut] from= with atoi(NULL) when it is missing */
   if (!f) {
     dn_error_set(c->err, DN_E_FILE, "cannot open cfg %s: %s", c->path, strerror(errno));
     return;
@@ -106,14 +107,17 @@ static void check_cfg(void *arg) {
     }
     if (line[0] == '[') {
       LAYER_TYPE type = string_to_layer_type(line);
-      current_type = type;
-      if (sections == 0 && type != NETWORK) {
+      if (current_type == SHORTCUT && !has_from) {
+        dn_error_set(c->err, DN_E_CFG, "%s line %d: [shortcut] without from=", c->path, number - 1);
+      } else if (sections == 0 && type != NETWORK) {
         dn_error_set(c->err, DN_E_CFG,
                      "%s line %d: first section is %.80s, a darknet cfg starts with [net] or [network]",
                      c->path, number, line);
       } else if (type == BLANK) {
         dn_error_set(c->err, DN_E_CFG, "%s line %d: unknown section %.80s", c->path, number, line);
       }
+      current_type = type;
+      has_from = 0;
       ++sections;
     } else if (line[0] != '\0' && line[0] != '#' && line[0] != ';') {
       char *eq = strchr(line, '=');
@@ -128,6 +132,7 @@ static void check_cfg(void *arg) {
         size_t i;
         int bad = 0;
         *eq = '\0';
+        if (current_type == SHORTCUT && strcmp(line, "from") == 0) has_from = 1;
         if (((current_type == ROUTE && strcmp(line, "layers") == 0) ||
              (current_type == SHORTCUT && strcmp(line, "from") == 0)) &&
             check_layer_refs(eq + 1, sections - 2, &bad) != 0) {
@@ -161,6 +166,9 @@ static void check_cfg(void *arg) {
     if (c->err->code != DN_OK) break;
   }
   fclose(f);
+  if (c->err->code == DN_OK && current_type == SHORTCUT && !has_from) {
+    dn_error_set(c->err, DN_E_CFG, "%s: the last section, [shortcut], has no from=", c->path);
+  }
   if (c->err->code == DN_OK && sections == 0) {
     dn_error_set(c->err, DN_E_CFG, "%s: not a darknet cfg (no [net] section)", c->path);
   }
@@ -443,7 +451,9 @@ static int jpeg_huffman_tables_ok(const unsigned char *p, size_t n) {
     if (marker == 0xC4) {
       size_t at = i + 4, end = i + 2 + length;
       if (end > n) end = n;
-      while (at + 17 <= end) {
+      /* stb reads each table's 16 counts and symbols as the counts say,
+       * whatever the segment's length claims */
+      while (at < end && at + 17 <= n) {
         unsigned total = 0, k;
         for (k = 1; k <= 16; ++k) total += p[at + k];
         if (total > 256) return 0;
@@ -455,6 +465,41 @@ static int jpeg_huffman_tables_ok(const unsigned char *p, size_t n) {
   return 1;
 }
 
+/* stb_image asserts on some corrupt inputs (and its asserts are darknet's,
+ * routed to the guard): its calls run under dn_guard, with the blocks it
+ * allocated freed when it unwinds. */
+typedef struct stb_call {
+  const unsigned char *bytes;
+  int length;
+  int info_only;
+  int w, h, c;
+  unsigned char *data;
+  int ok;
+} stb_call;
+
+static void stb_run(void *arg) {
+  stb_call *call = (stb_call *)arg;
+  if (call->info_only) {
+    call->ok = stbi_info_from_memory(call->bytes, call->length, &call->w, &call->h, &call->c);
+  } else {
+    call->data = stbi_load_from_memory(call->bytes, call->length, &call->w, &call->h, &call->c, 3);
+    call->ok = call->data != NULL;
+  }
+}
+
+static int stb_guarded(stb_call *call, dn_error *err) {
+  int failed;
+  /* stb reads the Huffman tables for its info call too */
+  if (!jpeg_huffman_tables_ok(call->bytes, (size_t)call->length)) {
+    dn_error_set(err, DN_E_IMAGE, "JPEG with a corrupt Huffman table");
+    return -1;
+  }
+  dn_track_allocations_begin();
+  failed = dn_guard(stb_run, call, DN_E_IMAGE, err);
+  dn_track_allocations_end(failed);
+  return failed ? -1 : 0;
+}
+
 int dn_image_decode(const unsigned char *bytes, size_t length, image *out, dn_error *err) {
   int w = 0, h = 0, c = 0;
   unsigned char *data;
@@ -462,11 +507,19 @@ int dn_image_decode(const unsigned char *bytes, size_t length, image *out, dn_er
     dn_error_set(err, DN_E_IMAGE, "%zu bytes is not a decodable image size", length);
     return -1;
   }
-  if (!jpeg_huffman_tables_ok(bytes, length)) {
-    dn_error_set(err, DN_E_IMAGE, "not an image darknet can decode (JPEG with a corrupt Huffman table)");
-    return -1;
+  {
+    stb_call call = {bytes, (int)length, 0, 0, 0, 0, NULL, 0};
+    if (stb_guarded(&call, err) != 0) {
+      char message[DN_MESSAGE_SIZE];
+      snprintf(message, sizeof message, "%s", err->message);
+      dn_error_set(err, DN_E_IMAGE, "not an image darknet can decode (stb_image: %s)", message);
+      return -1;
+    }
+    data = call.data;
+    w = call.w;
+    h = call.h;
+    c = call.c;
   }
-  data = stbi_load_from_memory(bytes, (int)length, &w, &h, &c, 3);
   if (!data) {
     dn_error_set(err, DN_E_IMAGE, "not an image darknet can decode (stb_image: %s)",
                  stbi_failure_reason() ? stbi_failure_reason() : "unknown reason");
@@ -482,9 +535,13 @@ int dn_image_decode(const unsigned char *bytes, size_t length, image *out, dn_er
 }
 
 int dn_image_info(const unsigned char *bytes, size_t length, int *width, int *height) {
-  int c = 0;
+  stb_call call = {bytes, (int)length, 1, 0, 0, 0, NULL, 0};
+  dn_error err;
   if (length == 0 || length > (size_t)INT_MAX) return -1;
-  return stbi_info_from_memory(bytes, (int)length, width, height, &c) ? 0 : -1;
+  if (stb_guarded(&call, &err) != 0 || !call.ok) return -1;
+  *width = call.w;
+  *height = call.h;
+  return 0;
 }
 
 int dn_image_from_pixels(const unsigned char *pixels, int width, int height, int channels,

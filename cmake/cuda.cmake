@@ -96,15 +96,18 @@ if(DARKNET_GPU)
   target_sources(darknet_guarded PRIVATE $<TARGET_OBJECTS:darknet_cuda_kernels>)
   # Targets made before enable_language(CUDA) have an empty CUDA_ARCHITECTURES,
   # which CMake rejects once CUDA objects end up in them.
-  foreach(tgt darknet_guarded darknet_napi)
+  foreach(tgt darknet_guarded darknet_guarded_hot darknet_guarded_checked darknet_napi)
     if(TARGET ${tgt})
       set_target_properties(${tgt} PROPERTIES CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}")
     endif()
   endforeach()
   target_link_libraries(darknet_guarded PUBLIC darknet_gpu)
-  # Before darknet_shim.h, so the toolkit headers are read before its
-  # printf/exit/assert macros exist.
-  target_compile_options(darknet_guarded BEFORE PRIVATE "SHELL:-include \"${DARKNET_CUDA_SHIM}\"")
+  foreach(part darknet_guarded_hot darknet_guarded_checked)
+    target_link_libraries(${part} PUBLIC darknet_gpu)
+    # Before darknet_shim.h, so the toolkit headers are read before its
+    # printf/exit/assert macros exist.
+    target_compile_options(${part} BEFORE PRIVATE "SHELL:-include \"${DARKNET_CUDA_SHIM}\"")
+  endforeach()
 
   message(STATUS "darknet GPU build: CUDA ${CUDAToolkit_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES}, cuDNN ${DARKNET_CUDNN}")
 endif()
