@@ -380,7 +380,13 @@ network *dn_network_load(const char *cfg, const char *weights, size_t memory_lim
 
 void dn_network_free(network *net) {
   void *workspace, *seen, *t, *cost;
+  int i;
   if (!net) return;
+  /* free_layer does not free a layer's `loss` (softmax and cost layers) */
+  for (i = 0; i < net->n; ++i) {
+    free(net->layers[i].loss);
+    net->layers[i].loss = NULL;
+  }
   /* free_network leaves these behind */
   workspace = net->workspace;
   seen = net->seen;

@@ -95,7 +95,8 @@ describe('loadNetwork errors', () => {
   }
 
   test('a cfg that asks for terabytes is refused before darknet allocates them', async () => {
-    const huge = file('huge.cfg', '[net]\nwidth=16384\nheight=16384\nchannels=3\n[convolutional]\nfilters=65536\nsize=3\npad=1\n[softmax]\n');
+    // 16384 x 16384 x 7 outputs: 7.5 GB for the output, 7.5 GB more for its gradient
+    const huge = file('huge.cfg', '[net]\nwidth=16384\nheight=16384\nchannels=3\n[convolutional]\nfilters=7\nsize=1\n[softmax]\n');
     const started = performance.now();
     await rejectsWith(loadNetwork(huge), 'ERR_NETWORK_TOO_LARGE', huge, 'more memory than the limit of 8589934592 bytes');
     assert.ok(performance.now() - started < 5000);
@@ -103,6 +104,11 @@ describe('loadNetwork errors', () => {
     await rejectsWith(loadNetwork(tinyCfg, tinyWeights, { limitNetworkBytes: 0 }), 'ERR_INVALID_INPUT', 'limitNetworkBytes');
     const unlimited = await loadNetwork(tinyCfg, tinyWeights, { limitNetworkBytes: false });
     await unlimited.close();
+  });
+
+  test("a cfg whose sizes overflow darknet's int arithmetic", async () => {
+    const overflow = file('overflow.cfg', '[net]\nwidth=16384\nheight=16384\nchannels=3\n[convolutional]\nfilters=65536\nsize=3\npad=1\n[softmax]\n');
+    await rejectsWith(loadNetwork(overflow), 'ERR_INVALID_CFG', overflow, 'integer overflow');
   });
 
   test('labels that do not exist', () =>
