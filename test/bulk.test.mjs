@@ -1,12 +1,14 @@
-// Bulk classification: a folder of 200 images (copies of darknet's samples,
-// other formats, corrupt files) through the CLI and classifyMany.
+// Bulk classification: a folder of 200 images (copies of darknet's samples and
+// of their PNG/BMP/TGA re-encodings, other images, corrupt files) through the
+// CLI and classifyMany.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { classifyMany, loadedNetworkCount, loadNetwork } from '../dist/index.js';
-import { darknetDir, runOurCli, sampleImages, tempDir, tinyCfg, tinyWeights } from './helpers.mjs';
+import { darknetDir, root, runOurCli, sampleImages, tempDir, tinyCfg, tinyWeights } from './helpers.mjs';
 import { bmp, pattern, png, ppm, tga } from './images.mjs';
 
 const dir = tempDir();
@@ -23,10 +25,18 @@ before(() => {
     write(file);
     sourceOf.set(file, source ?? file);
   };
-  // 7 re-encoded patterns, each in 4 formats, as the references for their copies
-  const encoders = { png, bmp, tga, ppm };
+  // darknet's samples re-encoded (by darknet's own code) as PNG, BMP and TGA
   const references = [];
-  for (let i = 0; i < 7; ++i) {
+  for (const sample of sampleImages) {
+    for (const format of ['png', 'bmp', 'tga']) {
+      const base = join(dir, `${basename(sample, '.jpg')}-reencoded`);
+      execFileSync(join(root, 'build', 'reference', 'reencode'), [join(darknetDir, sample), base, format]);
+      references.push(`${base}.${format}`);
+    }
+  }
+  // and 3 patterns of our own, in 4 formats
+  const encoders = { png, bmp, tga, ppm };
+  for (let i = 0; i < 3; ++i) {
     const w = 120 + 31 * i;
     const h = 90 + 17 * i;
     const rgb = pattern(w, h).map((v, j) => (v + i * 37 + (j % 3) * 11) & 255);
