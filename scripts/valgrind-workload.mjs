@@ -28,7 +28,7 @@ await expectError(network.classify({ data: new Uint8Array(5), width: 2, height: 
 await expectError(loadNetwork(join(root, 'test', 'fuzz-regressions', 'cfg', 'connected-size-overflow.cfg')));
 await expectError(loadNetwork(join(root, 'test', 'fuzz-regressions', 'cfg', 'missing-tree-file.cfg')));
 await expectError(loadNetwork(join(data, 'dog.jpg')));
-await expectError(loadNetwork(cfg, join(root, 'test', 'fuzz-regressions', 'weights', 'header-version-overflow.weights')));
+await expectError(loadNetwork(cfg, join(root, 'test', 'fuzz-regressions', 'weights', 'header-version-overflow.bin')));
 await network.close();
 await expectError(network.classify(images[0]));
 console.log(JSON.stringify({ classified: done, errors }));
