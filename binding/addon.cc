@@ -13,7 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include "fast_engine.h"
 #include "network_ops.h"
+#include "thread_pool.h"
 
 #ifndef DARKNET_NAPI_VERSION
 #define DARKNET_NAPI_VERSION "0.0.0"
@@ -274,10 +276,11 @@ class LoadWorker : public NetworkWorker {
 class RunWorker : public NetworkWorker {
  public:
   RunWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<NetState> state, Input input,
-            int mode, int top, bool hierarchy, double pixel_limit)
+            int mode, int top, bool hierarchy, double pixel_limit, int engine)
       : NetworkWorker(env, owner, std::move(state)),
         input_(std::move(input)),
         mode_(mode),
+        engine_(engine),
         top_(top),
         hierarchy_(hierarchy),
         pixel_limit_(pixel_limit) {}
@@ -316,8 +319,8 @@ class RunWorker : public NetworkWorker {
     top_indices_.assign(top_ > 0 ? top_ : 0, -1);
     float* output = nullptr;
     int count = 0;
-    rc = dn_network_run(state->net, &im, static_cast<dn_resize_mode>(mode_), hierarchy_ ? 1 : 0,
-                        top_, top_indices_.data(), &output, &count, &err);
+    rc = dn_network_run(state->net, &im, static_cast<dn_resize_mode>(mode_), static_cast<dn_engine>(engine_),
+                        hierarchy_ ? 1 : 0, top_, top_indices_.data(), &output, &count, &err);
     dn_image_free(&im);
     if (rc != 0) {
       failure_.Set(err);
@@ -331,9 +334,10 @@ class RunWorker : public NetworkWorker {
   Napi::Value Result(Napi::Env env) override {
     Napi::Object result = Napi::Object::New(env);
     Napi::Float32Array output = Napi::Float32Array::New(env, output_.size());
-    std::memcpy(output.Data(), output_.data(), output_.size() * sizeof(float));
+    // memcpy with a null pointer is undefined even for 0 bytes (top: 0).
+    if (!output_.empty()) std::memcpy(output.Data(), output_.data(), output_.size() * sizeof(float));
     Napi::Int32Array top = Napi::Int32Array::New(env, top_indices_.size());
-    std::memcpy(top.Data(), top_indices_.data(), top_indices_.size() * sizeof(int));
+    if (!top_indices_.empty()) std::memcpy(top.Data(), top_indices_.data(), top_indices_.size() * sizeof(int));
     result.Set("output", output);
     result.Set("top", top);
     return result;
@@ -341,7 +345,7 @@ class RunWorker : public NetworkWorker {
 
  private:
   Input input_;
-  int mode_, top_;
+  int mode_, engine_, top_;
   bool hierarchy_;
   double pixel_limit_;  // 0: no limit
   std::vector<int> top_indices_;
@@ -428,8 +432,10 @@ class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
     int top = info[2].As<Napi::Number>().Int32Value();
     bool hierarchy = info[3].ToBoolean();
     double pixel_limit = info.Length() > 4 && info[4].IsNumber() ? info[4].As<Napi::Number>().DoubleValue() : 0;
+    int engine = info.Length() > 5 && info[5].IsNumber() ? info[5].As<Napi::Number>().Int32Value() : 0;
     auto* worker = new RunWorker(env, info.This().As<Napi::Object>(), state_, std::move(input),
-                                 mode == 1 ? 1 : 0, top < 0 ? 0 : top, hierarchy, pixel_limit);
+                                 mode == 1 ? 1 : 0, top < 0 ? 0 : top, hierarchy, pixel_limit,
+                                 engine == DN_ENGINE_DARKNET ? DN_ENGINE_DARKNET : DN_ENGINE_FAST);
     Napi::Promise promise = worker->Promise();
     worker->Queue();
     return promise;
@@ -476,6 +482,15 @@ Napi::Value LoadedNetworkCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), count);
 }
 
+// The fast engine's pool is one per process, whatever thread sets it.
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "setThreads(count)");
+  dn_pool_set_threads(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), dn_pool_threads()); }
+
 Napi::Object BuildInfo(Napi::Env env) {
   Napi::Object b = Napi::Object::New(env);
   b.Set("version", DARKNET_NAPI_VERSION);
@@ -497,6 +512,7 @@ Napi::Object BuildInfo(Napi::Env env) {
 #endif
   b.Set("openmp", false);
   b.Set("blas", "darknet gemm");
+  b.Set("kernel", dn_fast_kernel_name());
   b.Set("napiVersion", NAPI_VERSION);
   return b;
 }
@@ -518,6 +534,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("build", BuildInfo(env));
   exports.Set("loadedNetworkCount", Napi::Function::New(env, LoadedNetworkCount, "loadedNetworkCount"));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
   return exports;
 }
 

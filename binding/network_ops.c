@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fast_engine.h"
 #include "stb_image.h" /* darknet's copy; its implementation lives in darknet's image.c */
 
 /* darknet functions that darknet.h does not declare. */
@@ -362,6 +363,23 @@ network *dn_network_load(const char *cfg, const char *weights, size_t memory_lim
     dn_network_free(call.net);
     return NULL;
   }
+  {
+    /* darknet's make_batchnorm_layer never allocates l.x, which
+     * forward_batchnorm_layer writes: a [batchnorm] section would crash the
+     * first predict. */
+    int i;
+    for (i = 0; i < call.net->n; ++i) {
+      layer *l = &call.net->layers[i];
+      if (l->type == BATCHNORM && !l->x) {
+        l->x = (float *)calloc((size_t)l->outputs * (size_t)l->batch, sizeof(float));
+        if (!l->x) {
+          dn_error_set(err, DN_E_TOO_LARGE, "cfg %s: out of memory for layer %d", cfg, i);
+          dn_network_free(call.net);
+          return NULL;
+        }
+      }
+    }
+  }
   if (weights) {
     load_call wcall = {weights, call.net};
     if (check_weights_size(call.net, cfg, weights, err) != 0 ||
@@ -612,6 +630,8 @@ typedef struct run_call {
   network *net;
   const image *im;
   dn_resize_mode mode;
+  dn_engine engine;
+  dn_relay *relay;
   int apply_hierarchy;
   int top;
   int *top_indices;
@@ -629,9 +649,10 @@ static void run(void *arg) {
     r = resize_min(*c->im, net->w);
     resize_network(net, r.w, r.h);
   } else {
-    r = letterbox_image(*c->im, net->w, net->h);
+    r = c->engine == DN_ENGINE_DARKNET ? letterbox_image(*c->im, net->w, net->h)
+                                       : dn_fast_letterbox(*c->im, net->w, net->h);
   }
-  p = network_predict(net, r.data);
+  p = c->engine == DN_ENGINE_DARKNET ? network_predict(net, r.data) : dn_fast_predict(net, r.data, c->relay);
   c->output_count = net->outputs;
   c->output = (float *)malloc(sizeof(float) * (size_t)net->outputs);
   if (c->output) {
@@ -645,21 +666,26 @@ static void run(void *arg) {
   if (c->mode == DN_RESIZE_MIN && (net->w != w || net->h != h)) resize_network(net, w, h);
 }
 
-int dn_network_run(network *net, const image *im, dn_resize_mode mode, int apply_hierarchy,
+int dn_network_run(network *net, const image *im, dn_resize_mode mode, dn_engine engine, int apply_hierarchy,
                    int top, int *top_indices, float **output, int *output_count, dn_error *err) {
   run_call call;
+  int rc;
   err->code = DN_OK;
   if (mode == DN_RESIZE_MIN && resizable(net, err) != 0) return -1;
   if (top > net->outputs) top = net->outputs;
   call.net = net;
   call.im = im;
   call.mode = mode;
+  call.engine = engine;
+  call.relay = engine == DN_ENGINE_FAST ? dn_relay_acquire() : NULL;
   call.apply_hierarchy = apply_hierarchy;
   call.top = top;
   call.top_indices = top_indices;
   call.output = NULL;
   call.output_count = 0;
-  if (dn_guard(run, &call, DN_E_DARKNET, err) != 0) {
+  rc = dn_guard(run, &call, DN_E_DARKNET, err);
+  dn_relay_release(call.relay); /* here, after dn_guard: also when darknet failed */
+  if (rc != 0) {
     free(call.output);
     return -1;
   }

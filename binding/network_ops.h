@@ -52,7 +52,12 @@ void dn_image_free(image *im);
  * *output_count floats (hierarchy-adjusted when apply_hierarchy and the
  * network has a tree), and, when top > 0, top_indices[0..top) holds darknet's
  * top_k of it. */
-int dn_network_run(network *net, const image *im, dn_resize_mode mode, int apply_hierarchy,
+typedef enum dn_engine {
+  DN_ENGINE_FAST = 0,   /* fast_engine.h: same results, multi-threaded and vectorized */
+  DN_ENGINE_DARKNET = 1 /* darknet's own network_predict */
+} dn_engine;
+
+int dn_network_run(network *net, const image *im, dn_resize_mode mode, dn_engine engine, int apply_hierarchy,
                    int top, int *top_indices, float **output, int *output_count, dn_error *err);
 
 /* darknet's name for a layer type ("convolutional", ...). */

@@ -26,7 +26,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     float *out = NULL;
     int count = 0, top[2];
     if (dn_image_from_pixels(pixels, 8, 8, 3, &im, &err) == 0) {
-      if (dn_network_run(net, &im, DN_RESIZE_LETTERBOX, 1, 2, top, &out, &count, &err) == 0) free(out);
+      /* Both engines, as the addon can run either. */
+      if (dn_network_run(net, &im, DN_RESIZE_LETTERBOX, DN_ENGINE_FAST, 1, 2, top, &out, &count, &err) == 0) free(out);
+      out = NULL;
+      if (dn_network_run(net, &im, DN_RESIZE_LETTERBOX, DN_ENGINE_DARKNET, 1, 2, top, &out, &count, &err) == 0) free(out);
       dn_image_free(&im);
     }
     dn_network_free(net);

@@ -2,8 +2,9 @@
 // `darknet`: a drop-in for pjreddie's `./darknet classify` and
 // `./darknet classifier predict`, running in one process with one loaded network.
 import { existsSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { basename } from 'node:path';
+import { basename, extname } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { formatFixed, formatFixedWidth, percentOf } from './format.js';
@@ -15,6 +16,7 @@ import { readClassifierData } from './labels.js';
 import { findModel, isDownloaded, MODELS, modelCfg, modelLabels, modelNamed, modelWeights, type ModelInfo } from './models.js';
 import { native } from './native.js';
 import { loadNetwork, modelWeightsFor, type Classification, type Network, type ResizeMode } from './network.js';
+import { exportOnnx } from './onnx-export.js';
 import { resolveDarknetPath } from './paths.js';
 import { createProgress, formatBytes } from './progress.js';
 
@@ -25,6 +27,7 @@ const USAGE = `usage:
   darknet classifier predict <data> <cfg> <weights> [image] [options]
   darknet models
   darknet download <model|url> [--sha256 HEX] [--quiet] [--timeout SECONDS]
+  darknet export --onnx <cfg> <weights> | <model>  [-o out.onnx]
   darknet --version
 
 Like pjreddie's ./darknet: stdout gets the top 5 as "%5.2f%%: label" lines,
@@ -50,6 +53,10 @@ results arrive ({"file","predictions"} or {"file","error"}), progress on stderr:
   -h, --help         this text
   -v, --version      the package version and how the native addon was built
 
+export --onnx: the network as an ONNX model (opset 13; input "input" float32
+[1,channels,height,width] RGB in 0..1, output "output" [1,outputs]), written to
+-o/--output FILE, default the cfg's name with .onnx in the working directory.
+
 Exit status: 0 when every image was classified, 1 on any failure, 2 on a usage error.`;
 
 class UsageError extends Error {}
@@ -68,6 +75,8 @@ interface Options {
   jobs: number | undefined;
   sha256: string | undefined;
   timeout: number | undefined;
+  onnx: boolean;
+  output: string | undefined;
 }
 
 function positiveInteger(flag: string, text: string): number {
@@ -91,6 +100,8 @@ function parseArguments(argv: string[]): Options {
     jobs: undefined,
     sha256: undefined,
     timeout: undefined,
+    onnx: false,
+    output: undefined,
   };
   for (let i = 0; i < argv.length; ++i) {
     const arg = argv[i] as string;
@@ -121,6 +132,10 @@ function parseArguments(argv: string[]): Options {
       const mode = value();
       if (mode !== 'letterbox' && mode !== 'min') throw new UsageError(`--resize must be letterbox or min, got ${mode}`);
       options.resize = mode;
+    } else if (arg === '--onnx') {
+      options.onnx = true;
+    } else if (arg === '--output' || arg === '-o') {
+      options.output = value();
     } else if (arg === '--json') {
       options.json = true;
     } else if (arg === '-h' || arg === '--help') {
@@ -345,6 +360,23 @@ async function downloadCommand(target: string, options: Options): Promise<number
   return 0;
 }
 
+/** export --onnx <cfg> <weights> | <model> [-o out.onnx] */
+async function exportCommand(rest: string[], options: Options): Promise<number> {
+  if (!options.onnx) throw new UsageError('export needs a format: export --onnx <cfg> <weights> [-o out.onnx]');
+  const [first, second, extra] = rest;
+  if (first === undefined || extra !== undefined) throw new UsageError('export --onnx takes <cfg> <weights>, or <model>');
+  const model = second === undefined ? modelNamed(first) : undefined;
+  if (second === undefined && !model) {
+    throw new UsageError(`export --onnx takes <cfg> <weights>; ${first} is neither a file nor a model (see \`darknet models\`)`);
+  }
+  const cfg = model ? modelCfg(model) : first;
+  const weights = model ? await weightsOfModel(model, options) : (second as string);
+  const output = options.output ?? `${basename(cfg, extname(cfg))}.onnx`;
+  await writeFile(output, await exportOnnx(cfg, weights));
+  write(`${output}\n`);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let options: Options;
   try {
@@ -380,6 +412,7 @@ export async function main(argv: string[]): Promise<number> {
       return await predict(names, cfg, weights, image, options.top ?? top, options);
     }
     if (command === 'models') return listModels();
+    if (command === 'export') return await exportCommand(rest, options);
     if (command === 'download') {
       const [target, extra] = rest;
       if (target === undefined || extra !== undefined) throw new UsageError('download takes <model|url>');

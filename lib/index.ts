@@ -7,12 +7,14 @@ export {
   Network,
   type Classification,
   type ClassifyOptions,
+  type Engine,
   type LayerSummary,
   type LoadOptions,
   type PredictOptions,
   type ResizeMode,
 } from './network.js';
 export { darknetRoot } from './paths.js';
+import { DarknetError } from './errors.js';
 import { native, type NativeBuild } from './native.js';
 
 /** How the loaded native addon was built. */
@@ -20,6 +22,23 @@ export type BuildInfo = Readonly<NativeBuild>;
 
 /** How the loaded native addon was built (loads it: throws ERR_BINDING with the fixes if it can't). */
 export const build: BuildInfo = Object.freeze({ ...native().build });
+
+/**
+ * Sets how many threads the fast engine uses (one pool for the whole process,
+ * shared by every network and worker thread; default: the cores this process
+ * may run on). 1 runs everything on the calling libuv thread.
+ */
+export function setThreads(count: number): void {
+  if (!Number.isInteger(count) || count < 1 || count > 64) {
+    throw new DarknetError(`setThreads: count must be an integer from 1 to 64, got ${String(count)}`, 'ERR_INVALID_INPUT');
+  }
+  native().setThreads(count);
+}
+
+/** How many threads the fast engine uses. */
+export function threads(): number {
+  return native().threads();
+}
 
 /** How many networks of this thread still hold darknet memory (not yet closed or collected). */
 export function loadedNetworkCount(): number {
@@ -29,3 +48,4 @@ export { classifyMany, type BulkProgress, type BulkResult, type BulkSource, type
 export { cacheDir } from './cache.js';
 export { download, type DownloadOptions, type DownloadProgress } from './download.js';
 export { findModel, isDownloaded, MODELS, modelWeights, type ModelInfo } from './models.js';
+export { exportOnnx } from './onnx-export.js';

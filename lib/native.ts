@@ -38,7 +38,14 @@ export interface NativeNetworkInfo {
 
 export interface NativeNetwork {
   load(cfg: string, weights: string | null, memoryLimit: number): Promise<NativeNetworkInfo>;
-  run(input: NativeInput, mode: 0 | 1, top: number, hierarchy: boolean, pixelLimit: number): Promise<{ output: Float32Array; top: Int32Array }>;
+  run(
+    input: NativeInput,
+    mode: 0 | 1,
+    top: number,
+    hierarchy: boolean,
+    pixelLimit: number,
+    engine: 0 | 1,
+  ): Promise<{ output: Float32Array; top: Int32Array }>;
   close(): void;
 }
 
@@ -52,6 +59,8 @@ export interface NativeBuild {
   cudnn: boolean;
   openmp: boolean;
   blas: string;
+  /** The fast engine's GEMM kernel, chosen at run time from the CPU's features. */
+  kernel: 'avx512' | 'avx2' | 'sse2' | 'neon' | 'generic';
   napiVersion: number;
 }
 
@@ -60,6 +69,8 @@ export interface NativeBinding {
   setErrorClass(constructor: typeof DarknetError): void;
   build: NativeBuild;
   loadedNetworkCount(): number;
+  setThreads(count: number): void;
+  threads(): number;
 }
 
 const require = createRequire(import.meta.url);

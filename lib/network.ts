@@ -16,6 +16,15 @@ import { native, type NativeInput, type NativeLayer, type NativeNetwork } from '
  */
 export type ResizeMode = 'letterbox' | 'min';
 
+/**
+ * What runs the layers. 'fast' (default): our multi-threaded, vectorized
+ * convolution and max-pooling (binding/fast_engine.c), darknet's own code for
+ * every other layer; same arithmetic in the same order as darknet's CPU build,
+ * so the same output bits on x86. 'darknet': darknet's own network_predict,
+ * single-threaded, exactly as ./darknet runs it.
+ */
+export type Engine = 'fast' | 'darknet';
+
 export interface LoadOptions {
   /**
    * Names for the outputs: an array, a names-list path (one label per line),
@@ -44,6 +53,8 @@ export interface LoadOptions {
    * beyond it. Default 8 GiB; false: no limit.
    */
   limitNetworkBytes?: number | false;
+  /** What runs the layers (see Engine). Default 'fast'. */
+  engine?: Engine;
 }
 
 export const DEFAULT_LIMIT_NETWORK_BYTES = 8 * 1024 ** 3;
@@ -149,6 +160,8 @@ export class Network {
   readonly #hierarchy: boolean;
   /** limitInputPixels, 0 for none. */
   readonly #pixelLimit: number;
+  /** What runs the layers. */
+  readonly engine: Engine;
   #queue: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
 
@@ -160,8 +173,10 @@ export class Network {
     cfg: string,
     weights: string | undefined,
     pixelLimit: number,
+    engine: Engine,
   ) {
     this.#native = nativeNetwork;
+    this.engine = engine;
     this.#pixelLimit = pixelLimit;
     this.#hierarchy = info.hierarchy;
     this.width = info.width;
@@ -187,6 +202,10 @@ export class Network {
         cfg = modelCfg(model);
       }
       const pixelLimit = pixelLimitOf(options.limitInputPixels);
+      const engine = options.engine ?? 'fast';
+      if (engine !== 'fast' && engine !== 'darknet') {
+        throw new DarknetError(`engine must be 'fast' or 'darknet', got ${String(engine)}`, 'ERR_INVALID_INPUT');
+      }
       const cfgPath = await checkInputFile(cfg, 'cfg');
       const weightsPath = weights === undefined ? null : await checkInputFile(weights, 'weights');
       const nativeNetwork = new (native().NativeNetwork)();
@@ -202,10 +221,14 @@ export class Network {
         nativeNetwork.close();
         throw error;
       }
-      return new Network(nativeNetwork, info, labels, cfg, weights, pixelLimit);
+      return new Network(nativeNetwork, info, labels, cfg, weights, pixelLimit, engine);
     } catch (error) {
       throw withCallerStack(error, callSite);
     }
+  }
+
+  get #engineCode(): 0 | 1 {
+    return this.engine === 'darknet' ? 1 : 0;
   }
 
   /** The pixel limit this network enforces (false: none). */
@@ -252,7 +275,7 @@ export class Network {
       captured = captureInput(input, this.#pixelLimit);
     };
     return this.#enqueue(async (nativeNetwork) => {
-      const { output } = await nativeNetwork.run(await resolveInput(captured), mode, 0, false, this.#pixelLimit);
+      const { output } = await nativeNetwork.run(await resolveInput(captured), mode, 0, false, this.#pixelLimit, this.#engineCode);
       return output;
     }, prepare);
   }
@@ -268,7 +291,7 @@ export class Network {
       captured = captureInput(input, this.#pixelLimit);
     };
     return this.#enqueue(async (nativeNetwork) => {
-      const result = await nativeNetwork.run(await resolveInput(captured), mode, top, this.#hierarchy, this.#pixelLimit);
+      const result = await nativeNetwork.run(await resolveInput(captured), mode, top, this.#hierarchy, this.#pixelLimit, this.#engineCode);
       return Array.from(result.top, (index) => ({
         label: labelOf(this.labels, index),
         probability: result.output[index] ?? Number.NaN,

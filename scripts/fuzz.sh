@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the three libFuzzer targets (fuzz/*.c) under ASan+UBSan:
-#   npm run fuzz -- [--seconds N] [--runs N] [--target image|cfg|weights]
+#   npm run fuzz -- [--seconds N] [--runs N] [--seed N] [--target image|cfg|weights]
 # --seconds N: each target for N seconds (default 60), new findings possible.
+# --seed N:    libFuzzer's seed (default: random); .ci/run uses a fixed one.
 # --runs N:    a fixed number of executions with a fixed seed: deterministic,
 #              what .ci/run uses, so that CI does not depend on luck.
 # Needs clang (Debian: clang-14 and libclang-rt-14-dev). Seeds: darknet's
@@ -13,11 +14,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 seconds=60
 runs=""
+seed=""
 targets="image cfg weights"
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
+    --seed) seed="$2"; shift 2 ;;
     --target) targets="$2"; shift 2 ;;
     *) echo "fuzz: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -47,9 +50,10 @@ for target in $targets; do
   esac
   [ -d "test/fuzz-regressions/$target" ] && cp test/fuzz-regressions/$target/* "$seeds/" 2>/dev/null || true
   limit=(-max_total_time="$seconds")
-  [ -n "$runs" ] && limit=(-runs="$runs" -seed=1)
+  [ -n "$seed" ] && limit+=(-seed="$seed")
+  [ -n "$runs" ] && limit=(-runs="$runs" -seed="${seed:-1}")
   log="build-fuzz/$target.log"
-  echo "fuzz: $target (${runs:+$runs runs}${runs:-$seconds s})"
+  if [ -n "$runs" ]; then echo "fuzz: $target ($runs runs)"; else echo "fuzz: $target ($seconds s${seed:+, seed $seed})"; fi
   if ! "build-fuzz/${target}_fuzzer" "${limit[@]}" -rss_limit_mb=2560 -timeout=25 -max_len=65536 -print_final_stats=1 \
        -artifact_prefix="build-fuzz/artifacts/$target-" "$corpus" "$seeds" >"$log" 2>&1; then
     status=1

@@ -70,24 +70,32 @@ describe('parity with the reference darknet CLI', () => {
       }
     });
 
-    test(`${name}: predict() equals the reference output vector within 1e-6 on every sample image`, async () => {
+    test(`${name}: predict() equals the reference output vector within 1e-6 on every sample image, with either engine, and the engines agree to the bit`, async () => {
       const model = models.find((m) => m.name === name);
       const network = await loadNetwork(join(darknetDir, model.cfg), model.weights);
+      const stock = await loadNetwork(join(darknetDir, model.cfg), model.weights, { engine: 'darknet' });
+      assert.equal(network.engine, 'fast');
       try {
         for (const image of sampleImages) {
           const expected = await referenceOutput(model.cfg, model.weights, image);
           const actual = await network.predict(join(darknetDir, image));
+          const actualStock = await stock.predict(join(darknetDir, image));
           assert.equal(actual.length, network.outputs);
           assert.equal(actual.length, expected.length);
           assert.ok(actual.every(Number.isFinite), 'finite outputs');
           const diff = maxAbsDiff(actual, expected);
           assert.ok(diff <= 1e-6, `${name} ${image}: max |diff| ${diff}`);
+          const stockDiff = maxAbsDiff(actualStock, expected);
+          assert.ok(stockDiff <= 1e-6, `${name} ${image} (engine darknet): max |diff| ${stockDiff}`);
+          // Same arithmetic in the same order (binding/sgemm_kernel.c): the same bits.
+          assert.deepEqual(Array.from(actual), Array.from(actualStock), `${name} ${image}: engines differ`);
           // A network whose outputs are all alike would make this test vacuous.
           assert.ok(Math.max(...actual) > Math.min(...actual), 'outputs differ between classes');
           table.push({ cfg: model.cfg, image, cli: { true: 'identical', false: 'DIFFERENT' }[cliIdentical.get(`${name} ${image}`)] ?? 'not run', diff: diff.toExponential(1) });
         }
       } finally {
         await network.close();
+        await stock.close();
       }
     });
   }

@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { root, tinyCfg, tinyWeights } from './helpers.mjs';
+import { root, tempDir, tinyCfg, tinyWeights, writeSyntheticWeights } from './helpers.mjs';
 
 const corpus = join(root, 'test', 'fuzz-regressions');
 const index = join(root, 'dist', 'index.js');
@@ -39,3 +39,25 @@ for (const kind of Object.keys(scripts)) {
     });
   }
 }
+
+test('a standalone [batchnorm] layer predicts (darknet never allocates the buffer its forward writes)', async () => {
+  const cfg = join(root, 'test', 'fixtures', 'batchnorm.cfg');
+  const weights = await writeSyntheticWeights(cfg, join(tempDir(), 'batchnorm.weights'), 5);
+  const source = `import { loadNetwork } from ${JSON.stringify(index)};
+    const outputs = [];
+    for (const engine of ['darknet', 'fast']) {
+      const network = await loadNetwork(${JSON.stringify(cfg)}, ${JSON.stringify(weights)}, { engine, labels: [] });
+      const pixels = new Uint8Array(32 * 32 * 3).map((_, i) => (i * 37) % 256);
+      outputs.push(Array.from(await network.predict({ data: pixels, width: 32, height: 32, channels: 3 })));
+      await network.close();
+    }
+    console.log(JSON.stringify(outputs));`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', source], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(child.signal, null, `killed by ${child.signal}: ${child.stderr}`);
+  assert.equal(child.status, 0, child.stderr);
+  const [darknet, fast] = JSON.parse(child.stdout.trim().split('\n').at(-1));
+  assert.equal(darknet.length, 10);
+  assert.ok(darknet.every(Number.isFinite));
+  assert.ok(Math.abs(darknet.reduce((a, b) => a + b, 0) - 1) < 1e-5, 'softmax output sums to 1');
+  assert.deepEqual(fast, darknet);
+});

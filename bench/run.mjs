@@ -1,0 +1,215 @@
+#!/usr/bin/env node
+// `npm run bench [-- --iterations N --images N --quick]`: Tiny Darknet with
+// ../shared/models/tiny.weights on darknet/data/dog.jpg, every figure from
+// this one run, as ratios against baselines measured in the same process or
+// command (the machines are shared and noisy):
+//   - predict alone (a network-sized raw image: no decode), median ms and
+//     GFLOP/s: our fast engine (default threads and 1 thread), engine
+//     'darknet' (darknet's own code), onnxruntime-node on our ONNX export
+//     (1 thread and the same threads as ours), shelling out to the reference CLI;
+//   - classify(path) end to end (read, decode, letterbox, predict, top-5);
+//   - bulk throughput with 1 and 2 networks, against the shell-out loop;
+//   - RSS per additional loaded network (in a child process);
+//   - darknet.cfg, darknet19.cfg and resnet18.cfg with synthetic weights.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { build, classifyMany, exportOnnx, loadNetwork, setThreads, threads } from '../dist/index.js';
+import { writeSyntheticWeights } from '../test/helpers.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const darknet = join(root, 'darknet');
+const tinyCfg = join(darknet, 'cfg', 'tiny.cfg');
+const tinyWeights = resolve(root, '..', 'shared', 'models', 'tiny.weights');
+const dog = join(darknet, 'data', 'dog.jpg');
+const reference = join(root, 'build', 'reference', 'darknet');
+
+function option(name, fallback) {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+}
+const quick = process.argv.includes('--quick');
+const iterations = option('iterations', quick ? 20 : 50);
+const bulkImages = option('images', quick ? 28 : 70);
+const defaultThreads = threads();
+
+async function median(fn, count = iterations, warmup = 5) {
+  for (let i = 0; i < warmup; ++i) await fn();
+  const times = [];
+  for (let i = 0; i < count; ++i) {
+    const started = process.hrtime.bigint();
+    await fn();
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1];
+}
+
+const flopsOf = (network) => network.layers.reduce((sum, layer) => sum + (layer.flops ?? 0), 0);
+const fmt = (ms) => ms.toFixed(2);
+
+/** A deterministic network-sized RGB image: predict() then skips decoding. */
+function rawImage(width, height) {
+  const pixels = new Uint8Array(width * height * 3);
+  for (let i = 0; i < pixels.length; ++i) pixels[i] = (i * 2654435761) >>> 24;
+  return { data: pixels, width, height, channels: 3 };
+}
+
+/** The float NCHW tensor darknet makes of that image (planar RGB / 255). */
+function nchw(image) {
+  const { width, height, data: pixels } = image;
+  const data = new Float32Array(3 * width * height);
+  for (let c = 0; c < 3; ++c)
+    for (let i = 0; i < width * height; ++i) data[c * width * height + i] = pixels[i * 3 + c] / 255;
+  return data;
+}
+
+async function onnxRuntime() {
+  try {
+    return await import('onnxruntime-node');
+  } catch {
+    return undefined;
+  }
+}
+
+async function predictRows(cfg, weights, { ort, dir, withOrt = true }) {
+  const fast = await loadNetwork(cfg, weights, { labels: [] });
+  const stock = await loadNetwork(cfg, weights, { labels: [], engine: 'darknet' });
+  const image = rawImage(fast.width, fast.height);
+  const gflop = flopsOf(fast) / 1e9;
+  const rows = [];
+  setThreads(defaultThreads);
+  rows.push({ way: `ours, fast engine (${build.kernel})`, threads: defaultThreads, ms: await median(() => fast.predict(image)) });
+  setThreads(1);
+  rows.push({ way: `ours, fast engine (${build.kernel})`, threads: 1, ms: await median(() => fast.predict(image)) });
+  setThreads(defaultThreads);
+  rows.push({ way: "ours, engine: 'darknet' (darknet's own code)", threads: 1, ms: await median(() => stock.predict(image), Math.min(iterations, 20), 2) });
+  const expected = await fast.predict(image);
+  if (ort && withOrt) {
+    const model = join(dir, 'model.onnx');
+    writeFileSync(model, await exportOnnx(cfg, weights));
+    const feeds = { input: new ort.Tensor('float32', nchw(image), [1, 3, fast.height, fast.width]) };
+    for (const count of [1, defaultThreads]) {
+      const session = await ort.InferenceSession.create(model, { intraOpNumThreads: count, interOpNumThreads: 1, executionProviders: ['cpu'] });
+      const output = (await session.run(feeds)).output.data;
+      let diff = 0;
+      for (let i = 0; i < output.length; ++i) diff = Math.max(diff, Math.abs(output[i] - expected[i]));
+      rows.push({ way: `onnxruntime-node ${ort.env.versions?.node ?? ''} (CPU EP, our ONNX export; max |diff| ${diff.toExponential(1)})`, threads: count, ms: await median(() => session.run(feeds)) });
+      await session.release();
+    }
+  }
+  await fast.close();
+  await stock.close();
+  return { gflop, rows };
+}
+
+function shellOutMs(count) {
+  const times = [];
+  for (let i = 0; i < count; ++i) {
+    const started = process.hrtime.bigint();
+    const result = spawnSync(reference, ['classify', 'cfg/tiny.cfg', tinyWeights, 'data/dog.jpg'], { cwd: darknet, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`reference CLI failed: ${result.stderr}`);
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1];
+}
+
+function rssPerNetwork() {
+  const script = `
+    import { loadNetwork } from ${JSON.stringify(join(root, 'dist', 'index.js'))};
+    const image = { data: new Uint8Array(224 * 224 * 3), width: 224, height: 224, channels: 3 };
+    const warm = await loadNetwork(${JSON.stringify(tinyCfg)}, ${JSON.stringify(tinyWeights)}, { labels: [] });
+    await warm.predict(image);
+    globalThis.gc();
+    const before = process.memoryUsage().rss;
+    const networks = [];
+    for (let i = 0; i < 8; ++i) {
+      const network = await loadNetwork(${JSON.stringify(tinyCfg)}, ${JSON.stringify(tinyWeights)}, { labels: [] });
+      await network.predict(image);
+      networks.push(network);
+    }
+    globalThis.gc();
+    console.log((process.memoryUsage().rss - before) / 8);`;
+  const child = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(child.stderr);
+  return Number(child.stdout.trim());
+}
+
+async function bulk(count, concurrency) {
+  const samples = ['dog', 'eagle', 'giraffe', 'horses', 'kite', 'person', 'scream'].map((n) => join(darknet, 'data', `${n}.jpg`));
+  const files = Array.from({ length: count }, (_, i) => samples[i % samples.length]);
+  const started = process.hrtime.bigint();
+  for await (const result of classifyMany({ cfg: tinyCfg, weights: tinyWeights }, files, { concurrency })) {
+    if (result.error) throw result.error;
+  }
+  return count / (Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'darknet-bench-'));
+try {
+  const ort = await onnxRuntime();
+  console.log(`darknet-napi benchmark: ${cpus()[0]?.model ?? process.arch}, ${availableParallelism()} cores, node ${process.version}`);
+  console.log(`fast engine kernel: ${build.kernel}; pool threads: ${defaultThreads}; ${iterations} timed runs after warm-up, medians`);
+  if (process.env.OPENBLAS_CORETYPE) console.log(`(OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} is set; neither engine uses OpenBLAS)`);
+  if (!ort) console.log('onnxruntime-node is not installed (a dev dependency): its rows are left out');
+
+  const tiny = await predictRows(tinyCfg, tinyWeights, { ort, dir });
+  const shell = shellOutMs(quick ? 5 : 15);
+  tiny.rows.push({ way: 'shelling out to the reference CLI (new process per image, dog.jpg)', threads: 1, ms: shell });
+  const ours = tiny.rows[0].ms;
+  const ortSame = tiny.rows.find((r) => r.way.startsWith('onnxruntime') && r.threads === defaultThreads);
+  console.log(`\nTiny Darknet predict (${tiny.gflop.toFixed(3)} GFLOP per 224x224 image), network-sized raw input`);
+  console.log('| way | threads | ms/image | GFLOP/s | ours (default) / this |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const row of tiny.rows) {
+    console.log(`| ${row.way} | ${row.threads} | ${fmt(row.ms)} | ${(tiny.gflop / (row.ms / 1e3)).toFixed(1)} | ${(ours / row.ms).toFixed(2)} |`);
+  }
+  if (ortSame) console.log(`ratio ours / onnxruntime at ${defaultThreads} threads: ${(ours / ortSame.ms).toFixed(2)} (goal: <= 1.0)`);
+
+  // classify end to end, against predict alone.
+  const network = await loadNetwork(tinyCfg, tinyWeights);
+  const image = rawImage(network.width, network.height);
+  const predictMs = await median(() => network.predict(image));
+  const classifyMs = await median(() => network.classify(dog));
+  const bytes = readFileSync(dog);
+  const classifyBytesMs = await median(() => network.classify(bytes));
+  await network.close();
+  console.log('\nclassify end to end (dog.jpg, 768x576: read, decode, letterbox, predict, top-5)');
+  console.log('| call | ms | / predict alone |');
+  console.log('| --- | --- | --- |');
+  console.log(`| predict(raw 224x224) | ${fmt(predictMs)} | 1.00 |`);
+  console.log(`| classify(path) | ${fmt(classifyMs)} | ${(classifyMs / predictMs).toFixed(2)} (goal: <= 1.5) |`);
+  console.log(`| classify(Buffer) | ${fmt(classifyBytesMs)} | ${(classifyBytesMs / predictMs).toFixed(2)} |`);
+
+  // Bulk.
+  const one = await bulk(bulkImages, 1);
+  const two = await bulk(bulkImages, 2);
+  const shellPerSecond = 1000 / shell;
+  console.log(`\nbulk: ${bulkImages} sample images through classifyMany`);
+  console.log('| way | images/s | / shell-out loop |');
+  console.log('| --- | --- | --- |');
+  console.log(`| shell-out loop (from the median above) | ${shellPerSecond.toFixed(1)} | 1.0 |`);
+  console.log(`| classifyMany, 1 network | ${one.toFixed(1)} | ${(one / shellPerSecond).toFixed(1)} |`);
+  console.log(`| classifyMany, 2 networks | ${two.toFixed(1)} | ${(two / shellPerSecond).toFixed(1)} (goal: >= 25) |`);
+
+  const rss = rssPerNetwork();
+  const weightsBytes = statSync(tinyWeights).size;
+  console.log(`\nRSS per additional loaded Tiny Darknet network (8 loaded, each after one predict): ${(rss / 2 ** 20).toFixed(1)} MiB = ${(rss / weightsBytes).toFixed(2)}x the weights' ${(weightsBytes / 2 ** 20).toFixed(1)} MiB (goal: < 3x)`);
+
+  console.log('\nother cfgs, synthetic weights (fast engine vs darknet\'s own code, same process)');
+  console.log('| cfg | GFLOP | fast ms | darknet ms | speed-up |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const name of ['darknet', 'darknet19', 'resnet18']) {
+    const cfg = join(darknet, 'cfg', `${name}.cfg`);
+    const weights = await writeSyntheticWeights(cfg, join(dir, `${name}.weights`), 11);
+    const { gflop, rows } = await predictRows(cfg, weights, { ort, dir, withOrt: false });
+    const [fast, , stock] = rows;
+    console.log(`| ${name}.cfg | ${gflop.toFixed(2)} | ${fmt(fast.ms)} | ${fmt(stock.ms)} | ${(stock.ms / fast.ms).toFixed(1)}x |`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,41 @@
+/*
+ * The fast engine: runs a network darknet parsed and loaded, layer by layer,
+ * with our own multi-threaded, vectorized convolution (GEMM with im2col folded
+ * into its packing, batch norm, bias and activation applied per tile while it
+ * is in cache) and darknet's own forward functions for every other layer.
+ * Same arithmetic in the same order as darknet's CPU build, so the outputs
+ * are bit-identical to darknet's (see sgemm_kernel.c).
+ */
+#ifndef DARKNET_NAPI_FAST_ENGINE_H
+#define DARKNET_NAPI_FAST_ENGINE_H
+
+#include "darknet.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Scratch for the outputs of the layers the engine runs (see fast_engine.c),
+ * taken for one prediction and given back after it, outside dn_guard. */
+typedef struct dn_relay dn_relay;
+dn_relay *dn_relay_acquire(void);
+void dn_relay_release(dn_relay *relay);
+
+/* network_predict, through the fast engine. Runs under dn_guard. relay may be
+ * NULL (every layer then writes its own output buffer). */
+float *dn_fast_predict(network *net, float *input, dn_relay *relay);
+
+/* letterbox_image, with the channels in parallel (the same pixels). */
+image dn_fast_letterbox(image im, int w, int h);
+
+/* Whether the fast engine runs this layer itself (else darknet's forward does). */
+int dn_fast_layer_supported(const layer *l);
+
+/* The GEMM kernel in use ("avx512", "avx2", "sse2", "neon", "generic"). */
+const char *dn_fast_kernel_name(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,238 @@
+/* The fast engine's GEMM driver (see sgemm.h): cache blocking, packing (with
+ * im2col folded into the packing of B), and tasks for the thread pool. */
+#include "sgemm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "thread_pool.h"
+
+#define KC 256  /* k steps per packed block: an A panel stays in L1 */
+#define NC 512  /* columns per packed B block: KC x NC floats stay in L2 */
+#define MC 128  /* rows per packed A block */
+
+static const dn_kernel kernels[] = {
+#if defined(__x86_64__) || defined(__i386__)
+    {"avx512", dn_kernel_avx512, DN_MR_AVX512, 32, dn_epilogue_avx512},
+    {"avx2", dn_kernel_avx2, DN_MR_AVX2, 16, dn_epilogue_avx2},
+    {"sse2", dn_kernel_base, DN_MR_BASE, 8, dn_epilogue_base},
+#elif defined(__aarch64__)
+    {"neon", dn_kernel_base, DN_MR_BASE, 8, dn_epilogue_base},
+#else
+    {"generic", dn_kernel_base, DN_MR_BASE, 8, dn_epilogue_base},
+#endif
+};
+
+static const dn_kernel *select_kernel(void) {
+  const char *forced = getenv("DARKNET_NAPI_KERNEL");
+  size_t i, count = sizeof(kernels) / sizeof(kernels[0]);
+  for (i = 0; i < count; ++i) {
+    int usable = 1;
+#if defined(__x86_64__) || defined(__i386__)
+    if (kernels[i].fn == dn_kernel_avx512) usable = __builtin_cpu_supports("avx512f");
+    if (kernels[i].fn == dn_kernel_avx2) usable = __builtin_cpu_supports("avx2");
+#endif
+    if (!usable) continue;
+    if (forced && *forced && strcmp(forced, kernels[i].name) != 0 && i + 1 < count) continue;
+    return &kernels[i];
+  }
+  return &kernels[count - 1];
+}
+
+const dn_kernel *dn_kernel_selected(void) {
+  static const dn_kernel *selected;
+  if (!selected) selected = select_kernel(); /* same answer from every thread */
+  return selected;
+}
+
+/* Packing scratch, one set per thread (pool threads and Node's workers). */
+static _Thread_local float *scratch_a, *scratch_b;
+
+static int scratch_ready(int mr) {
+  if (!scratch_b) scratch_b = (float *)aligned_alloc(64, sizeof(float) * KC * NC);
+  if (!scratch_a) scratch_a = (float *)aligned_alloc(64, sizeof(float) * KC * (MC + 32));
+  (void)mr;
+  return scratch_a && scratch_b;
+}
+
+/* A rows [r0, r0 + rows) x k in [k0, k0 + kc) as MR-row panels, zero-padded
+ * (written in order, read from MR rows at once). */
+static void pack_a(const float *A, int K, int r0, int rows, int k0, int kc, int mr, float *dst) {
+  int q, r, k;
+  for (q = 0; q < rows; q += mr) {
+    const float *src[16];
+    int valid = rows - q < mr ? rows - q : mr;
+    for (r = 0; r < mr; ++r) src[r] = A + (size_t)(r0 + q + (r < valid ? r : 0)) * K + k0;
+    if (valid == mr) {
+      for (k = 0; k < kc; ++k)
+        for (r = 0; r < mr; ++r) dst[k * mr + r] = src[r][k];
+    } else {
+      for (k = 0; k < kc; ++k)
+        for (r = 0; r < mr; ++r) dst[k * mr + r] = r < valid ? src[r][k] : 0.0f;
+    }
+    dst += (size_t)kc * mr;
+  }
+}
+
+/* B rows [k0, k0 + kc) x columns [n0, n1) as NR-column panels, zero-padded. */
+static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, int nr, float *dst) {
+  int j0, k, jj;
+  int k_plane[KC], k_dy[KC], k_dx[KC]; /* each k's channel and kernel offsets, divided out once */
+  if (B->ksize) {
+    const int ks = B->ksize, area = ks * ks;
+    for (k = 0; k < kc; ++k) {
+      int kk = k0 + k;
+      k_plane[k] = kk / area;
+      k_dy[k] = (kk % area) / ks;
+      k_dx[k] = kk % ks;
+    }
+  }
+  for (j0 = n0; j0 < n1; j0 += nr) {
+    int cols = n1 - j0 < nr ? n1 - j0 : nr;
+    if (B->ksize == 0) {
+      for (k = 0; k < kc; ++k) {
+        const float *src = B->data + (size_t)(k0 + k) * N + j0;
+        float *out = dst + (size_t)k * nr;
+        memcpy(out, src, sizeof(float) * (size_t)cols);
+        for (jj = cols; jj < nr; ++jj) out[jj] = 0.0f;
+      }
+    } else {
+      /* im2col's element (k, j), as darknet's im2col_get_pixel reads it. The
+       * panel's columns fall into runs on one output row each. */
+      int run_start[65], run_y[64], run_x[64], runs = 0, r;
+      const int h = B->height, w = B->width, stride = B->stride;
+      for (jj = 0; jj < cols;) {
+        int j = j0 + jj, x = j % B->out_w, len = B->out_w - x;
+        if (len > cols - jj) len = cols - jj;
+        run_start[runs] = jj;
+        run_y[runs] = (j / B->out_w) * stride - B->pad;
+        run_x[runs] = x * stride - B->pad;
+        ++runs;
+        jj += len;
+      }
+      run_start[runs] = cols;
+      for (k = 0; k < kc; ++k) {
+        const int ky = k_dy[k], kx = k_dx[k];
+        const float *plane = B->data + (size_t)k_plane[k] * h * w;
+        float *out = dst + (size_t)k * nr;
+        for (r = 0; r < runs; ++r) {
+          const int len = run_start[r + 1] - run_start[r], row = run_y[r] + ky, col = run_x[r] + kx;
+          float *o = out + run_start[r];
+          int i;
+          if (row < 0 || row >= h) {
+            for (i = 0; i < len; ++i) o[i] = 0.0f;
+          } else if (stride == 1 && col >= 0 && col + len <= w) {
+            const float *src = plane + (size_t)row * w + col;
+            for (i = 0; i < len; ++i) o[i] = src[i];
+          } else {
+            const float *src = plane + (size_t)row * w;
+            for (i = 0; i < len; ++i) {
+              int x = col + i * stride;
+              o[i] = (x < 0 || x >= w) ? 0.0f : src[x];
+            }
+          }
+        }
+        for (jj = cols; jj < nr; ++jj) out[jj] = 0.0f;
+      }
+    }
+    dst += (size_t)kc * nr;
+  }
+}
+
+typedef struct gemm_job {
+  int M, N, K;
+  const float *A;
+  const dn_matrix_b *B;
+  float *C;
+  dn_tile_fn epilogue;
+  void *context;
+  const dn_kernel *kernel;
+  int m_chunk, n_chunk, n_chunks;
+  int failed;
+} gemm_job;
+
+static void gemm_task(void *arg, int task) {
+  gemm_job *g = (gemm_job *)arg;
+  const int mr = g->kernel->mr, nr = g->kernel->nr, N = g->N;
+  const int m0 = (task / g->n_chunks) * g->m_chunk, n0 = (task % g->n_chunks) * g->n_chunk;
+  const int m1 = m0 + g->m_chunk < g->M ? m0 + g->m_chunk : g->M;
+  const int n1 = n0 + g->n_chunk < N ? n0 + g->n_chunk : N;
+  const int mc_max = (MC / mr) * mr;
+  float tile[16 * 64];
+  int k0, ic, q, p;
+  if (!scratch_ready(mr)) {
+    g->failed = 1;
+    return;
+  }
+  for (k0 = 0; k0 < g->K; k0 += KC) {
+    const int kc = g->K - k0 < KC ? g->K - k0 : KC;
+    pack_b(g->B, N, k0, kc, n0, n1, nr, scratch_b);
+    for (ic = m0; ic < m1; ic += mc_max) {
+      const int mc = m1 - ic < mc_max ? m1 - ic : mc_max;
+      pack_a(g->A, g->K, ic, mc, k0, kc, mr, scratch_a);
+      for (q = 0; q < mc; q += mr) {
+        const int rows = mc - q < mr ? mc - q : mr;
+        const float *a = scratch_a + (size_t)(q / mr) * kc * mr;
+        for (p = n0; p < n1; p += nr) {
+          const int cols = n1 - p < nr ? n1 - p : nr;
+          const float *b = scratch_b + (size_t)((p - n0) / nr) * kc * nr;
+          float *c = g->C + (size_t)(ic + q) * N + p;
+          if (rows == mr && cols == nr) {
+            g->kernel->fn(kc, a, b, c, N, k0 > 0);
+          } else {
+            /* Edge tile: through a full-size copy (zero where C has no cell). */
+            int r, j;
+            for (r = 0; r < mr; ++r)
+              for (j = 0; j < nr; ++j) tile[r * nr + j] = (k0 > 0 && r < rows && j < cols) ? c[(size_t)r * N + j] : 0.0f;
+            g->kernel->fn(kc, a, b, tile, nr, 1);
+            for (r = 0; r < rows; ++r) memcpy(c + (size_t)r * N, tile + r * nr, sizeof(float) * (size_t)cols);
+          }
+        }
+      }
+    }
+  }
+  if (g->epilogue) g->epilogue(g->context, g->C, N, m0, m1, n0, n1);
+}
+
+static int round_up(int value, int step) { return (value + step - 1) / step * step; }
+
+int dn_sgemm(int M, int N, int K, const float *A, const dn_matrix_b *B, float *C,
+             dn_tile_fn epilogue, void *context) {
+  gemm_job g;
+  const int threads = dn_pool_threads();
+  const int want = 4 * threads; /* enough tasks to balance uneven ones */
+  int m_chunks;
+  g.M = M, g.N = N, g.K = K, g.A = A, g.B = B, g.C = C;
+  g.epilogue = epilogue, g.context = context, g.failed = 0;
+  g.kernel = dn_kernel_selected();
+  /* The grid of tasks: about `want` of them, each packing its own share of
+   * A (once per column chunk) and of B (once per row chunk); choose the grid
+   * that packs least, with column chunks that fit the B scratch. */
+  {
+    const int mr = g.kernel->mr, nr = g.kernel->nr;
+    double best = -1;
+    int nc;
+    g.m_chunk = round_up(M, mr);
+    g.n_chunk = NC;
+    for (nc = 1; nc <= want; ++nc) {
+      int n_chunk = round_up((N + nc - 1) / nc, nr), mc_count = threads > 1 ? (want + nc - 1) / nc : 1;
+      int m_chunk = round_up((M + mc_count - 1) / mc_count, mr), n_count, m_count;
+      double cost;
+      if (n_chunk > NC) continue;
+      n_count = (N + n_chunk - 1) / n_chunk;
+      m_count = (M + m_chunk - 1) / m_chunk;
+      cost = (double)M * n_count + (double)N * m_count;
+      if (threads > 1 && n_count * m_count < threads) cost *= 4; /* idle threads cost more */
+      if (best < 0 || cost < best) {
+        best = cost;
+        g.n_chunk = n_chunk;
+        g.m_chunk = m_chunk;
+      }
+    }
+    if (best < 0) g.n_chunk = NC, g.m_chunk = round_up(M, mr); /* N huge: NC-wide chunks */
+    g.n_chunks = (N + g.n_chunk - 1) / g.n_chunk;
+    m_chunks = (M + g.m_chunk - 1) / g.m_chunk;
+  }
+  dn_parallel_for(m_chunks * g.n_chunks, gemm_task, &g);
+  return g.failed ? -1 : 0;
+}

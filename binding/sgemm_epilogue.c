@@ -1,0 +1,22 @@
+/*
+ * The fast engine's convolution epilogue after batch norm: scale, bias and
+ * activation in one pass, compiled once per instruction set like the GEMM
+ * kernel (CMakeLists.txt: -DDN_EPILOGUE_NAME). Each step is one rounding per
+ * element, as in darknet's scale_bias, add_bias and leaky_activate (whose .1
+ * is a double), so every vector width gives darknet's bits; always built with
+ * -ffp-contract=off (darknet's steps are separate loops: never fused).
+ */
+#include "sgemm.h"
+
+void DN_EPILOGUE_NAME(float *restrict row, int len, float scale, float bias, int leaky) {
+  int i;
+  if (leaky) {
+    for (i = 0; i < len; ++i) {
+      float x = row[i] * scale + bias;
+      float y = .1 * x; /* both sides computed: a blend, so it vectorizes */
+      row[i] = x > 0 ? x : y;
+    }
+  } else {
+    for (i = 0; i < len; ++i) row[i] = row[i] * scale + bias;
+  }
+}

@@ -1,0 +1,61 @@
+/*
+ * The fast engine's GEMM micro-kernel, compiled once per instruction set
+ * (CMakeLists.txt: -DDN_KERNEL_NAME, -DDN_VEC floats per vector, -DDN_MR rows,
+ * plus -mavx2 or -mavx512f) and chosen at run time (sgemm.c).
+ *
+ * It computes the same arithmetic as darknet's gemm_nn, element by element:
+ * C starts at zero and gets C + a*b for k = 0, 1, 2... in order, with the
+ * product rounded before the add. Built with -ffp-contract=off so that the
+ * compiler never fuses the two into an FMA (darknet's x86 build has no FMA),
+ * the results are bit-identical to darknet's.
+ */
+#include "sgemm.h"
+
+#define NR (2 * DN_VEC)
+typedef float vec __attribute__((vector_size(DN_VEC * 4), aligned(4)));
+
+/* One broadcast load ((vec){0} + x would be a real add: IEEE keeps it). */
+#if defined(__AVX512F__) && DN_VEC == 16
+#include <immintrin.h>
+static inline vec splat(const float *x) { return (vec)_mm512_set1_ps(*x); }
+#elif defined(__AVX__) && DN_VEC == 8
+#include <immintrin.h>
+static inline vec splat(const float *x) { return (vec)_mm256_broadcast_ss(x); }
+#else
+static inline vec splat(const float *x) {
+  vec v;
+  int i;
+  for (i = 0; i < DN_VEC; ++i) v[i] = *x;
+  return v;
+}
+#endif
+
+/* C[MR x NR] (row stride ldc) = (accumulate ? C : 0) + A * B over kc steps,
+ * A packed as kc groups of MR floats, B as kc groups of NR floats. */
+void DN_KERNEL_NAME(int kc, const float *restrict a, const float *restrict b, float *restrict c, long ldc,
+                    int accumulate) {
+  vec acc[DN_MR][2];
+  int r, k;
+  if (accumulate) {
+    for (r = 0; r < DN_MR; ++r) {
+      acc[r][0] = *(const vec *)(c + r * ldc);
+      acc[r][1] = *(const vec *)(c + r * ldc + DN_VEC);
+    }
+  } else {
+    for (r = 0; r < DN_MR; ++r) acc[r][0] = acc[r][1] = (vec){0};
+  }
+  for (k = 0; k < kc; ++k) {
+    vec b0 = *(const vec *)b, b1 = *(const vec *)(b + DN_VEC);
+    for (r = 0; r < DN_MR; ++r) {
+      vec ar = splat(a + r);
+      acc[r][0] = acc[r][0] + ar * b0;
+      acc[r][1] = acc[r][1] + ar * b1;
+    }
+    a += DN_MR;
+    b += NR;
+  }
+  for (r = 0; r < DN_MR; ++r) {
+    *(vec *)(c + r * ldc) = acc[r][0];
+    *(vec *)(c + r * ldc + DN_VEC) = acc[r][1];
+  }
+}

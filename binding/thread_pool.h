@@ -1,0 +1,35 @@
+/*
+ * One process-wide pool of compute threads for the fast engine, shared by
+ * every network and every Node environment (main thread and workers).
+ * A parallel section runs its tasks on the calling thread plus the pool's
+ * threads; while one section runs, a second caller runs its own tasks alone
+ * on its own thread, so concurrent networks never oversubscribe the pool.
+ * Idle pool threads spin for a few microseconds, then sleep on a condition
+ * variable: nothing keeps spinning after a classify.
+ */
+#ifndef DARKNET_NAPI_THREAD_POOL_H
+#define DARKNET_NAPI_THREAD_POOL_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef void (*dn_task_fn)(void *context, int task);
+
+/* Runs fn(context, t) for every t in [0, tasks), in parallel, and returns when
+ * all have run. Tasks must not call dn_parallel_for; per-thread scratch memory
+ * belongs in thread-local storage. */
+void dn_parallel_for(int tasks, dn_task_fn fn, void *context);
+
+/* Threads a parallel section uses, caller included (default: the cores this
+ * process may run on). Takes effect for the next section; 1 disables the pool. */
+void dn_pool_set_threads(int threads);
+int dn_pool_threads(void);
+
+#define DN_POOL_MAX_THREADS 64
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
