@@ -32,12 +32,10 @@ static void conv_epilogue(void *context, float *c, int ldc, int m0, int m1, int 
   for (f = m0; f < m1; ++f) {
     float *row = c + (size_t)f * ldc + n0;
     const float scale = l->batch_normalize ? l->scales[f] : 1.0f, bias = l->biases[f];
-    /* normalize_cpu stays darknet's own: -Ofast compiles its vector loop (4
-     * at a time, multiplying by a reciprocal) and its scalar tail (a
-     * division) differently, so an element's bits depend on where it falls.
-     * Our tiles start at multiples of the kernel's width (a multiple of 4)
-     * and the last one ends with the row, as darknet's span does: the same
-     * elements take the same path. */
+    /* normalize_cpu stays darknet's own, on whole rows as darknet calls it:
+     * -Ofast compiles its vector loop (a reciprocal) and its scalar tail (a
+     * division) differently, so an element's bits depend on where it falls
+     * in the span, and how depends on how darknet was compiled. */
     if (l->batch_normalize) normalize_cpu(row, l->rolling_mean + f, l->rolling_variance + f, 1, 1, len);
     /* scale_bias, add_bias and the activation: one pass (sgemm_epilogue.c). */
     if (l->activation == LEAKY || l->activation == LINEAR) {

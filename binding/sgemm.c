@@ -2,6 +2,7 @@
  * im2col folded into the packing of B), and tasks for the thread pool. */
 #include "sgemm.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,14 +46,38 @@ const dn_kernel *dn_kernel_selected(void) {
   return selected;
 }
 
-/* Packing scratch, one set per thread (pool threads and Node's workers). */
-static _Thread_local float *scratch_a, *scratch_b;
+/* Packing scratch, one per thread that computes (pool threads and Node's
+ * libuv threads), freed when the thread ends. */
+typedef struct scratch {
+  float *a, *b;
+} scratch;
 
-static int scratch_ready(int mr) {
-  if (!scratch_b) scratch_b = (float *)aligned_alloc(64, sizeof(float) * KC * NC);
-  if (!scratch_a) scratch_a = (float *)aligned_alloc(64, sizeof(float) * KC * (MC + 32));
-  (void)mr;
-  return scratch_a && scratch_b;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p) {
+  scratch *s = (scratch *)p;
+  free(s->a);
+  free(s->b);
+  free(s);
+}
+
+static void scratch_key_create(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+static scratch *scratch_get(void) {
+  scratch *s;
+  pthread_once(&scratch_once, scratch_key_create);
+  s = (scratch *)pthread_getspecific(scratch_key);
+  if (s) return s;
+  s = (scratch *)calloc(1, sizeof(scratch));
+  if (!s) return NULL;
+  s->b = (float *)aligned_alloc(64, sizeof(float) * KC * NC);
+  s->a = (float *)aligned_alloc(64, sizeof(float) * KC * (MC + 32));
+  if (!s->a || !s->b || pthread_setspecific(scratch_key, s) != 0) {
+    scratch_free(s);
+    return NULL;
+  }
+  return s;
 }
 
 /* A rows [r0, r0 + rows) x k in [k0, k0 + kc) as MR-row panels, zero-padded
@@ -160,10 +185,14 @@ static void gemm_task(void *arg, int task) {
   const int mc_max = (MC / mr) * mr;
   float tile[16 * 64];
   int k0, ic, q, p;
-  if (!scratch_ready(mr)) {
+  scratch *own = scratch_get();
+  float *scratch_a, *scratch_b;
+  if (!own) {
     g->failed = 1;
     return;
   }
+  scratch_a = own->a;
+  scratch_b = own->b;
   for (k0 = 0; k0 < g->K; k0 += KC) {
     const int kc = g->K - k0 < KC ? g->K - k0 : KC;
     pack_b(g->B, N, k0, kc, n0, n1, nr, scratch_b);
@@ -191,7 +220,20 @@ static void gemm_task(void *arg, int task) {
       }
     }
   }
-  if (g->epilogue) g->epilogue(g->context, g->C, N, m0, m1, n0, n1);
+  /* The epilogue needs whole rows (see dn_tile_fn): here while they are in
+   * cache when this task has them, else in a pass of its own after all tasks. */
+  if (g->epilogue && n0 == 0 && n1 == N) g->epilogue(g->context, g->C, N, m0, m1, 0, N);
+}
+
+typedef struct rows_job {
+  gemm_job *g;
+  int rows;
+} rows_job;
+
+static void rows_task(void *arg, int task) {
+  rows_job *r = (rows_job *)arg;
+  int m0 = task * r->rows, m1 = m0 + r->rows < r->g->M ? m0 + r->rows : r->g->M;
+  r->g->epilogue(r->g->context, r->g->C, r->g->N, m0, m1, 0, r->g->N);
 }
 
 static int round_up(int value, int step) { return (value + step - 1) / step * step; }
@@ -234,5 +276,12 @@ int dn_sgemm(int M, int N, int K, const float *A, const dn_matrix_b *B, float *C
     m_chunks = (M + g.m_chunk - 1) / g.m_chunk;
   }
   dn_parallel_for(m_chunks * g.n_chunks, gemm_task, &g);
+  if (epilogue && g.n_chunks > 1 && !g.failed) {
+    rows_job r;
+    int tasks = 4 * threads < M ? 4 * threads : M;
+    r.g = &g;
+    r.rows = (M + tasks - 1) / tasks;
+    dn_parallel_for((M + r.rows - 1) / r.rows, rows_task, &r);
+  }
   return g.failed ? -1 : 0;
 }

@@ -44,7 +44,9 @@ typedef struct dn_matrix_b {
   int ksize, stride, pad, out_w;
 } dn_matrix_b;
 
-/* Called on each finished tile: rows [m0, m1) of C, columns [n0, n1). */
+/* Called on finished rows [m0, m1) of C, always whole rows (n0 = 0, n1 = N):
+ * darknet's -Ofast normalize_cpu gives an element different bits depending
+ * on where it falls in the span it is given (vector body or scalar tail). */
 typedef void (*dn_tile_fn)(void *context, float *c, int ldc, int m0, int m1, int n0, int n1);
 
 /* Returns 0, or -1 when a thread could not get its 1 MB of packing scratch. */

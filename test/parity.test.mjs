@@ -18,6 +18,11 @@ import {
   tempDir,
 } from './helpers.mjs';
 
+// An ASan+UBSan build (npm run test:sanitize) instruments darknet's loops, and
+// -Ofast then vectorizes some differently from the reference CLI's build:
+// outputs within 1e-5 there (about 1e-6 seen, in resize 'min'), 1e-6 here.
+const tolerance = process.env.DARKNET_NAPI_SANITIZED ? 1e-5 : 1e-6;
+
 const dir = tempDir();
 let models = [];
 before(async () => {
@@ -70,7 +75,7 @@ describe('parity with the reference darknet CLI', () => {
       }
     });
 
-    test(`${name}: predict() equals the reference output vector within 1e-6 on every sample image, with either engine, and the engines agree to the bit`, async () => {
+    test(`${name}: predict() equals the reference output vector within ${tolerance} on every sample image, with either engine, and the engines agree to the bit`, async () => {
       const model = models.find((m) => m.name === name);
       const network = await loadNetwork(join(darknetDir, model.cfg), model.weights);
       const stock = await loadNetwork(join(darknetDir, model.cfg), model.weights, { engine: 'darknet' });
@@ -84,9 +89,9 @@ describe('parity with the reference darknet CLI', () => {
           assert.equal(actual.length, expected.length);
           assert.ok(actual.every(Number.isFinite), 'finite outputs');
           const diff = maxAbsDiff(actual, expected);
-          assert.ok(diff <= 1e-6, `${name} ${image}: max |diff| ${diff}`);
+          assert.ok(diff <= tolerance, `${name} ${image}: max |diff| ${diff}`);
           const stockDiff = maxAbsDiff(actualStock, expected);
-          assert.ok(stockDiff <= 1e-6, `${name} ${image} (engine darknet): max |diff| ${stockDiff}`);
+          assert.ok(stockDiff <= tolerance, `${name} ${image} (engine darknet): max |diff| ${stockDiff}`);
           // Same arithmetic in the same order (binding/sgemm_kernel.c): the same bits.
           assert.deepEqual(Array.from(actual), Array.from(actualStock), `${name} ${image}: engines differ`);
           // A network whose outputs are all alike would make this test vacuous.
@@ -107,10 +112,10 @@ describe('parity with the reference darknet CLI', () => {
       for (const image of sampleImages) {
         const expected = await referenceOutput(model.cfg, model.weights, image, 'min');
         const actual = await network.predict(join(darknetDir, image), { resize: 'min' });
-        assert.ok(maxAbsDiff(actual, expected) <= 1e-6, image);
+        assert.ok(maxAbsDiff(actual, expected) <= tolerance, `${image}: max |diff| ${maxAbsDiff(actual, expected)}`);
         // and the network is back to its own size for the next letterbox call
         const letterbox = await network.predict(join(darknetDir, image));
-        assert.ok(maxAbsDiff(letterbox, await referenceOutput(model.cfg, model.weights, image)) <= 1e-6, image);
+        assert.ok(maxAbsDiff(letterbox, await referenceOutput(model.cfg, model.weights, image)) <= tolerance, image);
       }
     } finally {
       await network.close();
