@@ -396,10 +396,45 @@ network *dn_network_load(const char *cfg, const char *weights, size_t memory_lim
   return call.net;
 }
 
+/* free_layer does not free the layers nested in rnn, crnn, gru and lstm
+ * layers: each close would leak them (megabytes per load). Their output and
+ * delta may be the outer layer's own (rnn, crnn), which free_layer frees. */
+static void free_nested(layer *outer, layer **slot) {
+  layer *inner = *slot;
+  if (!inner) return;
+  if (inner->output == outer->output) inner->output = NULL;
+  if (inner->delta == outer->delta) inner->delta = NULL;
+  free(inner->loss);
+  inner->loss = NULL;
+  free_layer(*inner);
+  free(inner);
+  *slot = NULL;
+}
+
+static void free_nested_layers(layer *l) {
+  layer **nested[] = {&l->input_layer, &l->self_layer, &l->output_layer, &l->reset_layer, &l->update_layer,
+                      &l->state_layer, &l->input_gate_layer, &l->state_gate_layer, &l->input_save_layer,
+                      &l->state_save_layer, &l->input_state_layer, &l->state_state_layer, &l->input_z_layer,
+                      &l->state_z_layer, &l->input_r_layer, &l->state_r_layer, &l->input_h_layer,
+                      &l->state_h_layer, &l->wz, &l->uz, &l->wr, &l->ur, &l->wh, &l->uh, &l->uo, &l->wo,
+                      &l->uf, &l->wf, &l->ui, &l->wi, &l->ug, &l->wg};
+  enum { COUNT = sizeof nested / sizeof nested[0] };
+  layer *seen[COUNT];
+  size_t i, j;
+  for (i = 0; i < COUNT; ++i) {
+    seen[i] = *nested[i];
+    for (j = 0; j < i; ++j) {
+      if (seen[i] && seen[j] == seen[i]) *nested[i] = NULL; /* reachable twice: freed once */
+    }
+    free_nested(l, nested[i]);
+  }
+}
+
 void dn_network_free(network *net) {
   void *workspace, *seen, *t, *cost;
   int i;
   if (!net) return;
+  for (i = 0; i < net->n; ++i) free_nested_layers(&net->layers[i]);
   /* free_layer does not free a layer's `loss` (softmax and cost layers) */
   for (i = 0; i < net->n; ++i) {
     free(net->layers[i].loss);

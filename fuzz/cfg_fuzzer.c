@@ -1,10 +1,35 @@
 /* libFuzzer target: bytes as a cfg file, through dn_network_load (our
- * validation, then darknet's parse_network_cfg), without weights. */
+ * validation, then darknet's parse_network_cfg), without weights; then, when
+ * the network is small enough to run in milliseconds, one prediction with
+ * each engine (darknet's forward functions and ours, on darknet's random
+ * initial weights). */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "network_ops.h"
+
+/* Whether a forward pass costs at most about 10^7 operations and 10^6
+ * floats of outputs (so one input stays well under libFuzzer's timeout). */
+static int small_enough(const network *net) {
+  double work = 0, outputs = 0;
+  int i;
+  for (i = 0; i < net->n; ++i) {
+    const layer *l = &net->layers[i];
+    double in = (double)l->inputs > 0 ? (double)l->inputs : 0;
+    outputs += l->outputs > 0 ? (double)l->outputs : 0;
+    if (l->type == CONVOLUTIONAL) {
+      work += 2.0 * l->n * l->size * l->size * (l->groups > 0 ? (double)l->c / l->groups : l->c) * l->out_h * l->out_w;
+    } else {
+      work += (in + (l->outputs > 0 ? l->outputs : 0)) * (l->size > 0 ? (double)l->size * l->size : 1) *
+              (l->steps > 0 ? l->steps : 1);
+      if (l->type == CONNECTED || l->type == RNN || l->type == GRU || l->type == LSTM || l->type == CRNN || l->type == LOCAL)
+        work += 2.0 * in * (l->outputs > 0 ? l->outputs : 0) * 4 * (l->steps > 0 ? l->steps : 1);
+    }
+  }
+  return work <= 1e7 && outputs <= 1e6;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char path[64];
@@ -17,6 +42,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fwrite(data, 1, size, f);
   fclose(f);
   net = dn_network_load(path, NULL, (size_t)768 << 20, &err);
-  if (net) dn_network_free(net);
+  if (net) {
+    if (small_enough(net)) {
+      unsigned char pixels[8 * 8 * 3] = {0};
+      image im;
+      int top[1], count, engine;
+      for (engine = DN_ENGINE_FAST; engine <= DN_ENGINE_DARKNET; ++engine) {
+        float *out = NULL;
+        if (dn_image_from_pixels(pixels, 8, 8, 3, &im, &err) != 0) break;
+        if (dn_network_run(net, &im, DN_RESIZE_LETTERBOX, (dn_engine)engine, 1, 1, top, &out, &count, &err) == 0) free(out);
+        dn_image_free(&im);
+      }
+    }
+    dn_network_free(net);
+  }
   return 0;
 }
