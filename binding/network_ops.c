@@ -133,7 +133,8 @@ static void check_cfg(void *arg) {
         size_t i;
         int bad = 0;
         *eq = '\0';
-        if (current_type == SHORTCUT && strcmp(line, "from") == 0) has_from = 1;
+        /* darknet's read_option drops a line whose value is empty ("from="). */
+        if (current_type == SHORTCUT && strcmp(line, "from") == 0 && eq[1] != '\0') has_from = 1;
         if (((current_type == ROUTE && strcmp(line, "layers") == 0) ||
              (current_type == SHORTCUT && strcmp(line, "from") == 0)) &&
             check_layer_refs(eq + 1, sections - 2, &bad) != 0) {
