@@ -116,6 +116,9 @@ static void check_cfg(void *arg) {
                      c->path, number, line);
       } else if (type == BLANK) {
         dn_error_set(c->err, DN_E_CFG, "%s line %d: unknown section %.80s", c->path, number, line);
+      } else if (type == DROPOUT && sections == 1) {
+        /* parse_network_cfg gives a dropout layer the output of the layer before it */
+        dn_error_set(c->err, DN_E_CFG, "%s line %d: [dropout] cannot be the first layer", c->path, number);
       }
       current_type = type;
       has_from = 0;
