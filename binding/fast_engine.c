@@ -38,12 +38,8 @@ static void conv_epilogue(void *context, float *c, int ldc, int m0, int m1, int 
      * in the span, and how depends on how darknet was compiled. */
     if (l->batch_normalize) normalize_cpu(row, l->rolling_mean + f, l->rolling_variance + f, 1, 1, len);
     /* scale_bias, add_bias and the activation: one pass (sgemm_epilogue.c). */
-    if (l->activation == LEAKY || l->activation == LINEAR) {
-      dn_kernel_selected()->epilogue(row, len, scale, bias, l->activation == LEAKY);
-    } else {
-      dn_kernel_selected()->epilogue(row, len, scale, bias, 0);
-      activate_array(row, len, l->activation);
-    }
+    dn_kernel_selected()->epilogue(row, len, scale, bias, l->activation == LEAKY);
+    if (l->activation != LEAKY && l->activation != LINEAR) activate_array(row, len, l->activation);
   }
 }
 
@@ -188,12 +184,13 @@ float *dn_fast_predict(network *netp, float *input, dn_relay *relay) {
   net.delta = 0;
   for (i = 0; i < net.n; ++i) {
     layer l = net.layers[i];
+    const int ours = dn_fast_layer_supported(&l);
     net.index = i;
-    if (relayed && dn_fast_layer_supported(&l) && l.output != netp->output) {
+    if (relayed && ours && l.output != netp->output) {
       l.output = relay->buffer[turn]; /* this copy only: darknet's layer keeps its own */
       turn ^= 1;
     }
-    if (dn_fast_layer_supported(&l)) {
+    if (ours) {
       if (l.type == CONVOLUTIONAL) {
         forward_convolution(&l, net.input);
       } else {

@@ -3,12 +3,7 @@
  * the network is small enough to run in milliseconds, one prediction with
  * each engine (darknet's forward functions and ours, on darknet's random
  * initial weights). */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-
-#include "network_ops.h"
+#include "fuzz_common.h"
 
 /* Whether a forward pass costs at most about 10^7 operations and 10^6
  * floats of outputs (so one input stays well under libFuzzer's timeout). */
@@ -33,27 +28,12 @@ static int small_enough(const network *net) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char path[64];
-  FILE *f;
   network *net;
   dn_error err;
-  snprintf(path, sizeof path, "/tmp/darknet-fuzz-cfg-%d.cfg", (int)getpid());
-  f = fopen(path, "wb");
-  if (!f) return 0;
-  fwrite(data, 1, size, f);
-  fclose(f);
+  if (write_input(data, size, "cfg", path, sizeof path) != 0) return 0;
   net = dn_network_load(path, NULL, (size_t)768 << 20, &err);
   if (net) {
-    if (small_enough(net)) {
-      unsigned char pixels[8 * 8 * 3] = {0};
-      image im;
-      int top[1], count, engine;
-      for (engine = DN_ENGINE_FAST; engine <= DN_ENGINE_DARKNET; ++engine) {
-        float *out = NULL;
-        if (dn_image_from_pixels(pixels, 8, 8, 3, &im, &err) != 0) break;
-        if (dn_network_run(net, &im, DN_RESIZE_LETTERBOX, (dn_engine)engine, 1, 1, top, &out, &count, &err) == 0) free(out);
-        dn_image_free(&im);
-      }
-    }
+    if (small_enough(net)) predict_with_both_engines(net);
     dn_network_free(net);
   }
   return 0;
