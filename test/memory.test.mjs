@@ -12,6 +12,17 @@ import { dogJpg, root, rss, tinyCfg, tinyWeights } from './helpers.mjs';
 
 const MB = 1024 * 1024;
 
+// The load/close children run with a glibc malloc whose RSS follows what is
+// live. One arena: loads run on several thread-pool threads, and per-thread
+// arenas would otherwise fill up over the cycles whatever our code frees (see
+// test/stress.test.mjs). Fixed mmap and trim thresholds: by default glibc
+// raises both after the first large free, and from then on keeps freed
+// network buffers in its heap; how much it keeps depends on the order of
+// frees across threads (one CI run went from 61 MB to 135 MB after warm-up,
+// flat from cycle 50 to 100). With them fixed, a closed network's buffers go
+// back to the system and only a leak stays.
+const measurableMalloc = { MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '262144' };
+
 if (!process.env.DARKNET_NAPI_MEMORY_CHILD) test('1000 classifies on one network keep RSS within 32 MB of the warmed-up level', async () => {
   const network = await loadNetwork(tinyCfg, tinyWeights);
   const bytes = readFileSync(dogJpg);
@@ -76,7 +87,7 @@ if (process.env.DARKNET_NAPI_MEMORY_CHILD === '1') {
   test('closing a network with rnn layers frees their nested layers (about 9 MB a load otherwise)', (t) => {
     const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url)], {
       encoding: 'utf8',
-      env: { ...process.env, DARKNET_NAPI_MEMORY_CHILD: 'nested', MALLOC_ARENA_MAX: '1' },
+      env: { ...process.env, ...measurableMalloc, DARKNET_NAPI_MEMORY_CHILD: 'nested' },
     });
     assert.equal(child.status, 0, child.stderr);
     const { base, end } = JSON.parse(child.stdout.trim().split('\n').at(-1));
@@ -92,12 +103,9 @@ if (process.env.DARKNET_NAPI_MEMORY_CHILD === '1') {
   });
 
   test('100 load/close cycles keep RSS within 48 MB of the warmed-up level', () => {
-    // In a child with one malloc arena: loads run on several thread-pool
-    // threads, and glibc's per-thread arenas would otherwise fill up over the
-    // cycles whatever our code frees (see test/stress.test.mjs).
     const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url)], {
       encoding: 'utf8',
-      env: { ...process.env, DARKNET_NAPI_MEMORY_CHILD: '1', MALLOC_ARENA_MAX: '1' },
+      env: { ...process.env, ...measurableMalloc, DARKNET_NAPI_MEMORY_CHILD: '1' },
     });
     assert.equal(child.status, 0, child.stderr);
     const { base, peak, end, firstHalf, secondHalf } = JSON.parse(child.stdout.trim().split('\n').at(-1));
