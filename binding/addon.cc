@@ -513,6 +513,7 @@ Napi::Object BuildInfo(Napi::Env env) {
   b.Set("openmp", false);
   b.Set("blas", "darknet gemm");
   b.Set("kernel", dn_fast_kernel_name());
+  b.Set("fusedBatchNorm", dn_fast_batchnorm_fused() != 0);
   b.Set("napiVersion", NAPI_VERSION);
   return b;
 }

@@ -2,10 +2,13 @@
 #include "fast_engine.h"
 
 #include <float.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "activations.h"
+#include "avgpool_layer.h"
 #include "blas.h"
 #include "convolutional_layer.h"
 #include "guard.h"
@@ -17,36 +20,155 @@
 int dn_fast_layer_supported(const layer *l) {
   if (l->batch != 1) return 0;
   if (l->type == CONVOLUTIONAL) return l->groups == 1 && !l->xnor && !l->binary;
-  return l->type == MAXPOOL;
+  return l->type == MAXPOOL || l->type == AVGPOOL;
 }
 
 const char *dn_fast_kernel_name(void) { return dn_kernel_selected()->name; }
 
+/* Whether our batch norm gives darknet's bits (bn_span): it follows
+ * normalize_cpu as darknet's x86 -Ofast build compiles it, a vector body of
+ * (x - mean) * (1 / (sqrt(variance) + 1e-6f)) in double over the first
+ * len & ~3 elements of a row (none when len < 4), and a division for the
+ * rest. Checked once against darknet's own normalize_cpu; where it differs
+ * (another compiler or architecture), darknet's function runs on whole rows. */
+static pthread_once_t bn_check_once = PTHREAD_ONCE_INIT;
+static int bn_span_exact;
+
+static void bn_span(float *row, int n0, int n1, int len, float mean, float variance, float scale, float bias,
+                    int leaky) {
+  const int body = len >= 4 ? len & ~3 : 0, split = n1 < body ? n1 : body;
+  const double den = sqrt((double)variance) + (double).000001f;
+  int j = n0;
+  if (split > n0) {
+    dn_kernel_selected()->epilogue_bn(row, split - n0, mean, 1.0 / den, scale, bias, leaky);
+    j = split;
+  }
+  for (; j < n1; ++j) {
+    float x = (float)((double)(row[j - n0] - mean) / den) * scale + bias;
+    float y = .1 * x;
+    row[j - n0] = leaky && !(x > 0) ? y : x;
+  }
+}
+
+static void bn_check(void) {
+  float theirs[48], ours[48];
+  unsigned seed = 12345;
+  int len, trial, i, same = 1;
+  const char *forced = getenv("DARKNET_NAPI_FUSED_BATCHNORM"); /* "0": darknet's, for tests */
+  if (forced && strcmp(forced, "0") == 0) return;
+  for (len = 1; len <= 48 && same; ++len) {
+    for (trial = 0; trial < 4 && same; ++trial) {
+      float mean, variance;
+      for (i = 0; i < len; ++i) {
+        seed = seed * 1664525u + 1013904223u;
+        theirs[i] = ours[i] = (float)(seed >> 8) / 16777216.0f * 8.0f - 4.0f;
+      }
+      seed = seed * 1664525u + 1013904223u;
+      mean = (float)(seed >> 8) / 16777216.0f - 0.5f;
+      seed = seed * 1664525u + 1013904223u;
+      variance = (float)(seed >> 8) / 16777216.0f * 3.0f + (trial == 0 ? 0.0f : 1e-3f);
+      normalize_cpu(theirs, &mean, &variance, 1, 1, len);
+      bn_span(ours, 0, len, len, mean, variance, 1.0f, 0.0f, 0);
+      for (i = 0; i < len; ++i) same = same && theirs[i] == ours[i];
+    }
+  }
+  bn_span_exact = same;
+}
+
+int dn_fast_batchnorm_fused(void) {
+  pthread_once(&bn_check_once, bn_check);
+  return bn_span_exact;
+}
+
+typedef struct conv_job {
+  const layer *l;
+  int darknet_normalize; /* normalize_cpu itself, on whole rows */
+} conv_job;
+
 /* Batch norm (inference), bias and activation on rows [m0, m1) x columns
- * [n0, n1) of a convolution's output, with darknet's own functions in
- * forward_convolutional_layer's order. */
+ * [n0, n1) of a convolution's output, in forward_convolutional_layer's order. */
 static void conv_epilogue(void *context, float *c, int ldc, int m0, int m1, int n0, int n1) {
-  const layer *l = (const layer *)context;
-  const int len = n1 - n0;
+  const conv_job *job = (const conv_job *)context;
+  const layer *l = job->l;
+  const int len = n1 - n0, leaky = l->activation == LEAKY;
   int f;
   for (f = m0; f < m1; ++f) {
     float *row = c + (size_t)f * ldc + n0;
     const float scale = l->batch_normalize ? l->scales[f] : 1.0f, bias = l->biases[f];
-    /* normalize_cpu stays darknet's own, on whole rows as darknet calls it:
-     * -Ofast compiles its vector loop (a reciprocal) and its scalar tail (a
-     * division) differently, so an element's bits depend on where it falls
-     * in the span, and how depends on how darknet was compiled. */
-    if (l->batch_normalize) normalize_cpu(row, l->rolling_mean + f, l->rolling_variance + f, 1, 1, len);
-    /* scale_bias, add_bias and the activation: one pass (sgemm_epilogue.c). */
-    dn_kernel_selected()->epilogue(row, len, scale, bias, l->activation == LEAKY);
-    if (l->activation != LEAKY && l->activation != LINEAR) activate_array(row, len, l->activation);
+    if (l->batch_normalize && !job->darknet_normalize) {
+      /* normalize_cpu, scale_bias, add_bias and the activation: one pass. */
+      bn_span(row, n0, n1, ldc, l->rolling_mean[f], l->rolling_variance[f], scale, bias, leaky);
+    } else {
+      if (l->batch_normalize) normalize_cpu(row, l->rolling_mean + f, l->rolling_variance + f, 1, 1, len);
+      /* scale_bias, add_bias and the activation: one pass (sgemm_epilogue.c). */
+      dn_kernel_selected()->epilogue(row, len, scale, bias, leaky);
+    }
+    if (!leaky && l->activation != LINEAR) activate_array(row, len, l->activation);
   }
 }
 
-static void forward_convolution(layer *l, const float *input) {
+/* Each layer's weights in the GEMM kernel's panels, packed on its first
+ * prediction and kept until its network is freed (dn_fast_forget): about
+ * the weights' size again, instead of packing them again on every call. */
+typedef struct packed_weights {
+  const network *owner;
+  const float *weights;
+  float *panels;
+  struct packed_weights *next;
+} packed_weights;
+
+static pthread_mutex_t packed_lock = PTHREAD_MUTEX_INITIALIZER;
+static packed_weights *packed_list;
+
+/* The panels of l's weights (l belongs to owner), or NULL when out of memory. */
+static const float *packed_weights_of(const network *owner, const layer *l) {
+  packed_weights *p;
+  float *panels = NULL;
+  pthread_mutex_lock(&packed_lock);
+  for (p = packed_list; p; p = p->next) {
+    if (p->owner == owner && p->weights == l->weights) break;
+  }
+  if (p) panels = p->panels;
+  pthread_mutex_unlock(&packed_lock);
+  if (panels) return panels;
+  /* Packed outside the lock: calls on one network are serialized, so no
+   * other thread packs this layer meanwhile. */
+  panels = dn_sgemm_pack_a(l->n, l->size * l->size * l->c, l->weights);
+  p = panels ? (packed_weights *)malloc(sizeof(packed_weights)) : NULL;
+  if (!p) {
+    free(panels);
+    return NULL;
+  }
+  p->owner = owner;
+  p->weights = l->weights;
+  p->panels = panels;
+  pthread_mutex_lock(&packed_lock);
+  p->next = packed_list;
+  packed_list = p;
+  pthread_mutex_unlock(&packed_lock);
+  return panels;
+}
+
+void dn_fast_forget(const network *net) {
+  packed_weights **link, *p;
+  pthread_mutex_lock(&packed_lock);
+  for (link = &packed_list; (p = *link);) {
+    if (p->owner == net) {
+      *link = p->next;
+      free(p->panels);
+      free(p);
+    } else {
+      link = &p->next;
+    }
+  }
+  pthread_mutex_unlock(&packed_lock);
+}
+
+static void forward_convolution(const network *owner, layer *l, const float *input) {
   /* As forward_convolutional_layer: a 1x1 convolution multiplies the input
    * itself (row stride out_w*out_h, whatever the stride), others im2col. */
   dn_matrix_b b;
+  conv_job job;
   b.data = input;
   b.channels = l->c;
   b.height = l->h;
@@ -55,8 +177,15 @@ static void forward_convolution(layer *l, const float *input) {
   b.stride = l->stride;
   b.pad = l->pad;
   b.out_w = l->out_w;
-  if (dn_sgemm(l->n, l->out_w * l->out_h, l->size * l->size * l->c, l->weights, &b, l->output,
-               conv_epilogue, l) != 0) {
+  job.l = l;
+  job.darknet_normalize = !dn_fast_batchnorm_fused();
+  /* Without memory for packed weights, the GEMM packs them per call. Other
+   * activations than leaky and linear stay darknet's activate_array, on whole
+   * rows: -Ofast may vectorize them with vector math whose bits differ from
+   * its scalar tail's. */
+  if (dn_sgemm(l->n, l->out_w * l->out_h, l->size * l->size * l->c, l->weights, packed_weights_of(owner, l), &b,
+               l->output, conv_epilogue, &job,
+               job.darknet_normalize || (l->activation != LEAKY && l->activation != LINEAR)) != 0) {
     dn_shim_fatal("out of memory for the fast engine's scratch buffers");
   }
 }
@@ -75,6 +204,25 @@ static void maxpool_task(void *context, int task) {
   const int c0 = task * job->chunk, c1 = c0 + job->chunk < l->c ? c0 + job->chunk : l->c;
   const int offset = -l->pad / 2, size = l->size, stride = l->stride;
   int k, i, j, n, m;
+  if (size == 2 && stride == 2 && offset == 0 && 2 * l->out_w <= l->w && 2 * l->out_h <= l->h) {
+    /* The common 2x2/2 pooling with every window inside: the same
+     * comparisons in the same order, in a loop the compiler vectorizes. */
+    for (k = c0; k < c1; ++k) {
+      for (i = 0; i < l->out_h; ++i) {
+        const float *r0 = job->net.input + ((size_t)k * l->h + 2 * i) * l->w, *r1 = r0 + l->w;
+        float *out = l->output + ((size_t)k * l->out_h + i) * l->out_w;
+        for (j = 0; j < l->out_w; ++j) {
+          float max = -FLT_MAX, a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+          max = (a > max) ? a : max;
+          max = (b > max) ? b : max;
+          max = (c > max) ? c : max;
+          max = (d > max) ? d : max;
+          out[j] = max;
+        }
+      }
+    }
+    return;
+  }
   for (k = c0; k < c1; ++k) {
     const float *in = job->net.input + (size_t)k * l->h * l->w;
     float *out = l->output + (size_t)k * l->out_h * l->out_w;
@@ -112,6 +260,35 @@ static void forward_maxpool(const layer *l, network net) {
   job.net = net;
   job.chunk = (l->c + tasks - 1) / tasks;
   dn_parallel_for((l->c + job.chunk - 1) / job.chunk, maxpool_task, &job);
+}
+
+typedef struct avgpool_job {
+  const layer *l;
+  network net;
+  int chunk;
+} avgpool_job;
+
+/* darknet's own forward_avgpool_layer on a slice of the channels: each
+ * channel's sum is its own, however -Ofast vectorizes it. */
+static void avgpool_task(void *context, int task) {
+  avgpool_job *job = (avgpool_job *)context;
+  const int c0 = task * job->chunk, c1 = c0 + job->chunk < job->l->c ? c0 + job->chunk : job->l->c;
+  layer slice = *job->l;
+  network net = job->net;
+  slice.c = c1 - c0;
+  slice.output = job->l->output + c0;
+  net.input = job->net.input + (size_t)c0 * slice.h * slice.w;
+  forward_avgpool_layer(slice, net);
+}
+
+static void forward_avgpool(const layer *l, network net) {
+  avgpool_job job;
+  int tasks = 4 * dn_pool_threads();
+  if (tasks > l->c) tasks = l->c;
+  job.l = l;
+  job.net = net;
+  job.chunk = (l->c + tasks - 1) / tasks;
+  dn_parallel_for((l->c + job.chunk - 1) / job.chunk, avgpool_task, &job);
 }
 
 /* Where the layers we run write, when every layer reads only the one before
@@ -192,9 +369,11 @@ float *dn_fast_predict(network *netp, float *input, dn_relay *relay) {
     }
     if (ours) {
       if (l.type == CONVOLUTIONAL) {
-        forward_convolution(&l, net.input);
-      } else {
+        forward_convolution(netp, &l, net.input);
+      } else if (l.type == MAXPOOL) {
         forward_maxpool(&l, net);
+      } else {
+        forward_avgpool(&l, net);
       }
     } else {
       l.forward(l, net);
@@ -226,6 +405,12 @@ static void letterbox_task(void *context, int k) {
 image dn_fast_letterbox(image im, int w, int h) {
   letterbox_job job;
   int k;
+  /* Already the network's size: darknet's resize_image to the same size
+   * weighs each pixel by exactly 1 and its neighbour by exactly 0, and
+   * embed_image at (0, 0) overwrites the whole box, so letterbox_image gives
+   * back the same pixels (finite ones: ours all come from 8-bit samples).
+   * The caller frees only an image that is not its own. */
+  if (im.w == w && im.h == h && w > 1 && h > 1) return im;
   if (im.c > 4) return letterbox_image(im, w, h);
   /* letterbox_image's arithmetic, verbatim. */
   job.new_w = im.w;

@@ -25,11 +25,20 @@ void dn_relay_release(dn_relay *relay);
  * NULL (every layer then writes its own output buffer). */
 float *dn_fast_predict(network *net, float *input, dn_relay *relay);
 
-/* letterbox_image, with the channels in parallel (the same pixels). */
+/* Frees what the engine keeps for net (its packed weights). Before free_network. */
+void dn_fast_forget(const network *net);
+
+/* letterbox_image, with the channels in parallel (the same pixels); an image
+ * already w x h comes back as it is (the caller must not free it twice). */
 image dn_fast_letterbox(image im, int w, int h);
 
 /* Whether the fast engine runs this layer itself (else darknet's forward does). */
 int dn_fast_layer_supported(const layer *l);
+
+/* Whether batch norm runs in the convolution's epilogue, per tile (our
+ * arithmetic checked once against darknet's normalize_cpu), or as darknet's
+ * normalize_cpu on whole rows (DARKNET_NAPI_FUSED_BATCHNORM=0 forces it). */
+int dn_fast_batchnorm_fused(void);
 
 /* The GEMM kernel in use ("avx512", "avx2", "sse2", "neon", "generic"). */
 const char *dn_fast_kernel_name(void);

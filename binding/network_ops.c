@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "fast_engine.h"
+#include "thread_pool.h"
 #include "stb_image.h" /* darknet's copy; its implementation lives in darknet's image.c */
 
 /* darknet functions that darknet.h does not declare. */
@@ -438,6 +439,7 @@ void dn_network_free(network *net) {
   void *workspace, *seen, *t, *cost;
   int i;
   if (!net) return;
+  dn_fast_forget(net);
   for (i = 0; i < net->n; ++i) free_nested_layers(&net->layers[i]);
   /* free_layer does not free a layer's `loss` (softmax and cost layers) */
   for (i = 0; i < net->n; ++i) {
@@ -467,7 +469,7 @@ static int alloc_image(int w, int h, int c, image *out, dn_error *err) {
   out->w = w;
   out->h = h;
   out->c = c;
-  out->data = (float *)calloc(count, sizeof(float));
+  out->data = (float *)malloc(count * sizeof(float)); /* every caller writes every element */
   if (!out->data) {
     dn_error_set(err, DN_E_INPUT, "out of memory for a %dx%d image", w, h);
     return -1;
@@ -475,19 +477,28 @@ static int alloc_image(int w, int h, int c, image *out, dn_error *err) {
   return 0;
 }
 
-/* load_image_stb's conversion, HWC bytes to CHW floats, with its exact arithmetic. */
+/* load_image_stb's conversion, HWC bytes to CHW floats, with its exact
+ * arithmetic: (float)byte / 255., through a table of its 256 values (darknet's
+ * -Ofast build multiplies by the reciprocal instead; for these 256 values
+ * both give the same floats). One pass over the pixels. */
 static void to_darknet_floats(const unsigned char *data, image *im) {
-  int i, j, k;
-  int w = im->w, h = im->h, c = im->c;
-  for (k = 0; k < c; ++k) {
-    for (j = 0; j < h; ++j) {
-      for (i = 0; i < w; ++i) {
-        int dst_index = i + w * j + w * h * k;
-        int src_index = k + c * i + c * w * j;
-        im->data[dst_index] = (float)data[src_index] / 255.;
-      }
+  float scaled[256];
+  const size_t area = (size_t)im->w * im->h;
+  const int c = im->c;
+  size_t p;
+  int k;
+  for (k = 0; k < 256; ++k) scaled[k] = (float)k / 255.;
+  if (c == 3) {
+    float *r = im->data, *g = r + area, *b = g + area;
+    for (p = 0; p < area; ++p, data += 3) {
+      r[p] = scaled[data[0]];
+      g[p] = scaled[data[1]];
+      b[p] = scaled[data[2]];
     }
+    return;
   }
+  for (p = 0; p < area; ++p)
+    for (k = 0; k < c; ++k) im->data[k * area + p] = scaled[data[p * c + k]];
 }
 
 /* darknet's copy of stb_image (2017) builds a JPEG Huffman table from a DHT
@@ -501,7 +512,9 @@ static int jpeg_huffman_tables_ok(const unsigned char *p, size_t n) {
     unsigned marker;
     size_t length;
     if (p[i] != 0xFF) { /* entropy-coded data: skip to the next marker */
-      ++i;
+      const unsigned char *next = (const unsigned char *)memchr(p + i, 0xFF, n - i);
+      if (!next) return 1;
+      i = (size_t)(next - p);
       continue;
     }
     marker = p[i + 1];
@@ -616,6 +629,10 @@ int dn_image_from_pixels(const unsigned char *pixels, int width, int height, int
     return -1;
   }
   if (alloc_image(width, height, 3, out, err) != 0) return -1;
+  if (channels == 3) {
+    to_darknet_floats(pixels, out);
+    return 0;
+  }
   n = (size_t)width * (size_t)height;
   rgb = (unsigned char *)malloc(n * 3);
   if (!rgb) {
@@ -717,12 +734,14 @@ int dn_network_run(network *net, const image *im, dn_resize_mode mode, dn_engine
   call.mode = mode;
   call.engine = engine;
   call.relay = engine == DN_ENGINE_FAST ? dn_relay_acquire() : NULL;
+  if (engine == DN_ENGINE_FAST) dn_pool_enter();
   call.apply_hierarchy = apply_hierarchy;
   call.top = top;
   call.top_indices = top_indices;
   call.output = NULL;
   call.output_count = 0;
   rc = dn_guard(run, &call, DN_E_DARKNET, err);
+  if (engine == DN_ENGINE_FAST) dn_pool_leave();
   dn_relay_release(call.relay); /* here, after dn_guard: also when darknet failed */
   if (rc != 0) {
     free(call.output);

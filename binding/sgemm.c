@@ -14,13 +14,13 @@
 
 static const dn_kernel kernels[] = {
 #if defined(__x86_64__) || defined(__i386__)
-    {"avx512", dn_kernel_avx512, DN_MR_AVX512, 32, dn_epilogue_avx512},
-    {"avx2", dn_kernel_avx2, DN_MR_AVX2, 16, dn_epilogue_avx2},
-    {"sse2", dn_kernel_base, DN_MR_BASE, 8, dn_epilogue_base},
+    {"avx512", dn_kernel_avx512, DN_MR_AVX512, 32, dn_epilogue_avx512, dn_epilogue_bn_avx512},
+    {"avx2", dn_kernel_avx2, DN_MR_AVX2, 16, dn_epilogue_avx2, dn_epilogue_bn_avx2},
+    {"sse2", dn_kernel_base, DN_MR_BASE, 8, dn_epilogue_base, dn_epilogue_bn_base},
 #elif defined(__aarch64__)
-    {"neon", dn_kernel_base, DN_MR_BASE, 8, dn_epilogue_base},
+    {"neon", dn_kernel_base, DN_MR_BASE, 8, dn_epilogue_base, dn_epilogue_bn_base},
 #else
-    {"generic", dn_kernel_base, DN_MR_BASE, 8, dn_epilogue_base},
+    {"generic", dn_kernel_base, DN_MR_BASE, 8, dn_epilogue_base, dn_epilogue_bn_base},
 #endif
 };
 
@@ -146,9 +146,14 @@ static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, 
           int i;
           if (row < 0 || row >= h) {
             for (i = 0; i < len; ++i) o[i] = 0.0f;
-          } else if (stride == 1 && col >= 0 && col + len <= w) {
+          } else if (stride == 1) {
+            /* Padding zeros left of the row, its pixels, zeros right of it. */
             const float *src = plane + (size_t)row * w + col;
-            for (i = 0; i < len; ++i) o[i] = src[i];
+            const int lo = col < 0 ? (-col < len ? -col : len) : 0;
+            const int hi = w - col < len ? (w - col > lo ? w - col : lo) : len;
+            for (i = 0; i < lo; ++i) o[i] = 0.0f;
+            for (i = lo; i < hi; ++i) o[i] = src[i];
+            for (i = hi; i < len; ++i) o[i] = 0.0f;
           } else {
             const float *src = plane + (size_t)row * w;
             for (i = 0; i < len; ++i) {
@@ -164,13 +169,16 @@ static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, 
   }
 }
 
+static int round_up(int value, int step) { return (value + step - 1) / step * step; }
+
 typedef struct gemm_job {
   int M, N, K;
-  const float *A;
+  const float *A, *packed_a;
   const dn_matrix_b *B;
   float *C;
   dn_tile_fn epilogue;
   void *context;
+  int whole_rows;
   const dn_kernel *kernel;
   int m_chunk, n_chunk, n_chunks;
   int failed;
@@ -198,10 +206,12 @@ static void gemm_task(void *arg, int task) {
     pack_b(g->B, N, k0, kc, n0, n1, nr, scratch_b);
     for (ic = m0; ic < m1; ic += mc_max) {
       const int mc = m1 - ic < mc_max ? m1 - ic : mc_max;
-      pack_a(g->A, g->K, ic, mc, k0, kc, mr, scratch_a);
+      /* This block's panels: packed once for every call, or here. */
+      const float *panels = g->packed_a ? g->packed_a + (size_t)k0 * round_up(g->M, mr) + (size_t)ic * kc : scratch_a;
+      if (!g->packed_a) pack_a(g->A, g->K, ic, mc, k0, kc, mr, scratch_a);
       for (q = 0; q < mc; q += mr) {
         const int rows = mc - q < mr ? mc - q : mr;
-        const float *a = scratch_a + (size_t)(q / mr) * kc * mr;
+        const float *a = panels + (size_t)(q / mr) * kc * mr;
         for (p = n0; p < n1; p += nr) {
           const int cols = n1 - p < nr ? n1 - p : nr;
           const float *b = scratch_b + (size_t)((p - n0) / nr) * kc * nr;
@@ -217,12 +227,15 @@ static void gemm_task(void *arg, int task) {
             for (r = 0; r < rows; ++r) memcpy(c + (size_t)r * N, tile + r * nr, sizeof(float) * (size_t)cols);
           }
         }
+        /* These rows of this task's columns are final: the epilogue while
+         * they are in L1. */
+        if (g->epilogue && !g->whole_rows && k0 + kc >= g->K) g->epilogue(g->context, g->C, N, ic + q, ic + q + rows, n0, n1);
       }
     }
   }
-  /* The epilogue needs whole rows (see dn_tile_fn): here while they are in
-   * cache when this task has them, else in a pass of its own after all tasks. */
-  if (g->epilogue && n0 == 0 && n1 == N) g->epilogue(g->context, g->C, N, m0, m1, 0, N);
+  /* An epilogue that needs whole rows: here while they are in cache when
+   * this task has them, else in a pass of its own after all tasks. */
+  if (g->epilogue && g->whole_rows && n0 == 0 && n1 == N) g->epilogue(g->context, g->C, N, m0, m1, 0, N);
 }
 
 typedef struct rows_job {
@@ -236,16 +249,32 @@ static void rows_task(void *arg, int task) {
   r->g->epilogue(r->g->context, r->g->C, r->g->N, m0, m1, 0, r->g->N);
 }
 
-static int round_up(int value, int step) { return (value + step - 1) / step * step; }
+/* Layout: for each k block (k0 = 0, KC, ...), round_up(M, mr) x kc floats,
+ * its mr-row panels in order; panel rows past M are zeros. */
+size_t dn_sgemm_packed_floats(int M, int K) {
+  return (size_t)round_up(M, dn_kernel_selected()->mr) * (size_t)K;
+}
 
-int dn_sgemm(int M, int N, int K, const float *A, const dn_matrix_b *B, float *C,
-             dn_tile_fn epilogue, void *context) {
+float *dn_sgemm_pack_a(int M, int K, const float *A) {
+  const int mr = dn_kernel_selected()->mr;
+  float *packed = (float *)malloc(sizeof(float) * dn_sgemm_packed_floats(M, K));
+  int k0;
+  if (!packed) return NULL;
+  for (k0 = 0; k0 < K; k0 += KC) {
+    const int kc = K - k0 < KC ? K - k0 : KC;
+    pack_a(A, K, 0, M, k0, kc, mr, packed + (size_t)k0 * round_up(M, mr));
+  }
+  return packed;
+}
+
+int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const dn_matrix_b *B, float *C,
+             dn_tile_fn epilogue, void *context, int whole_rows) {
   gemm_job g;
   const int threads = dn_pool_threads();
   const int want = 4 * threads; /* enough tasks to balance uneven ones */
   int m_chunks;
-  g.M = M, g.N = N, g.K = K, g.A = A, g.B = B, g.C = C;
-  g.epilogue = epilogue, g.context = context, g.failed = 0;
+  g.M = M, g.N = N, g.K = K, g.A = A, g.packed_a = packed_a, g.B = B, g.C = C;
+  g.epilogue = epilogue, g.context = context, g.whole_rows = whole_rows, g.failed = 0;
   g.kernel = dn_kernel_selected();
   /* The grid of tasks: about `want` of them, each packing its own share of
    * A (once per column chunk) and of B (once per row chunk); choose the grid
@@ -276,7 +305,7 @@ int dn_sgemm(int M, int N, int K, const float *A, const dn_matrix_b *B, float *C
     m_chunks = (M + g.m_chunk - 1) / g.m_chunk;
   }
   dn_parallel_for(m_chunks * g.n_chunks, gemm_task, &g);
-  if (epilogue && g.n_chunks > 1 && !g.failed) {
+  if (epilogue && whole_rows && g.n_chunks > 1 && !g.failed) {
     rows_job r;
     int tasks = 4 * threads < M ? 4 * threads : M;
     r.g = &g;

@@ -6,6 +6,8 @@
 #ifndef DARKNET_NAPI_SGEMM_H
 #define DARKNET_NAPI_SGEMM_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -14,11 +16,15 @@ extern "C" {
 typedef void (*dn_kernel_fn)(int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
 /* row = activation(row * scale + bias), leaky or linear (sgemm_epilogue.c). */
 typedef void (*dn_epilogue_fn)(float *row, int len, float scale, float bias, int leaky);
+/* The same after batch norm's vector body: row = (row - mean) * factor first. */
+typedef void (*dn_epilogue_bn_fn)(float *row, int len, float mean, double factor, float scale, float bias,
+                                  int leaky);
 typedef struct dn_kernel {
   const char *name; /* "avx512", "avx2", "sse2", "neon", "generic" */
   dn_kernel_fn fn;
   int mr, nr;
   dn_epilogue_fn epilogue;
+  dn_epilogue_bn_fn epilogue_bn;
 } dn_kernel;
 
 /* Rows per tile (columns: two vectors, 32 / 16 / 8 floats). */
@@ -32,6 +38,9 @@ void dn_kernel_base(int kc, const float *a, const float *b, float *c, long ldc, 
 void dn_epilogue_avx512(float *row, int len, float scale, float bias, int leaky);
 void dn_epilogue_avx2(float *row, int len, float scale, float bias, int leaky);
 void dn_epilogue_base(float *row, int len, float scale, float bias, int leaky);
+void dn_epilogue_bn_avx512(float *row, int len, float mean, double factor, float scale, float bias, int leaky);
+void dn_epilogue_bn_avx2(float *row, int len, float mean, double factor, float scale, float bias, int leaky);
+void dn_epilogue_bn_base(float *row, int len, float mean, double factor, float scale, float bias, int leaky);
 
 /* The kernel for this CPU (DARKNET_NAPI_KERNEL=avx2|base forces a lesser one). */
 const dn_kernel *dn_kernel_selected(void);
@@ -44,14 +53,21 @@ typedef struct dn_matrix_b {
   int ksize, stride, pad, out_w;
 } dn_matrix_b;
 
-/* Called on finished rows [m0, m1) of C, always whole rows (n0 = 0, n1 = N):
- * darknet's -Ofast normalize_cpu gives an element different bits depending
- * on where it falls in the span it is given (vector body or scalar tail). */
+/* Called on finished blocks [m0, m1) x [n0, n1) of C, each once, while they
+ * are in cache; with whole_rows, only on whole rows (n0 = 0, n1 = N), for an
+ * epilogue whose bits depend on where an element falls in the span it is
+ * given (darknet's -Ofast normalize_cpu: vector body or scalar tail). */
 typedef void (*dn_tile_fn)(void *context, float *c, int ldc, int m0, int m1, int n0, int n1);
 
-/* Returns 0, or -1 when a thread could not get its 1 MB of packing scratch. */
-int dn_sgemm(int M, int N, int K, const float *A, const dn_matrix_b *B, float *C,
-             dn_tile_fn epilogue, void *context);
+/* A packed once for every call (dn_sgemm_pack_a), or NULL: packed per call.
+ * Returns 0, or -1 when a thread could not get its 1 MB of packing scratch. */
+int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const dn_matrix_b *B, float *C,
+             dn_tile_fn epilogue, void *context, int whole_rows);
+
+/* A in the selected kernel's panels, for every k block: a malloc'd buffer of
+ * dn_sgemm_packed_floats(M, K) floats (free() it), or NULL when out of memory. */
+size_t dn_sgemm_packed_floats(int M, int K);
+float *dn_sgemm_pack_a(int M, int K, const float *A);
 
 #ifdef __cplusplus
 }

@@ -36,6 +36,7 @@ static int job_workers;                    /* pool threads taking part in this s
 static atomic_int next_task;
 static atomic_int finished_workers;
 static atomic_int inline_callers;         /* sections running alone on their caller's thread */
+static atomic_int active_callers;         /* predictions between dn_pool_enter and dn_pool_leave */
 static unsigned start_generation[DN_POOL_MAX_THREADS]; /* each worker's first `seen` */
 
 static int default_threads(void) {
@@ -117,11 +118,18 @@ static int ensure_workers(int count) {
   return started_workers < count ? started_workers : count;
 }
 
+void dn_pool_enter(void) { atomic_fetch_add(&active_callers, 1); }
+void dn_pool_leave(void) { atomic_fetch_sub(&active_callers, 1); }
+
 void dn_parallel_for(int tasks, dn_task_fn fn, void *context) {
-  int workers, t, spin;
+  int workers, t, spin, share;
+  const int threads = dn_pool_threads(), active = atomic_load(&active_callers);
   if (tasks <= 0) return;
-  /* Threads already computing alone count against the pool's size. */
-  workers = dn_pool_threads() - 1 - atomic_load(&inline_callers);
+  /* This caller's share of the threads, and threads already computing alone
+   * count against the pool's size. */
+  share = active > 1 ? threads / active : threads;
+  workers = threads - 1 - atomic_load(&inline_callers);
+  if (workers > share - 1) workers = share - 1;
   if (workers > tasks - 1) workers = tasks - 1;
   if (workers <= 0 || pthread_mutex_trylock(&section_lock) != 0) {
     /* One task, one thread wanted, or the pool busy with another network:

@@ -26,6 +26,16 @@ export interface ClassifyManyOptions extends ClassifyOptions, LoadOptions {
 /** What classifyMany runs: a loaded network, a model name, or a cfg/weights pair. */
 export type BulkSource = Network | string | { cfg: string; weights: string };
 
+/** What a copy of `first` loads with: its labels, pixel limit and engine. */
+function copyOptions(first: Network, options: LoadOptions): LoadOptions {
+  return {
+    labels: first.labels,
+    limitInputPixels: first.limitInputPixels,
+    engine: first.engine,
+    ...(options.limitNetworkBytes !== undefined ? { limitNetworkBytes: options.limitNetworkBytes } : {}),
+  };
+}
+
 async function openNetworks(source: BulkSource, count: number, options: LoadOptions): Promise<{ networks: Network[]; owned: Network[] }> {
   const owned: Network[] = [];
   try {
@@ -36,14 +46,15 @@ async function openNetworks(source: BulkSource, count: number, options: LoadOpti
       first = typeof source === 'string' ? await loadNetwork(source, undefined, options) : await loadNetwork(source.cfg, source.weights, options);
       owned.push(first);
     }
-    const networks = [first];
-    while (networks.length < count) {
-      // Copies share the first one's files and labels; each has its own darknet state.
-      const copy = await loadNetwork(first.cfg, first.weights, { labels: first.labels, limitInputPixels: first.limitInputPixels });
-      owned.push(copy);
-      networks.push(copy);
-    }
-    return { networks, owned };
+    // Copies share the first one's files and labels; each has its own darknet
+    // state. They load at once, each on its own worker thread.
+    const copies = await Promise.allSettled(
+      Array.from({ length: count - 1 }, () => loadNetwork(first.cfg, first.weights, copyOptions(first, options))),
+    );
+    for (const copy of copies) if (copy.status === 'fulfilled') owned.push(copy.value);
+    const failure = copies.find((copy): copy is PromiseRejectedResult => copy.status === 'rejected');
+    if (failure) throw failure.reason;
+    return { networks: [first, ...copies.map((copy) => (copy as PromiseFulfilledResult<Network>).value)], owned };
   } catch (error) {
     await Promise.all(owned.map((network) => network.close()));
     throw error;

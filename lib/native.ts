@@ -61,6 +61,10 @@ export interface NativeBuild {
   blas: string;
   /** The fast engine's GEMM kernel, chosen at run time from the CPU's features. */
   kernel: 'avx512' | 'avx2' | 'sse2' | 'neon' | 'generic';
+  /** Whether batch norm runs inside the fast engine's convolution epilogue
+   * (its arithmetic checked at startup against darknet's normalize_cpu), or
+   * as darknet's own normalize_cpu pass over whole rows. */
+  fusedBatchNorm: boolean;
   napiVersion: number;
 }
 
