@@ -11,6 +11,9 @@
 #define KC 256  /* k steps per packed block: an A panel stays in L1 */
 #define NC 512  /* columns per packed B block: KC x NC floats stay in L2 */
 #define MC 128  /* rows per packed A block */
+#ifndef SHARED_B_FLOATS
+#define SHARED_B_FLOATS (128 * 1024) /* 512 KB: B packed whole below this (see dn_sgemm) */
+#endif
 
 static const dn_kernel kernels[] = {
 #if defined(__x86_64__) || defined(__i386__)
@@ -50,6 +53,8 @@ const dn_kernel *dn_kernel_selected(void) {
  * libuv threads), freed when the thread ends. */
 typedef struct scratch {
   float *a, *b;
+  float *shared_b; /* B packed whole, for the pool (see dn_sgemm); grown as needed */
+  size_t shared_b_floats;
 } scratch;
 
 static pthread_key_t scratch_key;
@@ -59,6 +64,7 @@ static void scratch_free(void *p) {
   scratch *s = (scratch *)p;
   free(s->a);
   free(s->b);
+  free(s->shared_b);
   free(s);
 }
 
@@ -175,6 +181,8 @@ typedef struct gemm_job {
   int M, N, K;
   const float *A, *packed_a;
   const dn_matrix_b *B;
+  float *shared_b; /* B packed whole before the tasks run, or NULL: each task packs its own */
+  int n_pad;       /* N rounded up to whole panels: the row length of shared_b's blocks */
   float *C;
   dn_tile_fn epilogue;
   void *context;
@@ -203,7 +211,8 @@ static void gemm_task(void *arg, int task) {
   scratch_b = own->b;
   for (k0 = 0; k0 < g->K; k0 += KC) {
     const int kc = g->K - k0 < KC ? g->K - k0 : KC;
-    pack_b(g->B, N, k0, kc, n0, n1, nr, scratch_b);
+    const float *panels_b = g->shared_b ? g->shared_b + (size_t)k0 * g->n_pad + (size_t)n0 * kc : scratch_b;
+    if (!g->shared_b) pack_b(g->B, N, k0, kc, n0, n1, nr, scratch_b);
     for (ic = m0; ic < m1; ic += mc_max) {
       const int mc = m1 - ic < mc_max ? m1 - ic : mc_max;
       /* This block's panels: packed once for every call, or here. */
@@ -214,7 +223,7 @@ static void gemm_task(void *arg, int task) {
         const float *a = panels + (size_t)(q / mr) * kc * mr;
         for (p = n0; p < n1; p += nr) {
           const int cols = n1 - p < nr ? n1 - p : nr;
-          const float *b = scratch_b + (size_t)((p - n0) / nr) * kc * nr;
+          const float *b = panels_b + (size_t)((p - n0) / nr) * kc * nr;
           float *c = g->C + (size_t)(ic + q) * N + p;
           if (rows == mr && cols == nr) {
             g->kernel->fn(kc, a, b, c, N, k0 > 0);
@@ -236,6 +245,23 @@ static void gemm_task(void *arg, int task) {
   /* An epilogue that needs whole rows: here while they are in cache when
    * this task has them, else in a pass of its own after all tasks. */
   if (g->epilogue && g->whole_rows && n0 == 0 && n1 == N) g->epilogue(g->context, g->C, N, m0, m1, 0, N);
+}
+
+typedef struct pack_job {
+  gemm_job *g;
+  int cols;
+} pack_job;
+
+/* Columns [task * cols, +cols) of B, every k block, into g->shared_b. */
+static void pack_task(void *arg, int task) {
+  pack_job *job = (pack_job *)arg;
+  gemm_job *g = job->g;
+  const int n0 = task * job->cols, n1 = n0 + job->cols < g->N ? n0 + job->cols : g->N;
+  int k0;
+  for (k0 = 0; k0 < g->K; k0 += KC) {
+    const int kc = g->K - k0 < KC ? g->K - k0 : KC;
+    pack_b(g->B, g->N, k0, kc, n0, n1, g->kernel->nr, g->shared_b + (size_t)k0 * g->n_pad + (size_t)n0 * kc);
+  }
 }
 
 typedef struct rows_job {
@@ -276,10 +302,39 @@ int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const d
   g.M = M, g.N = N, g.K = K, g.A = A, g.packed_a = packed_a, g.B = B, g.C = C;
   g.epilogue = epilogue, g.context = context, g.whole_rows = whole_rows, g.failed = 0;
   g.kernel = dn_kernel_selected();
-  /* The grid of tasks: about `want` of them, each packing its own share of
-   * A (once per column chunk) and of B (once per row chunk); choose the grid
-   * that packs least, with column chunks that fit the B scratch. */
-  {
+  g.n_pad = round_up(N, g.kernel->nr);
+  g.shared_b = NULL;
+  if (packed_a && threads > 1 && (size_t)K * g.n_pad <= SHARED_B_FLOATS) {
+    /* B small enough to stay in cache whole (the late layers: few columns,
+     * many rows): packed once, in parallel, then every task reads it; the
+     * tasks split the rows, which a per-task packing would repeat B for. */
+    scratch *own = scratch_get();
+    const size_t floats = (size_t)K * g.n_pad;
+    if (own && own->shared_b_floats < floats) {
+      free(own->shared_b);
+      own->shared_b = (float *)aligned_alloc(64, sizeof(float) * floats);
+      own->shared_b_floats = own->shared_b ? floats : 0;
+    }
+    if (own && own->shared_b) g.shared_b = own->shared_b;
+  }
+  if (g.shared_b) {
+    const int mr = g.kernel->mr, nr = g.kernel->nr, panels = g.n_pad / nr;
+    int m_count = (M + mr - 1) / mr < want ? (M + mr - 1) / mr : want, n_count, pack_tasks;
+    pack_job pack;
+    g.m_chunk = round_up((M + m_count - 1) / m_count, mr);
+    m_count = (M + g.m_chunk - 1) / g.m_chunk;
+    n_count = (want + m_count - 1) / m_count;
+    g.n_chunk = round_up((N + n_count - 1) / n_count, nr);
+    g.n_chunks = (N + g.n_chunk - 1) / g.n_chunk;
+    m_chunks = m_count;
+    pack_tasks = panels < want ? panels : want;
+    pack.g = &g;
+    pack.cols = (panels + pack_tasks - 1) / pack_tasks * nr;
+    dn_parallel_for((N + pack.cols - 1) / pack.cols, pack_task, &pack);
+  } else {
+    /* The grid of tasks: about `want` of them, each packing its own share of
+     * A (once per column chunk) and of B (once per row chunk); choose the grid
+     * that packs least, with column chunks that fit the B scratch. */
     const int mr = g.kernel->mr, nr = g.kernel->nr;
     double best = -1;
     int nc;
