@@ -42,6 +42,23 @@ const char* ErrorCodeName(int code) {
 }
 constexpr const char* kClosedCode = "ERR_NETWORK_CLOSED";
 
+// A prediction's claim on the fast engine's thread pool (thread_pool.h), for
+// as long as it is in scope.
+class PoolShare {
+ public:
+  explicit PoolShare(bool active) : active_(active) {
+    if (active_) dn_pool_enter();
+  }
+  ~PoolShare() {
+    if (active_) dn_pool_leave();
+  }
+  PoolShare(const PoolShare&) = delete;
+  PoolShare& operator=(const PoolShare&) = delete;
+
+ private:
+  bool active_;
+};
+
 // One darknet network. Shared between the JS object and its in-flight
 // workers, so that neither a finalizer nor an environment cleanup can free
 // it under a running darknet call: both take `mutex`, which the worker holds
@@ -292,6 +309,9 @@ class RunWorker : public NetworkWorker {
       failure_.message = "the network is not loaded";
       return;
     }
+    // Decoding included: while it decodes, another network's prediction
+    // must not take this thread's core for the pool.
+    PoolShare share(engine_ == DN_ENGINE_FAST);
     image im{};
     dn_error err{};
     int rc;

@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 
 #include "fast_engine.h"
-#include "thread_pool.h"
 #include "stb_image.h" /* darknet's copy; its implementation lives in darknet's image.c */
 
 /* darknet functions that darknet.h does not declare. */
@@ -734,14 +733,12 @@ int dn_network_run(network *net, const image *im, dn_resize_mode mode, dn_engine
   call.mode = mode;
   call.engine = engine;
   call.relay = engine == DN_ENGINE_FAST ? dn_relay_acquire() : NULL;
-  if (engine == DN_ENGINE_FAST) dn_pool_enter();
   call.apply_hierarchy = apply_hierarchy;
   call.top = top;
   call.top_indices = top_indices;
   call.output = NULL;
   call.output_count = 0;
   rc = dn_guard(run, &call, DN_E_DARKNET, err);
-  if (engine == DN_ENGINE_FAST) dn_pool_leave();
   dn_relay_release(call.relay); /* here, after dn_guard: also when darknet failed */
   if (rc != 0) {
     free(call.output);

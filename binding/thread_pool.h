@@ -26,10 +26,10 @@ void dn_parallel_for(int tasks, dn_task_fn fn, void *context);
 void dn_pool_set_threads(int threads);
 int dn_pool_threads(void);
 
-/* Around each prediction (outside dn_guard: always paired): while n
- * predictions run at once, a section takes about 1/n of the threads, so
- * networks predicting side by side each compute on their own thread instead
- * of racing for the pool. */
+/* Around each prediction, its image's decoding included (outside dn_guard:
+ * always paired): while n predictions run at once, a section takes about 1/n
+ * of the threads, so networks predicting side by side each compute on their
+ * own thread instead of racing for the pool. */
 void dn_pool_enter(void);
 void dn_pool_leave(void);
 
