@@ -502,8 +502,9 @@ static void to_darknet_floats(const unsigned char *data, image *im) {
 
 /* darknet's copy of stb_image (2017) builds a JPEG Huffman table from a DHT
  * segment without checking that its 16 counts add up to at most 256 symbols,
- * and writes past the table (heap corruption) when they don't; later stb
- * versions reject such a segment, as this check does before stb sees it. */
+ * and writes past the table (heap corruption) when they don't, and reads past
+ * a table when a DC symbol is over 15; later stb versions reject both, as
+ * this check does before stb sees the image. */
 static int jpeg_huffman_tables_ok(const unsigned char *p, size_t n) {
   size_t i = 2;
   if (n < 2 || p[0] != 0xFF || p[1] != 0xD8) return 1; /* not a JPEG */
@@ -527,11 +528,18 @@ static int jpeg_huffman_tables_ok(const unsigned char *p, size_t n) {
       size_t at = i + 4, end = i + 2 + length;
       if (end > n) end = n;
       /* stb reads each table's 16 counts and symbols as the counts say,
-       * whatever the segment's length claims */
-      while (at < end && at + 17 <= n) {
+       * whatever the segment's length claims, and zeros past the end */
+      while (at < end && at < n) {
         unsigned total = 0, k;
-        for (k = 1; k <= 16; ++k) total += p[at + k];
+        const int dc = (p[at] >> 4) == 0;
+        for (k = 1; k <= 16 && at + k < n; ++k) total += p[at + k];
         if (total > 256) return 0;
+        /* A DC symbol is a coefficient's bit count, which stb uses as an
+         * index into a 16-entry table (stbi__jbias) without checking it;
+         * later stb versions refuse more than 15. */
+        for (k = 0; dc && k < total && at + 17 + k < n; ++k) {
+          if (p[at + 17 + k] > 15) return 0;
+        }
         at += 17 + total;
       }
     }
