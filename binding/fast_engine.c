@@ -190,16 +190,27 @@ static void forward_convolution(const network *owner, layer *l, const float *inp
   }
 }
 
-typedef struct maxpool_job {
+/* A pooling layer's work, split into slices of its channels. */
+typedef struct channel_job {
   const layer *l;
   network net;
   int chunk;
-} maxpool_job;
+} channel_job;
+
+static void for_channel_slices(const layer *l, network net, dn_task_fn fn) {
+  channel_job job;
+  int tasks = 4 * dn_pool_threads();
+  if (tasks > l->c) tasks = l->c;
+  job.l = l;
+  job.net = net;
+  job.chunk = (l->c + tasks - 1) / tasks;
+  dn_parallel_for((l->c + job.chunk - 1) / job.chunk, fn, &job);
+}
 
 /* forward_maxpool_layer's arithmetic on a slice of the channels, without the
  * argmax indexes that only training reads. */
 static void maxpool_task(void *context, int task) {
-  maxpool_job *job = (maxpool_job *)context;
+  channel_job *job = (channel_job *)context;
   const layer *l = job->l;
   const int c0 = task * job->chunk, c1 = c0 + job->chunk < l->c ? c0 + job->chunk : l->c;
   const int offset = -l->pad / 2, size = l->size, stride = l->stride;
@@ -252,26 +263,10 @@ static void maxpool_task(void *context, int task) {
   }
 }
 
-static void forward_maxpool(const layer *l, network net) {
-  maxpool_job job;
-  int tasks = 4 * dn_pool_threads();
-  if (tasks > l->c) tasks = l->c;
-  job.l = l;
-  job.net = net;
-  job.chunk = (l->c + tasks - 1) / tasks;
-  dn_parallel_for((l->c + job.chunk - 1) / job.chunk, maxpool_task, &job);
-}
-
-typedef struct avgpool_job {
-  const layer *l;
-  network net;
-  int chunk;
-} avgpool_job;
-
 /* darknet's own forward_avgpool_layer on a slice of the channels: each
  * channel's sum is its own, however -Ofast vectorizes it. */
 static void avgpool_task(void *context, int task) {
-  avgpool_job *job = (avgpool_job *)context;
+  channel_job *job = (channel_job *)context;
   const int c0 = task * job->chunk, c1 = c0 + job->chunk < job->l->c ? c0 + job->chunk : job->l->c;
   layer slice = *job->l;
   network net = job->net;
@@ -279,16 +274,6 @@ static void avgpool_task(void *context, int task) {
   slice.output = job->l->output + c0;
   net.input = job->net.input + (size_t)c0 * slice.h * slice.w;
   forward_avgpool_layer(slice, net);
-}
-
-static void forward_avgpool(const layer *l, network net) {
-  avgpool_job job;
-  int tasks = 4 * dn_pool_threads();
-  if (tasks > l->c) tasks = l->c;
-  job.l = l;
-  job.net = net;
-  job.chunk = (l->c + tasks - 1) / tasks;
-  dn_parallel_for((l->c + job.chunk - 1) / job.chunk, avgpool_task, &job);
 }
 
 /* Where the layers we run write, when every layer reads only the one before
@@ -370,10 +355,8 @@ float *dn_fast_predict(network *netp, float *input, dn_relay *relay) {
     if (ours) {
       if (l.type == CONVOLUTIONAL) {
         forward_convolution(netp, &l, net.input);
-      } else if (l.type == MAXPOOL) {
-        forward_maxpool(&l, net);
       } else {
-        forward_avgpool(&l, net);
+        for_channel_slices(&l, net, l.type == MAXPOOL ? maxpool_task : avgpool_task);
       }
     } else {
       l.forward(l, net);

@@ -247,16 +247,17 @@ static void gemm_task(void *arg, int task) {
   if (g->epilogue && g->whole_rows && n0 == 0 && n1 == N) g->epilogue(g->context, g->C, N, m0, m1, 0, N);
 }
 
-typedef struct pack_job {
+/* A pass of its own over slices of B's columns or of C's rows. */
+typedef struct slice_job {
   gemm_job *g;
-  int cols;
-} pack_job;
+  int size; /* columns or rows per task */
+} slice_job;
 
-/* Columns [task * cols, +cols) of B, every k block, into g->shared_b. */
+/* Columns [task * size, +size) of B, every k block, into g->shared_b. */
 static void pack_task(void *arg, int task) {
-  pack_job *job = (pack_job *)arg;
+  slice_job *job = (slice_job *)arg;
   gemm_job *g = job->g;
-  const int n0 = task * job->cols, n1 = n0 + job->cols < g->N ? n0 + job->cols : g->N;
+  const int n0 = task * job->size, n1 = n0 + job->size < g->N ? n0 + job->size : g->N;
   int k0;
   for (k0 = 0; k0 < g->K; k0 += KC) {
     const int kc = g->K - k0 < KC ? g->K - k0 : KC;
@@ -264,15 +265,12 @@ static void pack_task(void *arg, int task) {
   }
 }
 
-typedef struct rows_job {
-  gemm_job *g;
-  int rows;
-} rows_job;
-
+/* The epilogue on rows [task * size, +size) of C. */
 static void rows_task(void *arg, int task) {
-  rows_job *r = (rows_job *)arg;
-  int m0 = task * r->rows, m1 = m0 + r->rows < r->g->M ? m0 + r->rows : r->g->M;
-  r->g->epilogue(r->g->context, r->g->C, r->g->N, m0, m1, 0, r->g->N);
+  slice_job *job = (slice_job *)arg;
+  gemm_job *g = job->g;
+  const int m0 = task * job->size, m1 = m0 + job->size < g->M ? m0 + job->size : g->M;
+  g->epilogue(g->context, g->C, g->N, m0, m1, 0, g->N);
 }
 
 /* Layout: for each k block (k0 = 0, KC, ...), round_up(M, mr) x kc floats,
@@ -320,7 +318,7 @@ int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const d
   if (g.shared_b) {
     const int mr = g.kernel->mr, nr = g.kernel->nr, panels = g.n_pad / nr;
     int m_count = (M + mr - 1) / mr < want ? (M + mr - 1) / mr : want, n_count, pack_tasks;
-    pack_job pack;
+    slice_job pack;
     g.m_chunk = round_up((M + m_count - 1) / m_count, mr);
     m_count = (M + g.m_chunk - 1) / g.m_chunk;
     n_count = (want + m_count - 1) / m_count;
@@ -329,8 +327,8 @@ int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const d
     m_chunks = m_count;
     pack_tasks = panels < want ? panels : want;
     pack.g = &g;
-    pack.cols = (panels + pack_tasks - 1) / pack_tasks * nr;
-    dn_parallel_for((N + pack.cols - 1) / pack.cols, pack_task, &pack);
+    pack.size = (panels + pack_tasks - 1) / pack_tasks * nr;
+    dn_parallel_for((N + pack.size - 1) / pack.size, pack_task, &pack);
   } else {
     /* The grid of tasks: about `want` of them, each packing its own share of
      * A (once per column chunk) and of B (once per row chunk); choose the grid
@@ -361,11 +359,11 @@ int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const d
   }
   dn_parallel_for(m_chunks * g.n_chunks, gemm_task, &g);
   if (epilogue && whole_rows && g.n_chunks > 1 && !g.failed) {
-    rows_job r;
+    slice_job rows;
     int tasks = 4 * threads < M ? 4 * threads : M;
-    r.g = &g;
-    r.rows = (M + tasks - 1) / tasks;
-    dn_parallel_for((M + r.rows - 1) / r.rows, rows_task, &r);
+    rows.g = &g;
+    rows.size = (M + tasks - 1) / tasks;
+    dn_parallel_for((M + rows.size - 1) / rows.size, rows_task, &rows);
   }
   return g.failed ? -1 : 0;
 }
