@@ -36,18 +36,14 @@ static int bn_span_exact;
 
 static void bn_span(float *row, int n0, int n1, int len, float mean, float variance, float scale, float bias,
                     int leaky) {
-  const int body = len >= 4 ? len & ~3 : 0, split = n1 < body ? n1 : body;
+  const int body = len >= 4 ? len & ~3 : 0, split = n1 < body ? n1 : (n0 > body ? n0 : body);
   const double den = sqrt((double)variance) + (double).000001f;
-  int j = n0;
-  if (split > n0) {
-    dn_kernel_selected()->epilogue_bn(row, split - n0, mean, 1.0 / den, scale, bias, leaky);
-    j = split;
-  }
-  for (; j < n1; ++j) {
-    float x = (float)((double)(row[j - n0] - mean) / den) * scale + bias;
-    float y = .1 * x;
-    row[j - n0] = leaky && !(x > 0) ? y : x;
-  }
+  int j;
+  if (split > n0) dn_kernel_selected()->epilogue_bn(row, split - n0, mean, 1.0 / den, scale, bias, leaky);
+  if (split == n1) return;
+  /* The tail: darknet's division, then the same scale, bias and activation. */
+  for (j = split; j < n1; ++j) row[j - n0] = (float)((double)(row[j - n0] - mean) / den);
+  dn_kernel_selected()->epilogue(row + (split - n0), n1 - split, scale, bias, leaky);
 }
 
 static void bn_check(void) {

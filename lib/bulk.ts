@@ -51,10 +51,11 @@ async function openNetworks(source: BulkSource, count: number, options: LoadOpti
     const copies = await Promise.allSettled(
       Array.from({ length: count - 1 }, () => loadNetwork(first.cfg, first.weights, copyOptions(first, options))),
     );
-    for (const copy of copies) if (copy.status === 'fulfilled') owned.push(copy.value);
+    const loaded = copies.flatMap((copy) => (copy.status === 'fulfilled' ? [copy.value] : []));
+    owned.push(...loaded);
     const failure = copies.find((copy): copy is PromiseRejectedResult => copy.status === 'rejected');
     if (failure) throw failure.reason;
-    return { networks: [first, ...copies.map((copy) => (copy as PromiseFulfilledResult<Network>).value)], owned };
+    return { networks: [first, ...loaded], owned };
   } catch (error) {
     await Promise.all(owned.map((network) => network.close()));
     throw error;
