@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const darknet = join(root, 'darknet');
 const weights = resolve(root, '..', 'shared', 'models', 'tiny.weights');
-const reference = join(root, 'build', 'reference', 'darknet');
+const reference = join(root, 'build-reference', 'bin', 'darknet');
 const at = process.argv.indexOf('--images');
 const count = at > 0 ? Number(process.argv[at + 1]) : 200;
 

@@ -26,7 +26,7 @@ const darknet = join(root, 'darknet');
 const tinyCfg = join(darknet, 'cfg', 'tiny.cfg');
 const tinyWeights = resolve(root, '..', 'shared', 'models', 'tiny.weights');
 const dog = join(darknet, 'data', 'dog.jpg');
-const reference = join(root, 'build', 'reference', 'darknet');
+const reference = join(root, 'build-reference', 'bin', 'darknet');
 
 function option(name, fallback) {
   const at = process.argv.indexOf(`--${name}`);

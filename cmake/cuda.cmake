@@ -3,8 +3,8 @@
 # include()d from the top-level CMakeLists.txt AFTER the CPU targets exist:
 # it adds darknet's src/*.cu kernels to darknet_guarded and compiles darknet's
 # C sources with GPU (and CUDNN) defined. Nothing of darknet's is edited: what
-# current toolkits no longer accept is adapted by binding/cuda_shim.h, a forced
-# include placed before binding/darknet_shim.h.
+# current toolkits no longer accept is adapted by binding/shim/cuda_shim.h, a forced
+# include placed before binding/shim/darknet_shim.h.
 #
 #   cmake-js ... --CDDARKNET_GPU=ON [--CDDARKNET_CUDNN=ON]
 #                [--CDCMAKE_CUDA_ARCHITECTURES=86-real] [--CDCUDNN_ROOT=/opt/cudnn]
@@ -32,9 +32,6 @@ if(DARKNET_GPU)
         "CUDA architectures for darknet's kernels")
   endif()
   enable_language(CUDA)
-  # Keep darknet's asserts in the kernels' host code, like the C sources
-  # (CMake's default Release flags add -DNDEBUG).
-  set(CMAKE_CUDA_FLAGS_RELEASE "-O3")
 
   find_package(CUDAToolkit REQUIRED)
   foreach(lib cudart cublas curand)
@@ -76,9 +73,9 @@ if(DARKNET_GPU)
   endforeach()
 
   if(NOT DEFINED DARKNET_CUDA_SHIM)
-    set(DARKNET_CUDA_SHIM "${CMAKE_CURRENT_SOURCE_DIR}/binding/cuda_shim.h")
+    set(DARKNET_CUDA_SHIM "${DARKNET_BINDING_DIR}/shim/cuda_shim.h")
   endif()
-  set(DARKNET_GUARD_SHIM "${CMAKE_CURRENT_SOURCE_DIR}/binding/darknet_shim.h")
+  set(DARKNET_GUARD_SHIM "${DARKNET_BINDING_DIR}/shim/darknet_shim.h")
 
   # A separate object library: darknet_guarded's C options (-Wall, -Ofast, ...)
   # are not nvcc options. SHELL: keeps each "-include FILE" pair together
@@ -86,9 +83,11 @@ if(DARKNET_GPU)
   add_library(darknet_cuda_kernels OBJECT ${DARKNET_CUDA_SOURCES})
   set_target_properties(darknet_cuda_kernels PROPERTIES POSITION_INDEPENDENT_CODE ON)
   target_include_directories(darknet_cuda_kernels PRIVATE
-    "${DARKNET_DIR}/include" "${DARKNET_DIR}/src" "${CMAKE_CURRENT_SOURCE_DIR}/binding")
+    "${DARKNET_DIR}/include" "${DARKNET_DIR}/src" "${DARKNET_BINDING_DIR}" "${DARKNET_GENERATED_DIR}")
   target_link_libraries(darknet_cuda_kernels PRIVATE darknet_gpu)
-  target_compile_options(darknet_cuda_kernels PRIVATE
+  # -UNDEBUG: darknet's asserts stay in the kernels' host code, like the C
+  # sources (CMake's Release flags add -DNDEBUG).
+  target_compile_options(darknet_cuda_kernels PRIVATE -UNDEBUG
     "SHELL:-include \"${DARKNET_CUDA_SHIM}\""
     "SHELL:-include \"${DARKNET_GUARD_SHIM}\""
     "SHELL:-Xcompiler -Wall,-Wno-unused-result,-Wno-unknown-pragmas")

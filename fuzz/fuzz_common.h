@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "network_ops.h"
+#include "ops/ops.h"
 
 /* Writes the input to /tmp/darknet-fuzz-<pid>.<extension> (darknet reads
  * files); returns 0, or -1 when it cannot. */
@@ -22,16 +22,16 @@ static int write_input(const uint8_t *data, size_t size, const char *extension, 
 }
 
 /* One prediction on a black 8x8 image with each engine, as the addon can run either. */
-static void predict_with_both_engines(network *net) {
+static void predict_with_both_engines(dn_network *net) {
   unsigned char pixels[8 * 8 * 3] = {0};
   int engine;
   for (engine = DN_ENGINE_FAST; engine <= DN_ENGINE_DARKNET; ++engine) {
     dn_error err;
     image im;
-    float *out = NULL;
-    int count = 0, top[1];
+    dn_result result;
+    const dn_run_options options = {DN_RESIZE_LETTERBOX, (dn_engine)engine, 1, 1, 0};
     if (dn_image_from_pixels(pixels, 8, 8, 3, &im, &err) != 0) return;
-    if (dn_network_run(net, &im, DN_RESIZE_LETTERBOX, (dn_engine)engine, 1, 1, top, &out, &count, &err) == 0) free(out);
+    if (dn_network_run(net, &im, &options, &result, &err) == 0) dn_result_free(&result);
     dn_image_free(&im);
   }
 }

@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "network_ops.h"
+#include "ops/ops.h"
 
 /* A smaller pixel limit than the addon's default keeps the fuzzer in memory;
  * the code path is the same. */

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 
-import { DarknetError } from './errors.js';
 import type { ImageInput } from './input.js';
+import { concurrencyOf } from './options.js';
 import { loadNetwork, Network, type Classification, type ClassifyOptions, type LoadOptions } from './network.js';
 
 /** One image's outcome: its predictions, or the error it gave. */
@@ -73,10 +73,7 @@ export async function* classifyMany<T extends ImageInput>(
   inputs: Iterable<T> | AsyncIterable<T>,
   options: ClassifyManyOptions = {},
 ): AsyncGenerator<BulkResult<T>, void, undefined> {
-  const concurrency = options.concurrency ?? availableParallelism();
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new DarknetError(`concurrency must be a positive integer, got ${String(concurrency)}`, 'ERR_INVALID_INPUT');
-  }
+  const concurrency = concurrencyOf(options.concurrency, availableParallelism());
   const total = Array.isArray(inputs) ? inputs.length : undefined;
   const { networks, owned } = await openNetworks(source, total === undefined ? concurrency : Math.max(1, Math.min(concurrency, total)), options);
 

@@ -1,23 +1,6 @@
-/** Every failure this package reports is a DarknetError with one of these codes. */
-export type DarknetErrorCode =
-  | 'ERR_FILE_NOT_FOUND' // a cfg, weights, image, labels or data file does not exist
-  | 'ERR_NOT_A_FILE' // the path is a directory or another non-regular file
-  | 'ERR_EMPTY_FILE' // the file has no bytes
-  | 'ERR_FILE_UNREADABLE' // the file exists but cannot be opened or read
-  | 'ERR_INVALID_CFG' // not a darknet network description darknet can build
-  | 'ERR_INVALID_WEIGHTS' // truncated, or sized for another cfg
-  | 'ERR_NETWORK_TOO_LARGE' // building the network would take more than limitNetworkBytes
-  | 'ERR_INVALID_IMAGE' // bytes that darknet's stb_image cannot decode
-  | 'ERR_IMAGE_TOO_LARGE' // more pixels than limitInputPixels
-  | 'ERR_INVALID_INPUT' // an argument or option out of range
-  | 'ERR_INVALID_LABELS' // a labels list or .data file that cannot be used
-  | 'ERR_NETWORK_CLOSED' // the network was closed
-  | 'ERR_DARKNET' // darknet hit one of its fatal paths (exit/assert) at run time
-  | 'ERR_BINDING' // the native addon could not be loaded
-  | 'ERR_UNKNOWN_MODEL' // a model name that is not in the catalogue
-  | 'ERR_MODEL_NOT_DOWNLOADED' // a model whose weights are not in the cache, and downloading was not allowed
-  | 'ERR_DOWNLOAD' // the download failed (HTTP status, network, timeout)
-  | 'ERR_CHECKSUM'; // the downloaded file's size or sha256 is not what was expected
+import type { DarknetErrorCode } from './error-codes.js';
+
+export { ERROR_CODES, type DarknetErrorCode } from './error-codes.js';
 
 /**
  * The one error class of this package. The native addon creates it too (it is

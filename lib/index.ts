@@ -14,8 +14,9 @@ export {
   type ResizeMode,
 } from './network.js';
 export { darknetRoot } from './paths.js';
-import { DarknetError } from './errors.js';
 import { native, type NativeBuild } from './native.js';
+import { threadCountOf } from './options.js';
+import { MAX_THREADS } from './package-info.js';
 
 /** How the loaded native addon was built. */
 export type BuildInfo = Readonly<NativeBuild>;
@@ -29,10 +30,7 @@ export const build: BuildInfo = Object.freeze({ ...native().build });
  * may run on). 1 runs everything on the calling libuv thread.
  */
 export function setThreads(count: number): void {
-  if (!Number.isInteger(count) || count < 1 || count > 64) {
-    throw new DarknetError(`setThreads: count must be an integer from 1 to 64, got ${String(count)}`, 'ERR_INVALID_INPUT');
-  }
-  native().setThreads(count);
+  native().setThreads(threadCountOf(count, MAX_THREADS));
 }
 
 /** How many threads the fast engine uses. */

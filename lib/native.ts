@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 
 import { binaryProblem } from './binary-check.js';
 import { DarknetError } from './errors.js';
+import type { NativeLoadOptions, NativeRunOptions } from './options.js';
 import { packageRoot } from './paths.js';
 
 /** An image as the addon takes it (validated in input.ts). */
@@ -37,15 +38,8 @@ export interface NativeNetworkInfo {
 }
 
 export interface NativeNetwork {
-  load(cfg: string, weights: string | null, memoryLimit: number): Promise<NativeNetworkInfo>;
-  run(
-    input: NativeInput,
-    mode: 0 | 1,
-    top: number,
-    hierarchy: boolean,
-    pixelLimit: number,
-    engine: 0 | 1,
-  ): Promise<{ output: Float32Array; top: Int32Array }>;
+  load(cfg: string, weights: string | null, options: NativeLoadOptions): Promise<NativeNetworkInfo>;
+  run(input: NativeInput, options: NativeRunOptions): Promise<{ output: Float32Array; top: Int32Array }>;
   close(): void;
 }
 

@@ -7,23 +7,19 @@ import { captureInput, resolveInput, type ImageInput } from './input.js';
 import { labelOf, resolveLabels, type LabelsOption } from './labels.js';
 import { modelNamed, modelCfg, modelLabels, modelWeights, type ModelInfo } from './models.js';
 import { native, type NativeInput, type NativeLayer, type NativeNetwork } from './native.js';
+import {
+  engineOf,
+  limitInputPixelsOf,
+  limitNetworkBytesOf,
+  resizeOf,
+  topOf,
+  type Engine,
+  type NativeRunOptions,
+  type ResizeMode,
+} from './options.js';
 
-/**
- * How an image is fitted to the network's input:
- * - 'letterbox' (default): `./darknet classify`, load_image_color then letterbox_image.
- * - 'min': the 2016 Tiny Darknet flow, resize_min to the network width, then
- *   resize_network to that size (so the whole image is seen, uncropped).
- */
-export type ResizeMode = 'letterbox' | 'min';
-
-/**
- * What runs the layers. 'fast' (default): our multi-threaded, vectorized
- * convolution and max-pooling (binding/fast_engine.c), darknet's own code for
- * every other layer; same arithmetic in the same order as darknet's CPU build,
- * so the same output bits on x86. 'darknet': darknet's own network_predict,
- * single-threaded, exactly as ./darknet runs it.
- */
-export type Engine = 'fast' | 'darknet';
+export type { Engine, ResizeMode } from './options.js';
+export { DEFAULT_LIMIT_INPUT_PIXELS, DEFAULT_LIMIT_NETWORK_BYTES } from './options.js';
 
 export interface LoadOptions {
   /**
@@ -55,20 +51,6 @@ export interface LoadOptions {
   limitNetworkBytes?: number | false;
   /** What runs the layers (see Engine). Default 'fast'. */
   engine?: Engine;
-}
-
-export const DEFAULT_LIMIT_NETWORK_BYTES = 8 * 1024 ** 3;
-
-/** sharp's default: 0x3FFF x 0x3FFF. */
-export const DEFAULT_LIMIT_INPUT_PIXELS = 268402689;
-
-function pixelLimitOf(option: number | false | undefined): number {
-  if (option === undefined) return DEFAULT_LIMIT_INPUT_PIXELS;
-  if (option === false) return 0;
-  if (typeof option !== 'number' || !Number.isInteger(option) || option < 1) {
-    throw new DarknetError(`limitInputPixels must be a positive integer or false, got ${String(option)}`, 'ERR_INVALID_INPUT');
-  }
-  return option;
 }
 
 /**
@@ -116,22 +98,6 @@ export interface Classification {
 
 /** One row of darknet's layer table. */
 export type LayerSummary = Readonly<NativeLayer>;
-
-function resizeCode(options: PredictOptions | undefined): 0 | 1 {
-  const resize = options?.resize ?? 'letterbox';
-  if (resize !== 'letterbox' && resize !== 'min') {
-    throw new DarknetError(`resize must be 'letterbox' or 'min', got ${String(resize)}`, 'ERR_INVALID_INPUT');
-  }
-  return resize === 'min' ? 1 : 0;
-}
-
-function topCount(options: ClassifyOptions | undefined, outputs: number): number {
-  const top = options?.top ?? 5;
-  if (typeof top !== 'number' || !Number.isInteger(top) || top < 1) {
-    throw new DarknetError(`top must be a positive integer, got ${String(top)}`, 'ERR_INVALID_INPUT');
-  }
-  return Math.min(top, outputs);
-}
 
 /**
  * A loaded darknet network. Calls run on the libuv thread pool, one at a time
@@ -201,19 +167,13 @@ export class Network {
         options = { ...options, labels: options.labels ?? modelLabels(model) };
         cfg = modelCfg(model);
       }
-      const pixelLimit = pixelLimitOf(options.limitInputPixels);
-      const engine = options.engine ?? 'fast';
-      if (engine !== 'fast' && engine !== 'darknet') {
-        throw new DarknetError(`engine must be 'fast' or 'darknet', got ${String(engine)}`, 'ERR_INVALID_INPUT');
-      }
+      const pixelLimit = limitInputPixelsOf(options.limitInputPixels);
+      const engine = engineOf(options.engine);
       const cfgPath = await checkInputFile(cfg, 'cfg');
       const weightsPath = weights === undefined ? null : await checkInputFile(weights, 'weights');
       const nativeNetwork = new (native().NativeNetwork)();
-      const limit = options.limitNetworkBytes ?? DEFAULT_LIMIT_NETWORK_BYTES;
-      if (limit !== false && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
-        throw new DarknetError(`limitNetworkBytes must be a positive integer or false, got ${String(limit)}`, 'ERR_INVALID_INPUT');
-      }
-      const info = await nativeNetwork.load(cfgPath, weightsPath, limit === false ? 0 : limit);
+      const limitNetworkBytes = limitNetworkBytesOf(options.limitNetworkBytes);
+      const info = await nativeNetwork.load(cfgPath, weightsPath, { limitNetworkBytes });
       let labels: string[];
       try {
         labels = await resolveLabels(options.labels, info.outputs);
@@ -227,8 +187,9 @@ export class Network {
     }
   }
 
-  get #engineCode(): 0 | 1 {
-    return this.engine === 'darknet' ? 1 : 0;
+  /** The addon's options for one run. */
+  #runOptions(resize: ResizeMode, top: number, hierarchy: boolean): NativeRunOptions {
+    return { resize, engine: this.engine, top, hierarchy, limitInputPixels: this.#pixelLimit };
   }
 
   /** The pixel limit this network enforces (false: none). */
@@ -269,13 +230,13 @@ export class Network {
    */
   predict(input: ImageInput, options?: PredictOptions): Promise<Float32Array> {
     let captured: NativeInput;
-    let mode: 0 | 1;
+    let resize: ResizeMode;
     const prepare = (): void => {
-      mode = resizeCode(options);
+      resize = resizeOf(options?.resize);
       captured = captureInput(input, this.#pixelLimit);
     };
     return this.#enqueue(async (nativeNetwork) => {
-      const { output } = await nativeNetwork.run(await resolveInput(captured), mode, 0, false, this.#pixelLimit, this.#engineCode);
+      const { output } = await nativeNetwork.run(await resolveInput(captured), this.#runOptions(resize, 0, false));
       return output;
     }, prepare);
   }
@@ -283,15 +244,15 @@ export class Network {
   /** The `top` most probable classes, best first, ranked by darknet's top_k. */
   classify(input: ImageInput, options?: ClassifyOptions): Promise<Classification[]> {
     let captured: NativeInput;
-    let mode: 0 | 1;
+    let resize: ResizeMode;
     let top: number;
     const prepare = (): void => {
-      mode = resizeCode(options);
-      top = topCount(options, this.outputs);
+      resize = resizeOf(options?.resize);
+      top = topOf(options?.top, this.outputs);
       captured = captureInput(input, this.#pixelLimit);
     };
     return this.#enqueue(async (nativeNetwork) => {
-      const result = await nativeNetwork.run(await resolveInput(captured), mode, top, this.#hierarchy, this.#pixelLimit, this.#engineCode);
+      const result = await nativeNetwork.run(await resolveInput(captured), this.#runOptions(resize, top, this.#hierarchy));
       return Array.from(result.top, (index) => ({
         label: labelOf(this.labels, index),
         probability: result.output[index] ?? Number.NaN,

@@ -30,7 +30,7 @@ before(() => {
   for (const sample of sampleImages) {
     for (const format of ['png', 'bmp', 'tga']) {
       const base = join(dir, `${basename(sample, '.jpg')}-reencoded`);
-      execFileSync(join(root, 'build', 'reference', 'reencode'), [join(darknetDir, sample), base, format]);
+      execFileSync(join(root, 'build-reference', 'bin', 'reencode'), [join(darknetDir, sample), base, format]);
       references.push(`${base}.${format}`);
     }
   }

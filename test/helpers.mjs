@@ -11,8 +11,8 @@ import { loadNetwork } from '../dist/index.js';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const darknetDir = join(root, 'darknet');
-export const referenceCli = join(root, 'build', 'reference', 'darknet');
-export const referenceVector = join(root, 'build', 'reference', 'reference-vector');
+export const referenceCli = join(root, 'build-reference', 'bin', 'darknet');
+export const referenceVector = join(root, 'build-reference', 'bin', 'reference-vector');
 export const ourCli = join(root, 'dist', 'cli.js');
 export const tinyWeights = resolve(root, '..', 'shared', 'models', 'tiny.weights');
 export const tinyCfg = join(darknetDir, 'cfg', 'tiny.cfg');

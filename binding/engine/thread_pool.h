@@ -33,7 +33,11 @@ int dn_pool_threads(void);
 void dn_pool_enter(void);
 void dn_pool_leave(void);
 
-#define DN_POOL_MAX_THREADS 64
+/* The most threads the pool runs: package.json's "darknet"."maxThreads",
+ * defined by cmake/engine.cmake (lib/ reads the same field). */
+#ifndef DN_POOL_MAX_THREADS
+#error "DN_POOL_MAX_THREADS comes from package.json through CMake"
+#endif
 
 #ifdef __cplusplus
 }

@@ -187,7 +187,7 @@ static DN_THREAD_LOCAL int tracking;
 static DN_THREAD_LOCAL void **slots;
 static DN_THREAD_LOCAL size_t slot_count, used; /* used: live + tombstones */
 
-static size_t slot_of(void *p) { return (size_t)(((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull) & (slot_count - 1); }
+static size_t slot_of(uintptr_t key) { return (size_t)((key >> 4) * 0x9E3779B97F4A7C15ull) & (slot_count - 1); }
 
 static void track_add(void *p);
 
@@ -214,17 +214,17 @@ static void track_add(void *p) {
   if (!tracking || !p) return;
   if ((used + 1) * 2 > slot_count) grow();
   if (!tracking) return;
-  for (i = slot_of(p); slots[i] && slots[i] != TOMBSTONE; i = (i + 1) & (slot_count - 1)) {
+  for (i = slot_of((uintptr_t)p); slots[i] && slots[i] != TOMBSTONE; i = (i + 1) & (slot_count - 1)) {
   }
   if (!slots[i]) ++used;
   slots[i] = p;
 }
 
-static void track_remove(void *p) {
+static void track_remove(uintptr_t key) {
   size_t i;
-  if (!tracking || !p || !slot_count) return;
-  for (i = slot_of(p); slots[i]; i = (i + 1) & (slot_count - 1)) {
-    if (slots[i] == p) {
+  if (!tracking || !key || !slot_count) return;
+  for (i = slot_of(key); slots[i]; i = (i + 1) & (slot_count - 1)) {
+    if ((uintptr_t)slots[i] == key) {
       slots[i] = TOMBSTONE;
       return;
     }
@@ -270,16 +270,15 @@ void *dn_shim_calloc(size_t n, size_t size) {
 void *dn_shim_realloc(void *p, size_t n) {
   void *q;
   spend(n);
+  /* untracked before realloc, which may free it; tracked again if it fails */
+  track_remove((uintptr_t)p);
   q = realloc(p, n);
-  if (q) {
-    track_remove(p);
-    track_add(q);
-  }
+  track_add(q ? q : p);
   return q;
 }
 
 void dn_shim_free(void *p) {
-  track_remove(p);
+  track_remove((uintptr_t)p);
   free(p);
 }
 

@@ -43,10 +43,16 @@ static const dn_kernel *select_kernel(void) {
   return &kernels[count - 1];
 }
 
+/* Chosen once, whichever thread asks first (pthread_once orders the write
+ * before every reader's return). */
+static pthread_once_t kernel_once = PTHREAD_ONCE_INIT;
+static const dn_kernel *kernel_chosen;
+
+static void choose_kernel(void) { kernel_chosen = select_kernel(); }
+
 const dn_kernel *dn_kernel_selected(void) {
-  static const dn_kernel *selected;
-  if (!selected) selected = select_kernel(); /* same answer from every thread */
-  return selected;
+  pthread_once(&kernel_once, choose_kernel);
+  return kernel_chosen;
 }
 
 /* Packing scratch, one per thread that computes (pool threads and Node's

@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The codes (DN_OK, DN_E_CFG, ...), generated from lib/error-codes.ts. */
+#include "dn_error_codes.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -21,16 +24,6 @@ typedef struct dn_error {
   char message[DN_MESSAGE_SIZE];
 } dn_error;
 
-typedef enum dn_error_code {
-  DN_OK = 0,
-  DN_E_CFG = 1,      /* the cfg file is not a usable darknet network description */
-  DN_E_WEIGHTS = 2,  /* the weights file does not fit the network */
-  DN_E_IMAGE = 3,    /* the image could not be decoded */
-  DN_E_INPUT = 4,    /* an argument is out of range */
-  DN_E_DARKNET = 5,  /* darknet itself hit a fatal path (exit/assert) */
-  DN_E_FILE = 6,     /* a file could not be opened or read */
-  DN_E_TOO_LARGE = 7 /* building the network would exceed its memory budget */
-} dn_error_code;
 
 /* Runs fn(arg). Returns 0, or -1 when darknet tried to end the process, in
  * which case err holds DN_E_DARKNET (or `fatal_code`) and darknet's message. */

@@ -21,12 +21,15 @@ typedef struct dn_relay dn_relay;
 dn_relay *dn_relay_acquire(void);
 void dn_relay_release(dn_relay *relay);
 
+/* The engine's state for one network (its packed weights), created with the
+ * network and freed before it. NULL when out of memory. */
+typedef struct dn_engine_context dn_engine_context;
+dn_engine_context *dn_engine_create(const network *net);
+void dn_engine_free(dn_engine_context *ctx);
+
 /* network_predict, through the fast engine. Runs under dn_guard. relay may be
  * NULL (every layer then writes its own output buffer). */
-float *dn_fast_predict(network *net, float *input, dn_relay *relay);
-
-/* Frees what the engine keeps for net (its packed weights). Before free_network. */
-void dn_fast_forget(const network *net);
+float *dn_fast_predict(dn_engine_context *ctx, network *net, float *input, dn_relay *relay);
 
 /* letterbox_image, with the channels in parallel (the same pixels); an image
  * already w x h comes back as it is (the caller must not free it twice). */

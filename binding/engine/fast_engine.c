@@ -11,17 +11,11 @@
 #include "avgpool_layer.h"
 #include "blas.h"
 #include "convolutional_layer.h"
-#include "guard.h"
+#include "shim/guard.h"
 #include "image.h"
 #include "maxpool_layer.h"
 #include "sgemm.h"
 #include "thread_pool.h"
-
-int dn_fast_layer_supported(const layer *l) {
-  if (l->batch != 1) return 0;
-  if (l->type == CONVOLUTIONAL) return l->groups == 1 && !l->xnor && !l->binary;
-  return l->type == MAXPOOL || l->type == AVGPOOL;
-}
 
 const char *dn_fast_kernel_name(void) { return dn_kernel_selected()->name; }
 
@@ -103,64 +97,43 @@ static void conv_epilogue(void *context, float *c, int ldc, int m0, int m1, int 
   }
 }
 
-/* Each layer's weights in the GEMM kernel's panels, packed on its first
- * prediction and kept until its network is freed (dn_fast_forget): about
- * the weights' size again, instead of packing them again on every call. */
-typedef struct packed_weights {
-  const network *owner;
-  const float *weights;
-  float *panels;
-  struct packed_weights *next;
-} packed_weights;
+/* The engine's state for one network, made with it and freed with it: each
+ * layer's weights in the GEMM kernel's panels, packed on its first
+ * prediction (about the weights' size again, instead of packing them on
+ * every call). Calls on one network are serialized, so no lock. */
+struct dn_engine_context {
+  int layers;
+  float **panels; /* per layer index; NULL until packed */
+};
 
-static pthread_mutex_t packed_lock = PTHREAD_MUTEX_INITIALIZER;
-static packed_weights *packed_list;
-
-/* The panels of l's weights (l belongs to owner), or NULL when out of memory. */
-static const float *packed_weights_of(const network *owner, const layer *l) {
-  packed_weights *p;
-  float *panels = NULL;
-  pthread_mutex_lock(&packed_lock);
-  for (p = packed_list; p; p = p->next) {
-    if (p->owner == owner && p->weights == l->weights) break;
-  }
-  if (p) panels = p->panels;
-  pthread_mutex_unlock(&packed_lock);
-  if (panels) return panels;
-  /* Packed outside the lock: calls on one network are serialized, so no
-   * other thread packs this layer meanwhile. */
-  panels = dn_sgemm_pack_a(l->n, l->size * l->size * l->c, l->weights);
-  p = panels ? (packed_weights *)malloc(sizeof(packed_weights)) : NULL;
-  if (!p) {
-    free(panels);
+dn_engine_context *dn_engine_create(const network *net) {
+  dn_engine_context *ctx = (dn_engine_context *)calloc(1, sizeof *ctx);
+  if (!ctx) return NULL;
+  ctx->layers = net->n;
+  ctx->panels = (float **)calloc(net->n > 0 ? (size_t)net->n : 1, sizeof(float *));
+  if (!ctx->panels) {
+    free(ctx);
     return NULL;
   }
-  p->owner = owner;
-  p->weights = l->weights;
-  p->panels = panels;
-  pthread_mutex_lock(&packed_lock);
-  p->next = packed_list;
-  packed_list = p;
-  pthread_mutex_unlock(&packed_lock);
-  return panels;
+  return ctx;
 }
 
-void dn_fast_forget(const network *net) {
-  packed_weights **link, *p;
-  pthread_mutex_lock(&packed_lock);
-  for (link = &packed_list; (p = *link);) {
-    if (p->owner == net) {
-      *link = p->next;
-      free(p->panels);
-      free(p);
-    } else {
-      link = &p->next;
-    }
-  }
-  pthread_mutex_unlock(&packed_lock);
+void dn_engine_free(dn_engine_context *ctx) {
+  int i;
+  if (!ctx) return;
+  for (i = 0; i < ctx->layers; ++i) free(ctx->panels[i]);
+  free(ctx->panels);
+  free(ctx);
 }
 
-static void forward_convolution(const network *owner, layer *l, const float *input) {
+/* The panels of layer index's weights, or NULL when out of memory. */
+static const float *packed_weights_of(dn_engine_context *ctx, int index, const layer *l) {
+  if (index < 0 || index >= ctx->layers) return NULL;
+  if (!ctx->panels[index]) ctx->panels[index] = dn_sgemm_pack_a(l->n, l->size * l->size * l->c, l->weights);
+  return ctx->panels[index];
+}
+
+static void forward_convolution(dn_engine_context *ctx, int index, layer *l, const float *input) {
   /* As forward_convolutional_layer: a 1x1 convolution multiplies the input
    * itself (row stride out_w*out_h, whatever the stride), others im2col. */
   dn_matrix_b b;
@@ -179,7 +152,7 @@ static void forward_convolution(const network *owner, layer *l, const float *inp
    * activations than leaky and linear stay darknet's activate_array, on whole
    * rows: -Ofast may vectorize them with vector math whose bits differ from
    * its scalar tail's. */
-  if (dn_sgemm(l->n, l->out_w * l->out_h, l->size * l->size * l->c, l->weights, packed_weights_of(owner, l), &b,
+  if (dn_sgemm(l->n, l->out_w * l->out_h, l->size * l->size * l->c, l->weights, packed_weights_of(ctx, index, l), &b,
                l->output, conv_epilogue, &job,
                job.darknet_normalize || (l->activation != LEAKY && l->activation != LINEAR)) != 0) {
     dn_shim_fatal("out of memory for the fast engine's scratch buffers");
@@ -304,11 +277,55 @@ void dn_relay_release(dn_relay *relay) {
   pthread_mutex_unlock(&relay_lock);
 }
 
+static void forward_pool(dn_engine_context *ctx, int index, layer *l, network *net) {
+  (void)ctx;
+  (void)index;
+  for_channel_slices(l, *net, l->type == MAXPOOL ? maxpool_task : avgpool_task);
+}
+
+static void forward_conv(dn_engine_context *ctx, int index, layer *l, network *net) {
+  forward_convolution(ctx, index, l, net->input);
+}
+
+static int conv_supported(const layer *l) { return l->groups == 1 && !l->xnor && !l->binary; }
+
+/* The one table of the layer types the engine knows: `forward` (when
+ * `supported` says yes for the layer, batch 1 only) runs it here, else
+ * darknet's own l.forward does. Every type listed reads only the layer
+ * before it, so a network of these alone can use the relay buffers. A new
+ * layer type is one row here (and its forward function above). */
+typedef struct engine_layer {
+  LAYER_TYPE type;
+  void (*forward)(dn_engine_context *ctx, int index, layer *l, network *net); /* NULL: darknet's */
+  int (*supported)(const layer *l);                                          /* NULL: always */
+} engine_layer;
+
+static const engine_layer engine_layers[] = {
+    {CONVOLUTIONAL, forward_conv, conv_supported},
+    {MAXPOOL, forward_pool, NULL},
+    {AVGPOOL, forward_pool, NULL},
+    {SOFTMAX, NULL, NULL},
+    {COST, NULL, NULL},
+    {CONNECTED, NULL, NULL},
+};
+
+static const engine_layer *engine_layer_of(LAYER_TYPE type) {
+  size_t i;
+  for (i = 0; i < sizeof engine_layers / sizeof engine_layers[0]; ++i) {
+    if (engine_layers[i].type == type) return &engine_layers[i];
+  }
+  return NULL;
+}
+
+int dn_fast_layer_supported(const layer *l) {
+  const engine_layer *e = engine_layer_of(l->type);
+  return l->batch == 1 && e && e->forward && (!e->supported || e->supported(l));
+}
+
 static int chain_only(const network *net) {
   int i;
   for (i = 0; i < net->n; ++i) {
-    LAYER_TYPE t = net->layers[i].type;
-    if (t != CONVOLUTIONAL && t != MAXPOOL && t != AVGPOOL && t != SOFTMAX && t != COST && t != CONNECTED) return 0;
+    if (!engine_layer_of(net->layers[i].type)) return 0;
   }
   return 1;
 }
@@ -330,7 +347,7 @@ static int relay_ready(dn_relay *relay, const network *net) {
   return relay->floats != 0;
 }
 
-float *dn_fast_predict(network *netp, float *input, dn_relay *relay) {
+float *dn_fast_predict(dn_engine_context *ctx, network *netp, float *input, dn_relay *relay) {
   /* network_predict + forward_network, without the training-only work
    * (zeroing every layer's delta, the cost). */
   network net = *netp;
@@ -349,11 +366,7 @@ float *dn_fast_predict(network *netp, float *input, dn_relay *relay) {
       turn ^= 1;
     }
     if (ours) {
-      if (l.type == CONVOLUTIONAL) {
-        forward_convolution(netp, &l, net.input);
-      } else {
-        for_channel_slices(&l, net, l.type == MAXPOOL ? maxpool_task : avgpool_task);
-      }
+      engine_layer_of(l.type)->forward(ctx, i, &l, &net);
     } else {
       l.forward(l, net);
     }

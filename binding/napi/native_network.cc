@@ -1,0 +1,73 @@
+// See native_network.h.
+#include "native_network.h"
+
+#include "convert.h"
+#include "load_worker.h"
+#include "run_worker.h"
+
+namespace dn {
+
+Napi::Function NativeNetwork::Define(Napi::Env env) {
+  return DefineClass(env, "NativeNetwork",
+                     {InstanceMethod<&NativeNetwork::Load>("load"), InstanceMethod<&NativeNetwork::Run>("run"),
+                      InstanceMethod<&NativeNetwork::Close>("close")});
+}
+
+NativeNetwork::NativeNetwork(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<NativeNetwork>(info), state_(std::make_shared<NetState>()) {
+  AddonData* data = info.Env().GetInstanceData<AddonData>();
+  live_ = data->live;
+  std::lock_guard<std::mutex> lock(live_->mutex);
+  live_->states.insert(state_);
+}
+
+NativeNetwork::~NativeNetwork() {
+  RequestClose();
+  std::lock_guard<std::mutex> lock(live_->mutex);
+  live_->states.erase(state_);
+}
+
+// load(cfg: string, weights: string | null, options: { limitNetworkBytes })
+Napi::Value NativeNetwork::Load(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString()) {
+    throw Napi::TypeError::New(env, "load(cfg: string, weights: string | null, options: object)");
+  }
+  bool has_weights = info[1].IsString();
+  auto* worker = new LoadWorker(env, info.This().As<Napi::Object>(), state_, info[0].As<Napi::String>(),
+                                has_weights ? info[1].As<Napi::String>().Utf8Value() : "", has_weights,
+                                ToLoadOptions(env, info[2]));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+// run(input: {path} | {bytes} | {pixels, width, height, channels}, options)
+Napi::Value NativeNetwork::Run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2) throw Napi::TypeError::New(env, "run(input: object, options: object)");
+  InputCopy input = ToInput(env, info[0]);
+  dn_run_options options = ToRunOptions(env, info[1]);
+  auto* worker = new RunWorker(env, info.This().As<Napi::Object>(), state_, std::move(input), options);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value NativeNetwork::Close(const Napi::CallbackInfo& info) {
+  RequestClose();
+  return info.Env().Undefined();
+}
+
+// Frees now when idle; when a worker holds the state, it frees it as soon
+// as its darknet call returns. Never blocks the JS thread.
+void NativeNetwork::RequestClose() {
+  std::unique_lock<std::mutex> lock(state_->mutex, std::try_to_lock);
+  if (lock.owns_lock()) {
+    state_->FreeLocked();
+  } else {
+    state_->close_requested = true;  // read by the worker under the mutex
+  }
+}
+
+}  // namespace dn

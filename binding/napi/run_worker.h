@@ -1,0 +1,30 @@
+// Decodes an image and runs the network on it (ops/image.h, ops/network.h)
+// off the JS thread.
+#ifndef DARKNET_NAPI_NAPI_RUN_WORKER_H
+#define DARKNET_NAPI_NAPI_RUN_WORKER_H
+
+#include <vector>
+
+#include "network_worker.h"
+
+namespace dn {
+
+class RunWorker : public NetworkWorker {
+ public:
+  RunWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<NetState> state, InputCopy input,
+            dn_run_options options);
+
+ protected:
+  void Run(NetState* state) override;
+  Napi::Value Result(Napi::Env env) override;
+
+ private:
+  InputCopy input_;
+  dn_run_options options_;
+  std::vector<int> top_;
+  std::vector<float> output_;
+};
+
+}  // namespace dn
+
+#endif

@@ -1,0 +1,19 @@
+/* A check of a JPEG's Huffman tables that darknet's stb_image lacks. */
+#ifndef DARKNET_NAPI_OPS_JPEG_GUARD_H
+#define DARKNET_NAPI_OPS_JPEG_GUARD_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 0 when p[0..n) is a JPEG whose DHT segments would make darknet's stb_image
+ * write or read past a table; 1 otherwise (other formats included). */
+int dn_jpeg_huffman_tables_ok(const unsigned char *p, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

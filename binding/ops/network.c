@@ -1,0 +1,292 @@
+/* See network.h. */
+#include "network.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg_check.h"
+#include "weights.h"
+
+/* darknet functions that darknet.h does not declare. */
+extern char *get_layer_string(LAYER_TYPE a);
+
+/* ---- load / free ---- */
+
+typedef struct load_call {
+  const char *path;
+  network *net;
+} load_call;
+
+static void parse_call(void *arg) {
+  load_call *c = (load_call *)arg;
+  c->net = parse_network_cfg((char *)c->path);
+  set_batch_network(c->net, 1);
+}
+
+static void weights_call(void *arg) {
+  load_call *c = (load_call *)arg;
+  load_weights(c->net, (char *)c->path);
+}
+
+/* free_layer does not free the layers nested in rnn, crnn, gru and lstm
+ * layers: each close would leak them (megabytes per load). Their output and
+ * delta may be the outer layer's own (rnn, crnn), which free_layer frees. */
+static void free_nested(layer *outer, layer **slot) {
+  layer *inner = *slot;
+  if (!inner) return;
+  if (inner->output == outer->output) inner->output = NULL;
+  if (inner->delta == outer->delta) inner->delta = NULL;
+  free(inner->loss);
+  inner->loss = NULL;
+  free_layer(*inner);
+  free(inner);
+  *slot = NULL;
+}
+
+static void free_nested_layers(layer *l) {
+  layer **nested[] = {&l->input_layer, &l->self_layer, &l->output_layer, &l->reset_layer, &l->update_layer,
+                      &l->state_layer, &l->input_gate_layer, &l->state_gate_layer, &l->input_save_layer,
+                      &l->state_save_layer, &l->input_state_layer, &l->state_state_layer, &l->input_z_layer,
+                      &l->state_z_layer, &l->input_r_layer, &l->state_r_layer, &l->input_h_layer,
+                      &l->state_h_layer, &l->wz, &l->uz, &l->wr, &l->ur, &l->wh, &l->uh, &l->uo, &l->wo,
+                      &l->uf, &l->wf, &l->ui, &l->wi, &l->ug, &l->wg};
+  enum { COUNT = sizeof nested / sizeof nested[0] };
+  layer *seen[COUNT];
+  size_t i, j;
+  for (i = 0; i < COUNT; ++i) {
+    seen[i] = *nested[i];
+    for (j = 0; j < i; ++j) {
+      if (seen[i] && seen[j] == seen[i]) *nested[i] = NULL; /* reachable twice: freed once */
+    }
+    free_nested(l, nested[i]);
+  }
+}
+
+static void free_darknet_network(network *net) {
+  void *workspace, *seen, *t, *cost;
+  int i;
+  if (!net) return;
+  for (i = 0; i < net->n; ++i) free_nested_layers(&net->layers[i]);
+  /* free_layer does not free a layer's `loss` (softmax and cost layers) */
+  for (i = 0; i < net->n; ++i) {
+    free(net->layers[i].loss);
+    net->layers[i].loss = NULL;
+  }
+  /* free_network leaves these behind */
+  workspace = net->workspace;
+  seen = net->seen;
+  t = net->t;
+  cost = net->cost;
+  free_network(net);
+  free(workspace);
+  free(seen);
+  free(t);
+  free(cost);
+}
+
+
+static network *load_darknet_network(const char *cfg, const char *weights, size_t memory_limit, dn_error *err) {
+  char *text;
+  size_t length;
+  load_call call = {cfg, NULL};
+  int parsed;
+  err->code = DN_OK;
+  err->message[0] = '\0';
+
+  if (dn_cfg_check(cfg, &text, &length, err) != 0) return NULL;
+  dn_set_file_override(cfg, text, length);
+  dn_set_allocation_budget(memory_limit);
+  dn_track_allocations_begin();
+  parsed = dn_guard(parse_call, &call, DN_E_CFG, err);
+  /* A failed parse leaves a partly built network that darknet cannot free:
+   * free every block it made instead. */
+  dn_track_allocations_end(parsed != 0);
+  dn_set_file_override(NULL, NULL, 0);
+  free(text);
+  if (parsed != 0 && dn_allocation_budget_exceeded()) {
+    char message[DN_MESSAGE_SIZE];
+    dn_set_allocation_budget(0);
+    snprintf(message, sizeof message, "%s", err->message);
+    dn_error_set(err, DN_E_TOO_LARGE, "cfg %s: %s", cfg, message);
+    return NULL;
+  }
+  dn_set_allocation_budget(0);
+  if (parsed != 0) {
+    /* darknet's message alone ("First section must be...") doesn't say which file */
+    char message[DN_MESSAGE_SIZE];
+    snprintf(message, sizeof message, "%s", err->message);
+    dn_error_set(err, DN_E_CFG, "cfg %s: %s", cfg, message);
+    return NULL;
+  }
+  if (call.net->n <= 0 || call.net->outputs <= 0 || call.net->w <= 0 || call.net->h <= 0 ||
+      call.net->c <= 0) {
+    dn_error_set(err, DN_E_CFG, "cfg %s describes no usable network (%dx%dx%d input, %d outputs)",
+                 cfg, call.net->w, call.net->h, call.net->c, call.net->outputs);
+    free_darknet_network(call.net);
+    return NULL;
+  }
+  {
+    /* darknet's make_batchnorm_layer never allocates l.x, which
+     * forward_batchnorm_layer writes: a [batchnorm] section would crash the
+     * first predict. */
+    int i;
+    for (i = 0; i < call.net->n; ++i) {
+      layer *l = &call.net->layers[i];
+      if (l->type == BATCHNORM && !l->x) {
+        l->x = (float *)calloc((size_t)l->outputs * (size_t)l->batch, sizeof(float));
+        if (!l->x) {
+          dn_error_set(err, DN_E_TOO_LARGE, "cfg %s: out of memory for layer %d", cfg, i);
+          free_darknet_network(call.net);
+          return NULL;
+        }
+      }
+    }
+  }
+  if (weights) {
+    load_call wcall = {weights, call.net};
+    if (dn_weights_check_size(call.net, cfg, weights, err) != 0 ||
+        dn_guard(weights_call, &wcall, DN_E_WEIGHTS, err) != 0) {
+      if (err->code == DN_E_CFG) {
+        char message[DN_MESSAGE_SIZE];
+        snprintf(message, sizeof message, "%s", err->message);
+        dn_error_set(err, DN_E_CFG, "cfg %s: %s", cfg, message);
+      }
+      free_darknet_network(call.net);
+      return NULL;
+    }
+  }
+  return call.net;
+}
+
+
+dn_network *dn_network_load(const char *cfg, const char *weights, const dn_load_options *options, dn_error *err) {
+  dn_network *handle;
+  network *net = load_darknet_network(cfg, weights, options->limit_network_bytes, err);
+  if (!net) return NULL;
+  handle = (dn_network *)calloc(1, sizeof *handle);
+  if (handle) handle->engine = dn_engine_create(net);
+  if (!handle || !handle->engine) {
+    free(handle);
+    free_darknet_network(net);
+    dn_error_set(err, DN_E_TOO_LARGE, "cfg %s: out of memory for the network", cfg);
+    return NULL;
+  }
+  handle->net = net;
+  handle->weight_floats = dn_network_weight_floats(net, err);
+  err->code = DN_OK;
+  return handle;
+}
+
+void dn_network_free(dn_network *handle) {
+  if (!handle) return;
+  dn_engine_free(handle->engine);
+  free_darknet_network(handle->net);
+  free(handle);
+}
+
+/* ---- running ---- */
+
+static int resizable(const network *net, dn_error *err) {
+  int i;
+  for (i = 0; i < net->n; ++i) {
+    LAYER_TYPE t = net->layers[i].type;
+    if (t == AVGPOOL) return 0; /* resize_network stops here */
+    if (t != CONVOLUTIONAL && t != CROP && t != MAXPOOL && t != REGION && t != YOLO && t != ROUTE &&
+        t != SHORTCUT && t != UPSAMPLE && t != REORG && t != NORMALIZATION && t != COST) {
+      dn_error_set(err, DN_E_INPUT,
+                   "resize 'min' needs a network darknet can resize; layer %d is %s", i,
+                   get_layer_string(t));
+      return -1;
+    }
+  }
+  return 0;
+}
+
+typedef struct run_call {
+  dn_network *handle;
+  const image *im;
+  const dn_run_options *options;
+  dn_relay *relay;
+  int top;
+  int *top_indices;
+  float *output;
+  int output_count;
+} run_call;
+
+static void run(void *arg) {
+  run_call *c = (run_call *)arg;
+  network *net = c->handle->net;
+  const dn_resize_mode mode = c->options->resize;
+  const dn_engine engine = c->options->engine;
+  int w = net->w, h = net->h;
+  image r;
+  float *p;
+  if (mode == DN_RESIZE_MIN) {
+    r = resize_min(*c->im, net->w);
+    resize_network(net, r.w, r.h);
+  } else {
+    r = engine == DN_ENGINE_DARKNET ? letterbox_image(*c->im, net->w, net->h)
+                                       : dn_fast_letterbox(*c->im, net->w, net->h);
+  }
+  p = engine == DN_ENGINE_DARKNET ? network_predict(net, r.data) : dn_fast_predict(c->handle->engine, net, r.data, c->relay);
+  c->output_count = net->outputs;
+  c->output = (float *)malloc(sizeof(float) * (size_t)net->outputs);
+  if (c->output) {
+    memcpy(c->output, p, sizeof(float) * (size_t)net->outputs);
+    if (c->options->hierarchy && net->hierarchy) {
+      hierarchy_predictions(c->output, net->outputs, net->hierarchy, 1, 1);
+    }
+    if (c->top > 0) top_k(c->output, net->outputs, c->top, c->top_indices);
+  }
+  if (r.data != c->im->data) free_image(r);
+  if (mode == DN_RESIZE_MIN && (net->w != w || net->h != h)) resize_network(net, w, h);
+}
+
+int dn_network_run(dn_network *handle, const image *im, const dn_run_options *options, dn_result *result,
+                   dn_error *err) {
+  network *net = handle->net;
+  run_call call;
+  int rc, top = options->top > 0 ? options->top : 0;
+  err->code = DN_OK;
+  memset(result, 0, sizeof *result);
+  if (options->resize == DN_RESIZE_MIN && resizable(net, err) != 0) return -1;
+  if (top > net->outputs) top = net->outputs;
+  call.handle = handle;
+  call.im = im;
+  call.options = options;
+  call.relay = options->engine == DN_ENGINE_FAST ? dn_relay_acquire() : NULL;
+  call.top = top;
+  call.top_indices = top > 0 ? (int *)malloc(sizeof(int) * (size_t)top) : NULL;
+  call.output = NULL;
+  call.output_count = 0;
+  if (top > 0 && !call.top_indices) {
+    dn_relay_release(call.relay);
+    dn_error_set(err, DN_E_DARKNET, "out of memory for %d top indexes", top);
+    return -1;
+  }
+  rc = dn_guard(run, &call, DN_E_DARKNET, err);
+  dn_relay_release(call.relay); /* here, after dn_guard: also when darknet failed */
+  if (rc != 0) {
+    free(call.output);
+    free(call.top_indices);
+    return -1;
+  }
+  if (!call.output) {
+    free(call.top_indices);
+    dn_error_set(err, DN_E_DARKNET, "out of memory for %d outputs", call.output_count);
+    return -1;
+  }
+  result->output = call.output;
+  result->count = call.output_count;
+  result->top = call.top_indices;
+  result->top_count = top;
+  return 0;
+}
+
+void dn_result_free(dn_result *result) {
+  free(result->output);
+  free(result->top);
+  result->output = NULL;
+  result->top = NULL;
+}

@@ -1,0 +1,56 @@
+/*
+ * A darknet network: loaded (cfg checked, weights' size checked), run and
+ * freed, each darknet call under dn_guard() so that darknet's fatal paths
+ * come back as a dn_error. The handle owns the network and the fast engine's
+ * state for it.
+ */
+#ifndef DARKNET_NAPI_OPS_NETWORK_H
+#define DARKNET_NAPI_OPS_NETWORK_H
+
+#include <stddef.h>
+
+#include "darknet.h"
+#include "engine/fast_engine.h"
+#include "options.h"
+#include "shim/guard.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dn_network {
+  network *net;
+  dn_engine_context *engine; /* the fast engine's state for net, freed with it */
+  long long weight_floats;   /* float parameters its weights file holds */
+} dn_network;
+
+/* Parses cfg (checked first) and, when weights is non-NULL, loads weights
+ * after checking that the file's size is exactly what the layers need.
+ * Returns NULL with err set on failure. */
+dn_network *dn_network_load(const char *cfg, const char *weights, const dn_load_options *options, dn_error *err);
+
+/* Frees the network, what darknet's free_network leaves behind, and the
+ * engine's state. NULL is allowed. */
+void dn_network_free(dn_network *handle);
+
+/* What a run returns: output[0..count) (hierarchy-adjusted when asked and
+ * the network has a tree), and top[0..top_count) darknet's top_k of it. */
+typedef struct dn_result {
+  float *output;
+  int count;
+  int *top;
+  int top_count;
+} dn_result;
+
+/* Runs the network on im. Returns 0 with *result filled (free with
+ * dn_result_free), or -1 with err set. */
+int dn_network_run(dn_network *handle, const image *im, const dn_run_options *options, dn_result *result,
+                   dn_error *err);
+
+void dn_result_free(dn_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

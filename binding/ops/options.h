@@ -1,0 +1,41 @@
+/*
+ * The options of a load and of a run, as one struct each: what lib/options.ts
+ * validated, converted by napi/convert.cc. A new option is one field here and
+ * one in lib/options.ts.
+ */
+#ifndef DARKNET_NAPI_OPS_OPTIONS_H
+#define DARKNET_NAPI_OPS_OPTIONS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum dn_resize_mode {
+  DN_RESIZE_LETTERBOX = 0, /* ./darknet classify: letterbox_image to the network size */
+  DN_RESIZE_MIN = 1        /* 2016 flow: resize_min, then resize_network to that size */
+} dn_resize_mode;
+
+typedef enum dn_engine {
+  DN_ENGINE_FAST = 0,   /* engine/fast_engine.h: same results, multi-threaded and vectorized */
+  DN_ENGINE_DARKNET = 1 /* darknet's own network_predict */
+} dn_engine;
+
+typedef struct dn_load_options {
+  size_t limit_network_bytes; /* what darknet may allocate building the network; 0: no limit */
+} dn_load_options;
+
+typedef struct dn_run_options {
+  dn_resize_mode resize;
+  dn_engine engine;
+  int top;                   /* how many of darknet's top_k to return; 0: none */
+  int hierarchy;             /* apply the network's tree (hierarchy_predictions), when it has one */
+  double limit_input_pixels; /* an encoded image's header may claim at most this many; 0: no limit */
+} dn_run_options;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

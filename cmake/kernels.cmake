@@ -1,0 +1,41 @@
+# The fast engine (binding/engine/, darknet_fast) over the guarded darknet,
+# with its GEMM micro-kernel and epilogue once per instruction set, chosen at
+# run time from the CPU's features (never -march=native: the prebuilds run
+# anywhere). No FMA contraction on x86, where darknet's own build has none
+# (bit-identical results); on arm64 darknet's gemm is contracted to fmla, and
+# so is ours.
+set(DARKNET_KERNEL_OBJECTS "")
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86")
+  set(DARKNET_KERNELS "avx512:16:DN_MR_AVX512:-mavx512f" "avx2:8:DN_MR_AVX2:-mavx2" "base:4:DN_MR_BASE:")
+  set(DARKNET_KERNEL_CONTRACT -ffp-contract=off)
+else()
+  set(DARKNET_KERNELS "base:4:DN_MR_BASE:")
+  set(DARKNET_KERNEL_CONTRACT -ffp-contract=fast)
+endif()
+foreach(spec IN LISTS DARKNET_KERNELS)
+  string(REPLACE ":" ";" parts "${spec}")
+  list(GET parts 0 isa)
+  list(GET parts 1 vec)
+  list(GET parts 2 mr)
+  list(GET parts 3 isa_flag) # empty for the baseline
+  add_library(dn_kernel_${isa} OBJECT binding/engine/sgemm_kernel.c)
+  target_compile_definitions(dn_kernel_${isa} PRIVATE DN_KERNEL_NAME=dn_kernel_${isa} DN_VEC=${vec} DN_MR=${mr})
+  add_library(dn_epilogue_${isa} OBJECT binding/engine/sgemm_epilogue.c)
+  target_compile_definitions(dn_epilogue_${isa} PRIVATE DN_EPILOGUE_NAME=dn_epilogue_${isa} DN_EPILOGUE_BN_NAME=dn_epilogue_bn_${isa})
+  # -O3 whatever the build type: the kernels are the speed. -fno-trapping-math
+  # lets the epilogue's leaky select vectorize (no value changes).
+  target_compile_options(dn_kernel_${isa} PRIVATE -O3 ${DARKNET_KERNEL_CONTRACT} ${isa_flag} ${DARKNET_NAPI_WARNINGS})
+  target_compile_options(dn_epilogue_${isa} PRIVATE -O3 -ffp-contract=off -fno-trapping-math ${isa_flag} ${DARKNET_NAPI_WARNINGS})
+  foreach(part dn_kernel_${isa} dn_epilogue_${isa})
+    target_include_directories(${part} PRIVATE "${DARKNET_BINDING_DIR}" "${DARKNET_DIR}/include" "${DARKNET_DIR}/src")
+  endforeach()
+  list(APPEND DARKNET_KERNEL_OBJECTS $<TARGET_OBJECTS:dn_kernel_${isa}> $<TARGET_OBJECTS:dn_epilogue_${isa}>)
+endforeach()
+
+add_library(darknet_fast STATIC binding/engine/fast_engine.c binding/engine/sgemm.c binding/engine/thread_pool.c
+            ${DARKNET_KERNEL_OBJECTS})
+# No FMA contraction: darknet rounds each multiply and add (see fast_engine.c).
+target_compile_options(darknet_fast PRIVATE -O3 -ffp-contract=off ${DARKNET_NAPI_WARNINGS})
+# The pool's cap, from package.json (cmake/package.cmake); lib/ reads the same field.
+target_compile_definitions(darknet_fast PUBLIC DN_POOL_MAX_THREADS=${DARKNET_MAX_THREADS})
+target_link_libraries(darknet_fast PUBLIC darknet_guarded)

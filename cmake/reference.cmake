@@ -1,0 +1,24 @@
+# darknet exactly as its Makefile builds it, the oracle of the tests: its CLI
+# (bin/darknet) and our two tools over the same library (bin/reference-vector:
+# the classify flow's whole output vector; bin/reencode: an image re-encoded
+# with darknet's own code). Included by test/reference/CMakeLists.txt after
+# cmake/darknet.cmake.
+add_library(darknet_reference STATIC ${DARKNET_LIB_SOURCES})
+target_include_directories(darknet_reference PUBLIC "${DARKNET_DIR}/include" "${DARKNET_DIR}/src")
+target_compile_options(darknet_reference PRIVATE ${DARKNET_C_OPTIONS} ${DARKNET_C_DEFINE_OPTIONS})
+target_link_libraries(darknet_reference PUBLIC Threads::Threads m)
+
+set(DARKNET_REFERENCE_BIN "${CMAKE_BINARY_DIR}/bin")
+add_executable(darknet_cli ${DARKNET_CLI_SOURCES})
+target_compile_options(darknet_cli PRIVATE ${DARKNET_C_OPTIONS} ${DARKNET_C_DEFINE_OPTIONS})
+target_link_libraries(darknet_cli PRIVATE darknet_reference)
+set_target_properties(darknet_cli PROPERTIES OUTPUT_NAME darknet RUNTIME_OUTPUT_DIRECTORY "${DARKNET_REFERENCE_BIN}")
+
+# Our tools: darknet's flags (the same arithmetic as its examples), and our warnings.
+foreach(tool reference_vector reencode)
+  string(REPLACE "_" "-" tool_name "${tool}")
+  add_executable(darknet_${tool} "${DARKNET_NAPI_ROOT}/test/reference/${tool}.c")
+  target_compile_options(darknet_${tool} PRIVATE ${DARKNET_C_OPTIONS} ${DARKNET_C_DEFINE_OPTIONS} ${DARKNET_NAPI_WARNINGS})
+  target_link_libraries(darknet_${tool} PRIVATE darknet_reference)
+  set_target_properties(darknet_${tool} PROPERTIES OUTPUT_NAME ${tool_name} RUNTIME_OUTPUT_DIRECTORY "${DARKNET_REFERENCE_BIN}")
+endforeach()

@@ -1,0 +1,106 @@
+import { DarknetError } from './errors.js';
+
+/**
+ * Every option check of the public API, in one place and one message style
+ * ("<name> must be <what>, got <value>"), and the one object per call that
+ * the addon takes (binding/napi/convert.cc turns each into its C struct,
+ * dn_load_options / dn_run_options). A new option is one field here and one
+ * in binding/ops/options.h.
+ */
+
+/**
+ * How an image is fitted to the network's input:
+ * - 'letterbox' (default): `./darknet classify`, load_image_color then letterbox_image.
+ * - 'min': the 2016 Tiny Darknet flow, resize_min to the network width, then
+ *   resize_network to that size (so the whole image is seen, uncropped).
+ */
+export type ResizeMode = 'letterbox' | 'min';
+
+/**
+ * What runs the layers. 'fast' (default): our multi-threaded, vectorized
+ * convolution and max-pooling (binding/engine/fast_engine.c), darknet's own code for
+ * every other layer; same arithmetic in the same order as darknet's CPU build,
+ * so the same output bits on x86. 'darknet': darknet's own network_predict,
+ * single-threaded, exactly as ./darknet runs it.
+ */
+export type Engine = 'fast' | 'darknet';
+
+export const DEFAULT_LIMIT_NETWORK_BYTES = 8 * 1024 ** 3;
+
+/** sharp's default: 0x3FFF x 0x3FFF. */
+export const DEFAULT_LIMIT_INPUT_PIXELS = 268402689;
+
+/** What the addon's load takes (dn_load_options). */
+export interface NativeLoadOptions {
+  /** 0: no limit. */
+  limitNetworkBytes: number;
+}
+
+/** What the addon's run takes (dn_run_options). */
+export interface NativeRunOptions {
+  resize: ResizeMode;
+  engine: Engine;
+  /** How many of darknet's top_k to return; 0: none. */
+  top: number;
+  hierarchy: boolean;
+  /** 0: no limit. */
+  limitInputPixels: number;
+}
+
+function invalid(message: string): DarknetError {
+  return new DarknetError(message, 'ERR_INVALID_INPUT');
+}
+
+function isPositiveInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1;
+}
+
+/** limitInputPixels as the addon takes it: 0 for none. */
+export function limitInputPixelsOf(option: unknown): number {
+  if (option === undefined) return DEFAULT_LIMIT_INPUT_PIXELS;
+  if (option === false) return 0;
+  if (!isPositiveInteger(option)) throw invalid(`limitInputPixels must be a positive integer or false, got ${String(option)}`);
+  return option;
+}
+
+/** limitNetworkBytes as the addon takes it: 0 for none. */
+export function limitNetworkBytesOf(option: unknown): number {
+  const limit = option ?? DEFAULT_LIMIT_NETWORK_BYTES;
+  if (limit === false) return 0;
+  if (!isPositiveInteger(limit)) throw invalid(`limitNetworkBytes must be a positive integer or false, got ${String(limit)}`);
+  return limit;
+}
+
+export function engineOf(option: unknown): Engine {
+  const engine = option ?? 'fast';
+  if (engine !== 'fast' && engine !== 'darknet') throw invalid(`engine must be 'fast' or 'darknet', got ${String(engine)}`);
+  return engine;
+}
+
+export function resizeOf(option: unknown): ResizeMode {
+  const resize = option ?? 'letterbox';
+  if (resize !== 'letterbox' && resize !== 'min') throw invalid(`resize must be 'letterbox' or 'min', got ${String(resize)}`);
+  return resize;
+}
+
+/** top (default 5), at most `outputs`. */
+export function topOf(option: unknown, outputs: number): number {
+  const top = option ?? 5;
+  if (!isPositiveInteger(top)) throw invalid(`top must be a positive integer, got ${String(top)}`);
+  return Math.min(top, outputs);
+}
+
+/** classifyMany's concurrency (default: `fallback`). */
+export function concurrencyOf(option: unknown, fallback: number): number {
+  const concurrency = option ?? fallback;
+  if (!isPositiveInteger(concurrency)) throw invalid(`concurrency must be a positive integer, got ${String(concurrency)}`);
+  return concurrency;
+}
+
+/** setThreads' count: 1 to `max` (the pool's cap). */
+export function threadCountOf(count: unknown, max: number): number {
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > max) {
+    throw invalid(`setThreads: count must be an integer from 1 to ${max}, got ${String(count)}`);
+  }
+  return count;
+}
