@@ -83,7 +83,7 @@ if(DARKNET_GPU)
   add_library(darknet_cuda_kernels OBJECT ${DARKNET_CUDA_SOURCES})
   set_target_properties(darknet_cuda_kernels PROPERTIES POSITION_INDEPENDENT_CODE ON)
   target_include_directories(darknet_cuda_kernels PRIVATE
-    "${DARKNET_DIR}/include" "${DARKNET_DIR}/src" "${DARKNET_BINDING_DIR}" "${DARKNET_GENERATED_DIR}")
+    "${DARKNET_DIR}/include" "${DARKNET_DIR}/src" "${DARKNET_BINDING_DIR}")
   target_link_libraries(darknet_cuda_kernels PRIVATE darknet_gpu)
   # -UNDEBUG: darknet's asserts stay in the kernels' host code, like the C
   # sources (CMake's Release flags add -DNDEBUG).

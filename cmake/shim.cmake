@@ -1,14 +1,14 @@
 # darknet for the addon (darknet_guarded): darknet's sources with darknet's
 # flags, plus a forced include that routes exit/abort/assert/printing to the
 # guard (binding/shim/darknet_shim.h, binding/shim/guard.c). Needs
-# cmake/darknet.cmake, cmake/sanitize.cmake and DARKNET_GENERATED_DIR.
+# cmake/darknet.cmake, cmake/sanitize.cmake.
 set(DARKNET_BINDING_DIR "${DARKNET_NAPI_ROOT}/binding")
 
 add_library(darknet_guard STATIC binding/shim/guard.c)
 if(NOT DARKNET_NAPI_FUZZ)
   target_sources(darknet_guard PRIVATE binding/shim/overflow.c)
 endif()
-target_include_directories(darknet_guard PUBLIC "${DARKNET_BINDING_DIR}" "${DARKNET_GENERATED_DIR}")
+target_include_directories(darknet_guard PUBLIC "${DARKNET_BINDING_DIR}")
 target_compile_options(darknet_guard PRIVATE ${DARKNET_NAPI_WARNINGS})
 
 # Integer overflow and division by zero in darknet's sizing code unwind to the
@@ -31,12 +31,12 @@ if(NOT DARKNET_NAPI_FUZZ)
 endif()
 foreach(part darknet_guarded_hot darknet_guarded_checked)
   target_include_directories(${part} PUBLIC "${DARKNET_DIR}/include" "${DARKNET_DIR}/src"
-                             "${DARKNET_BINDING_DIR}" "${DARKNET_GENERATED_DIR}")
+                             "${DARKNET_BINDING_DIR}")
   target_compile_options(${part} PRIVATE ${DARKNET_C_OPTIONS} ${DARKNET_C_DEFINE_OPTIONS}
                          "${DARKNET_SHIM_OPTION}" ${DARKNET_SANITIZE_EXCLUDED})
 endforeach()
 add_library(darknet_guarded STATIC $<TARGET_OBJECTS:darknet_guarded_hot> $<TARGET_OBJECTS:darknet_guarded_checked>)
 # SYSTEM for the code above it: darknet's headers predate -Wextra (and are not ours to fix).
 target_include_directories(darknet_guarded SYSTEM PUBLIC "${DARKNET_DIR}/include" "${DARKNET_DIR}/src")
-target_include_directories(darknet_guarded PUBLIC "${DARKNET_BINDING_DIR}" "${DARKNET_GENERATED_DIR}")
+target_include_directories(darknet_guarded PUBLIC "${DARKNET_BINDING_DIR}")
 target_link_libraries(darknet_guarded PUBLIC darknet_guard Threads::Threads m)

@@ -3,7 +3,7 @@
  * cmake/error_codes.cmake parses the object below as JSON at configure time
  * and writes the C enum and names from it (so keep it strict JSON: quoted
  * keys, no comments, no trailing commas). An entry with "native" is a code
- * the addon's C code can set (that enum name, numbered in table order).
+ * the addon's C code can set (under that enum name).
  */
 export const ERROR_CODES = {
   "ERR_FILE_NOT_FOUND": { "doc": "a cfg, weights, image, labels or data file does not exist" },

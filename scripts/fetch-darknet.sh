@@ -9,9 +9,10 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="$root/darknet"
-pin=61c9d02ec461e30d55762ec7669d6a1d3c356fb2
-deb_version=0.0.0+git20180914.61c9d02e-2
-orig=darknet_0.0.0+git20180914.61c9d02e.orig.tar.xz
+# The pinned commit's one place is package.json ("darknet"."commit").
+pin="$(node -p 'require(process.argv[1]).darknet.commit' "$root/package.json")"
+deb_version="0.0.0+git20180914.${pin:0:8}-2"
+orig="darknet_0.0.0+git20180914.${pin:0:8}.orig.tar.xz"
 orig_sha256=ec536ae11853846aab96183d8ec18730a46cce71f7d935768d235029329f9e93
 
 say() { echo "fetch-darknet: $*" >&2; }

@@ -2,7 +2,7 @@
 #ifndef DARKNET_NAPI_OPS_ERROR_CODES_H
 #define DARKNET_NAPI_OPS_ERROR_CODES_H
 
-#include "dn_error_codes.h"
+#include "shim/dn_error_codes.h"
 
 #ifdef __cplusplus
 extern "C" {

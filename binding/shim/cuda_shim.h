@@ -1,6 +1,6 @@
 /*
  * Forced include (-include) for darknet's sources in the GPU build (C and CUDA),
- * placed BEFORE binding/darknet_shim.h. It adapts darknet (pjreddie, 61c9d02e)
+ * placed BEFORE binding/shim/darknet_shim.h. It adapts darknet (pjreddie, 61c9d02e)
  * to current CUDA (12.x/13.x) and cuDNN (8.x/9.x) without touching its files.
  *
  * The toolkit headers are included here first, so that darknet_shim.h's
