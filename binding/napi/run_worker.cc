@@ -4,30 +4,7 @@
 #include <cstring>
 #include <utility>
 
-#include "engine/thread_pool.h"
-
 namespace dn {
-
-namespace {
-
-// A prediction's claim on the fast engine's thread pool (thread_pool.h), for
-// as long as it is in scope.
-class PoolShare {
- public:
-  explicit PoolShare(bool active) : active_(active) {
-    if (active_) dn_pool_enter();
-  }
-  ~PoolShare() {
-    if (active_) dn_pool_leave();
-  }
-  PoolShare(const PoolShare&) = delete;
-  PoolShare& operator=(const PoolShare&) = delete;
-
- private:
-  bool active_;
-};
-
-}  // namespace
 
 RunWorker::RunWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<NetState> state, InputCopy input,
                      dn_run_options options)
@@ -39,24 +16,11 @@ void RunWorker::Run(NetState* state) {
     failure_.message = "the network is not loaded";
     return;
   }
-  // Decoding included: while it decodes, another network's prediction
-  // must not take this thread's core for the pool.
-  PoolShare share(options_.engine == DN_ENGINE_FAST);
   dn_input input = input_.View();
-  image im{};
-  dn_error err{};
-  if (dn_image_from_input(&input, options_.limit_input_pixels, &im, &err) != 0) {
-    failure_.Set(err);
-    return;
-  }
   dn_result result{};
-  int rc = dn_network_run(state->net, &im, &options_, &result, &err);
-  dn_image_free(&im);
-  if (rc != 0) {
-    char described[DN_MESSAGE_SIZE];
-    dn_input_describe(&input, described, sizeof described);
+  dn_error err{};
+  if (dn_network_run_input(state->net, &input, &options_, &result, &err) != 0) {
     failure_.Set(err);
-    failure_.message = std::string(described) + ": " + failure_.message;
     return;
   }
   output_.assign(result.output, result.output + result.count);

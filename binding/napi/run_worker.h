@@ -1,4 +1,4 @@
-// Decodes an image and runs the network on it (ops/image.h, ops/network.h)
+// Runs the network on an image input (ops/network.h: dn_network_run_input)
 // off the JS thread.
 #ifndef DARKNET_NAPI_NAPI_RUN_WORKER_H
 #define DARKNET_NAPI_NAPI_RUN_WORKER_H

@@ -173,7 +173,6 @@ void dn_image_free(image *im) {
   }
 }
 
-
 void dn_input_describe(const dn_input *input, char *out, size_t capacity) {
   switch (input->kind) {
     case DN_INPUT_PATH:
@@ -188,8 +187,7 @@ void dn_input_describe(const dn_input *input, char *out, size_t capacity) {
   }
 }
 
-/* Puts the input's description in front of err's message. */
-static void name_input(const dn_input *input, dn_error *err) {
+void dn_input_name_error(const dn_input *input, dn_error *err) {
   char described[DN_MESSAGE_SIZE / 2], message[DN_MESSAGE_SIZE];
   dn_input_describe(input, described, sizeof described);
   snprintf(message, sizeof message, "%s", err->message);
@@ -209,7 +207,7 @@ static int encoded_to_image(const dn_input *input, const unsigned char *bytes, s
     return -1;
   }
   if (dn_image_decode(bytes, length, out, err) != 0) {
-    name_input(input, err);
+    dn_input_name_error(input, err);
     return -1;
   }
   return 0;
@@ -226,7 +224,7 @@ int dn_image_from_input(const dn_input *input, double pixel_limit, image *out, d
       return -1;
     }
     if (dn_image_from_pixels(input->bytes, input->width, input->height, input->channels, out, err) != 0) {
-      name_input(input, err);
+      dn_input_name_error(input, err);
       return -1;
     }
     return 0;

@@ -33,6 +33,9 @@ typedef struct dn_input {
  * "raw pixels (WxHxC)". */
 void dn_input_describe(const dn_input *input, char *out, size_t capacity);
 
+/* Puts the input's description (and ": ") in front of err's message. */
+void dn_input_name_error(const dn_input *input, dn_error *err);
+
 /* Reads, checks and decodes the input into *out (free with dn_image_free).
  * pixel_limit > 0: an encoded image whose header claims more pixels is
  * refused (DN_E_IMAGE_TOO_LARGE) before a pixel is decoded. Returns 0, or -1

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cfg_check.h"
+#include "engine/thread_pool.h"
 #include "weights.h"
 
 /* darknet functions that darknet.h does not declare. */
@@ -85,7 +86,6 @@ static void free_darknet_network(network *net) {
   free(cost);
 }
 
-
 static network *load_darknet_network(const char *cfg, const char *weights, size_t memory_limit, dn_error *err) {
   char *text;
   size_t length;
@@ -158,7 +158,6 @@ static network *load_darknet_network(const char *cfg, const char *weights, size_
   }
   return call.net;
 }
-
 
 dn_network *dn_network_load(const char *cfg, const char *weights, const dn_load_options *options, dn_error *err) {
   dn_network *handle;
@@ -282,6 +281,26 @@ int dn_network_run(dn_network *handle, const image *im, const dn_run_options *op
   result->top = call.top_indices;
   result->top_count = top;
   return 0;
+}
+
+int dn_network_run_input(dn_network *handle, const dn_input *input, const dn_run_options *options,
+                         dn_result *result, dn_error *err) {
+  image im = {0, 0, 0, NULL};
+  int rc;
+  /* The prediction's claim on the engine's pool, decoding included: while
+   * it decodes, another network's prediction must not take this thread's
+   * core for the pool (thread_pool.h). */
+  const int pooled = options->engine == DN_ENGINE_FAST;
+  memset(result, 0, sizeof *result);
+  if (pooled) dn_pool_enter();
+  rc = dn_image_from_input(input, options->limit_input_pixels, &im, err);
+  if (rc == 0) {
+    rc = dn_network_run(handle, &im, options, result, err);
+    dn_image_free(&im);
+    if (rc != 0) dn_input_name_error(input, err);
+  }
+  if (pooled) dn_pool_leave();
+  return rc;
 }
 
 void dn_result_free(dn_result *result) {

@@ -11,6 +11,7 @@
 
 #include "darknet.h"
 #include "engine/fast_engine.h"
+#include "image.h"
 #include "options.h"
 #include "shim/guard.h"
 
@@ -46,6 +47,12 @@ typedef struct dn_result {
  * dn_result_free), or -1 with err set. */
 int dn_network_run(dn_network *handle, const image *im, const dn_run_options *options, dn_result *result,
                    dn_error *err);
+
+/* The whole of a classify/predict call: reads and decodes the input
+ * (dn_image_from_input, options->limit_input_pixels), then runs the network
+ * on it; a failure's message starts with the input's description. */
+int dn_network_run_input(dn_network *handle, const dn_input *input, const dn_run_options *options,
+                         dn_result *result, dn_error *err);
 
 void dn_result_free(dn_result *result);
 

@@ -24,7 +24,6 @@ typedef struct dn_error {
   char message[DN_MESSAGE_SIZE];
 } dn_error;
 
-
 /* Runs fn(arg). Returns 0, or -1 when darknet tried to end the process, in
  * which case err holds DN_E_DARKNET (or `fatal_code`) and darknet's message. */
 int dn_guard(void (*fn)(void *), void *arg, int fatal_code, dn_error *err);
