@@ -4,19 +4,16 @@
 // on the same N images (copies of darknet's samples), in one run.
 //   node bench/bulk.mjs [--images 200]
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const darknet = join(root, 'darknet');
-const weights = resolve(root, '..', 'shared', 'models', 'tiny.weights');
-const reference = join(root, 'build-reference', 'bin', 'darknet');
+import { darknetDir as darknet, ourCli, tempDir } from '../test/support/paths.mjs';
+import { referenceCli as reference } from '../test/support/reference.mjs';
+import { tinyWeights as weights } from '../test/support/weights.mjs';
 const at = process.argv.indexOf('--images');
 const count = at > 0 ? Number(process.argv[at + 1]) : 200;
 
-const dir = mkdtempSync(join(tmpdir(), 'darknet-bulk-'));
+const dir = tempDir('darknet-bulk-');
 const folder = join(dir, 'images');
 mkdirSync(folder);
 const samples = readdirSync(join(darknet, 'data')).filter((f) => f.endsWith('.jpg'));
@@ -36,12 +33,12 @@ function time(label, command, args, options = {}) {
 }
 
 const env = { ...process.env, DARKNET_NAPI_CACHE: join(dir, 'cache'), DARKNET_NAPI_MIRROR: dirname(weights) };
-spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), 'download', 'tiny', '--quiet'], { env });
+spawnSync(process.execPath, [ourCli, 'download', 'tiny', '--quiet'], { env });
 const loop = `for f in "${folder}"/*; do "${reference}" classify cfg/tiny.cfg "${weights}" "$f" >/dev/null 2>&1; done`;
 const rows = [
   time('shell loop, reference darknet CLI per image', 'bash', ['-c', loop]),
-  time('darknet classify tiny <folder> --jobs 1', process.execPath, [join(root, 'dist', 'cli.js'), 'classify', 'tiny', folder, '--jobs', '1', '-q'], { env }),
-  time('darknet classify tiny <folder> --jobs 2', process.execPath, [join(root, 'dist', 'cli.js'), 'classify', 'tiny', folder, '--jobs', '2', '-q'], { env }),
+  time('darknet classify tiny <folder> --jobs 1', process.execPath, [ourCli, 'classify', 'tiny', folder, '--jobs', '1', '-q'], { env }),
+  time('darknet classify tiny <folder> --jobs 2', process.execPath, [ourCli, 'classify', 'tiny', folder, '--jobs', '2', '-q'], { env }),
 ];
 rmSync(dir, { recursive: true, force: true });
 const baseline = rows[0].perSecond;

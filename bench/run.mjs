@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench [-- --iterations N --images N --quick]`: Tiny Darknet with
-// ../shared/models/tiny.weights on darknet/data/dog.jpg, every figure from
-// this one run, as ratios against baselines measured in the same process or
+// its real weights (got as the tests get them, test/support/weights.mjs) on
+// darknet/data/dog.jpg, every figure from this one run, as ratios against baselines measured in the same process or
 // command (the machines are shared and noisy):
 //   - predict alone (a network-sized raw image: no decode), median ms and
 //     GFLOP/s: our fast engine (default threads and 1 thread), engine
@@ -15,18 +15,14 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 import { build, classifyMany, exportOnnx, loadNetwork, setThreads, threads } from '../dist/index.js';
 import { writeSyntheticWeights } from '../test/helpers.mjs';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const darknet = join(root, 'darknet');
-const tinyCfg = join(darknet, 'cfg', 'tiny.cfg');
-const tinyWeights = resolve(root, '..', 'shared', 'models', 'tiny.weights');
-const dog = join(darknet, 'data', 'dog.jpg');
-const reference = join(root, 'build-reference', 'bin', 'darknet');
+import { darknetDir as darknet, distIndex, dogJpg as dog, tinyCfg } from '../test/support/paths.mjs';
+import { randomBytes } from '../test/support/random.mjs';
+import { referenceCli as reference } from '../test/support/reference.mjs';
+import { tinyWeights } from '../test/support/weights.mjs';
 
 function option(name, fallback) {
   const at = process.argv.indexOf(`--${name}`);
@@ -56,9 +52,7 @@ const fmt = (ms) => ms.toFixed(2);
 
 /** A deterministic network-sized RGB image: predict() then skips decoding. */
 function rawImage(width, height) {
-  const pixels = new Uint8Array(width * height * 3);
-  for (let i = 0; i < pixels.length; ++i) pixels[i] = (i * 2654435761) >>> 24;
-  return { data: pixels, width, height, channels: 3 };
+  return { data: randomBytes(width * height * 3, 1), width, height, channels: 3 };
 }
 
 /** The float NCHW tensor darknet makes of that image (planar RGB / 255). */
@@ -123,7 +117,7 @@ function shellOutMs(count) {
 
 function rssPerNetwork() {
   const script = `
-    import { loadNetwork } from ${JSON.stringify(join(root, 'dist', 'index.js'))};
+    import { loadNetwork } from ${JSON.stringify(distIndex)};
     const image = { data: new Uint8Array(224 * 224 * 3), width: 224, height: 224, channels: 3 };
     const warm = await loadNetwork(${JSON.stringify(tinyCfg)}, ${JSON.stringify(tinyWeights)}, { labels: [] });
     await warm.predict(image);

@@ -19,7 +19,7 @@ cc="${CC:-gcc}"
 asan="$("$cc" -print-file-name=libasan.so)"
 [ -f "$asan" ] || { echo "sanitize: $cc has no ASan runtime ($asan)" >&2; exit 1; }
 files=("$@")
-[ ${#files[@]} -gt 0 ] || files=(test/*.test.mjs)
+[ ${#files[@]} -gt 0 ] || files=(test/*.test.mjs test/long/*.test.mjs)
 
 export DARKNET_NAPI_BINARY="$root/build-sanitize/Release/darknet_napi.node"
 export DARKNET_NAPI_SANITIZED=1

@@ -4,11 +4,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { loadNetwork } from '../dist/index.js';
+import { darknetDir, root, tinyCfg as cfg } from '../test/support/paths.mjs';
+import { tinyWeights as weights } from '../test/support/weights.mjs';
 
-const root = new URL('..', import.meta.url).pathname;
-const data = join(root, 'darknet', 'data');
-const cfg = join(root, 'darknet', 'cfg', 'tiny.cfg');
-const weights = join(root, '..', 'shared', 'models', 'tiny.weights');
+const data = join(darknetDir, 'data');
 const images = ['dog.jpg', 'eagle.jpg', 'person.jpg', 'horses.jpg'].map((f) => join(data, f));
 
 const network = await loadNetwork(cfg, weights);

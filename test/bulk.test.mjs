@@ -2,13 +2,15 @@
 // of their PNG/BMP/TGA re-encodings, other images, corrupt files) through the
 // CLI and classifyMany.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { classifyMany, loadedNetworkCount, loadNetwork } from '../dist/index.js';
-import { darknetDir, root, runOurCli, sampleImages, tempDir, tinyCfg, tinyWeights } from './helpers.mjs';
+import { runOurCli } from './support/child.mjs';
+import { darknetDir, sampleImages, tempDir, tinyCfg } from './support/paths.mjs';
+import { reencode } from './support/reference.mjs';
+import { tinyWeights } from './support/weights.mjs';
 import { bmp, pattern, png, ppm, tga } from './images.mjs';
 
 const dir = tempDir();
@@ -29,9 +31,7 @@ before(() => {
   const references = [];
   for (const sample of sampleImages) {
     for (const format of ['png', 'bmp', 'tga']) {
-      const base = join(dir, `${basename(sample, '.jpg')}-reencoded`);
-      execFileSync(join(root, 'build-reference', 'bin', 'reencode'), [join(darknetDir, sample), base, format]);
-      references.push(`${base}.${format}`);
+      references.push(reencode(join(darknetDir, sample), join(dir, `${basename(sample, '.jpg')}-reencoded`), format));
     }
   }
   // and 3 patterns of our own, in 4 formats

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { loadNetwork } from '../dist/index.js';
-import { darknetDir, sampleImages, tinyCfg, tinyWeights } from './helpers.mjs';
+import { darknetDir, sampleImages, tinyCfg } from './support/paths.mjs';
+import { tinyWeights } from './support/weights.mjs';
 
 const images = sampleImages.map((image) => join(darknetDir, image));
 let network;

@@ -1,15 +1,22 @@
 // Downloads, offline: a local HTTP server on 127.0.0.1 serves tiny.weights
-// (and misbehaves on purpose); a folder serves as a mirror too.
+// (and misbehaves on purpose); a folder serves as a mirror too. Needs the real
+// weights (what is served), not darknet's reference tools.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 
 import { DarknetError, download, findModel, loadNetwork } from '../dist/index.js';
-import { dogJpg, root, runOurCli, tempDir, tinyWeights } from './helpers.mjs';
+import { runOurCli } from './support/child.mjs';
+import { darknetCfg, dogJpg, ourCli, tempDir } from './support/paths.mjs';
+import { tinyWeights } from './support/weights.mjs';
+
+// Each test names its own mirror: none may come from the environment (.ci/run
+// sets one for the suite's weights; tinyWeights is already resolved).
+delete process.env.DARKNET_NAPI_MIRROR;
 
 const weights = readFileSync(tinyWeights);
 const sha = (buffer) => createHash('sha256').update(buffer).digest('hex');
@@ -162,7 +169,7 @@ test('two downloads of the same model at once, in one process and in two: one in
   const other = join(dir, 'cache-two-processes');
   const run = () =>
     new Promise((resolvePromise) => {
-      const child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'download', 'tiny', '--quiet'], {
+      const child = spawn(process.execPath, [ourCli, 'download', 'tiny', '--quiet'], {
         env: { ...process.env, DARKNET_NAPI_CACHE: other, DARKNET_NAPI_MIRROR: `${base}/throttled/` },
       });
       let out = '';
@@ -176,8 +183,10 @@ test('two downloads of the same model at once, in one process and in two: one in
   assert.equal(sha(readFileSync(join(other, 'tiny.weights'))), tinySha);
 });
 
-test('a local folder as the mirror (how CI supplies ../shared/models), and the CLI', async () => {
-  const mirror = join(root, '..', 'shared', 'models');
+test('a local folder as the mirror (how .ci/run supplies the weights), and the CLI', async () => {
+  const mirror = join(dir, 'mirror');
+  mkdirSync(mirror);
+  copyFileSync(tinyWeights, join(mirror, 'tiny.weights'));
   const env = { DARKNET_NAPI_CACHE: cache, DARKNET_NAPI_MIRROR: mirror };
   const before = await runOurCli(['models'], { env });
   assert.match(before.stdout, /^tiny +cfg\/tiny\.cfg +not downloaded/m);
@@ -208,7 +217,7 @@ test('a model without a known checksum is checked against its cfg', async () => 
   await import('node:fs/promises').then(({ mkdir }) => mkdir(mirror));
   writeFileSync(join(mirror, 'darknet.weights'), weights);
   await assert.rejects(download(findModel('darknet'), { mirror, verify: async (file) => {
-    const network = await loadNetwork(join(root, 'darknet', 'cfg', 'darknet.cfg'), file);
+    const network = await loadNetwork(darknetCfg('darknet'), file);
     await network.close();
   } }), (e) => e.code === 'ERR_CHECKSUM' && /needs 29293936/.test(e.message));
   assert.ok(!existsSync(join(cache, 'darknet.weights')));

@@ -2,32 +2,25 @@
 // own code with every GEMM kernel this CPU runs and any thread count, a pool
 // that goes quiet after a classify, and its options validated.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { build, DarknetError, loadNetwork, setThreads, threads } from '../dist/index.js';
-import { darknetDir, dogJpg, root, sampleImages, tinyCfg, tinyWeights } from './helpers.mjs';
-
-const index = join(root, 'dist', 'index.js');
+import { runInChild } from './support/child.mjs';
+import { darknetDir, distIndex, dogJpg, sampleImages, tinyCfg } from './support/paths.mjs';
+import { randomBytes } from './support/random.mjs';
+import { tinyWeights } from './support/weights.mjs';
 
 /** Output vectors of tiny on every sample image, in a child process with `env`. */
 function outputsInChild(env, engine = 'fast') {
   const images = sampleImages.map((image) => join(darknetDir, image));
-  const source = `import { build, loadNetwork } from ${JSON.stringify(index)};
+  const source = `import { build, loadNetwork } from ${JSON.stringify(distIndex)};
     const network = await loadNetwork(${JSON.stringify(tinyCfg)}, ${JSON.stringify(tinyWeights)}, { engine: ${JSON.stringify(engine)} });
     const outputs = [];
     for (const image of ${JSON.stringify(images)}) outputs.push(Array.from(await network.predict(image)));
     await network.close();
     console.log(JSON.stringify({ kernel: build.kernel, fusedBatchNorm: build.fusedBatchNorm, outputs }));`;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', source], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    maxBuffer: 64 << 20,
-  });
-  assert.equal(child.status, 0, child.stderr);
-  return JSON.parse(child.stdout.trim().split('\n').at(-1));
+  return runInChild(source, { env });
 }
 
 test('every GEMM kernel this CPU runs gives the bits of darknet\'s own code', () => {
@@ -78,8 +71,7 @@ test('raw pixels, at the network\'s size and around it, with 1, 3 and 4 channels
   try {
     for (const [width, height] of [[224, 224], [225, 224], [224, 223], [2, 2]]) {
       for (const channels of [1, 3, 4]) {
-        const data = new Uint8Array(width * height * channels);
-        for (let i = 0; i < data.length; ++i) data[i] = (i * 2654435761) >>> 24;
+        const data = randomBytes(width * height * channels, width * 7 + height * 3 + channels);
         const image = { data, width, height, channels };
         const ours = Array.from(await fast.predict(image));
         const theirs = Array.from(await stock.predict(image));

@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { DarknetError, classify, loadNetwork } from '../dist/index.js';
-import { darknetDir, dogJpg, runOurCli, runReferenceCli, tempDir, tinyCfg, tinyWeights } from './helpers.mjs';
+import { runOurCli } from './support/child.mjs';
+import { darknetDir, dogJpg, tempDir, tinyCfg } from './support/paths.mjs';
+import { runReferenceCli } from './support/reference.mjs';
+import { tinyWeights } from './support/weights.mjs';
 
 const dir = tempDir();
 const file = (name, content) => {

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { loadNetwork } from '../dist/index.js';
-import { dogJpg, maxAbsDiff, referenceOutput, tempDir, tinyCfg, tinyWeights } from './helpers.mjs';
+import { dogJpg, tempDir, tinyCfg } from './support/paths.mjs';
+import { maxAbsDiff, referenceOutput } from './support/reference.mjs';
+import { tinyWeights } from './support/weights.mjs';
 import { bmp, pattern, pgm, png, ppm, tga } from './images.mjs';
 
 const dir = tempDir();

@@ -7,7 +7,9 @@ import { after, test } from 'node:test';
 import { constants, createDeflate, crc32 } from 'node:zlib';
 
 import { DarknetError, loadNetwork } from '../dist/index.js';
-import { dogJpg, rss, tempDir, tinyCfg, tinyWeights } from './helpers.mjs';
+import { rss } from './support/memory.mjs';
+import { dogJpg, tempDir, tinyCfg } from './support/paths.mjs';
+import { tinyWeights } from './support/weights.mjs';
 import { pattern, png } from './images.mjs';
 
 const dir = tempDir();

@@ -2,15 +2,14 @@
 // 100 load/close cycles leave RSS within a fixed bound after warm-up.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
 import { loadNetwork, loadedNetworkCount } from '../dist/index.js';
-import { dogJpg, root, rss, tinyCfg, tinyWeights } from './helpers.mjs';
-
-const MB = 1024 * 1024;
+import { runInChild } from './support/child.mjs';
+import { MB, rss } from './support/memory.mjs';
+import { dogJpg, fixturesDir, tinyCfg } from './support/paths.mjs';
+import { tinyWeights } from './support/weights.mjs';
 
 // The measuring children run with a glibc malloc whose RSS follows what is
 // live. One arena: loads run on several thread-pool threads, and per-thread
@@ -64,7 +63,7 @@ async function loadCloseCycles() {
 
 /** 20 load/predict/close cycles of a cfg with an [rnn] layer, whose nested layers darknet's free_layer forgets. */
 async function nestedLayerCycles() {
-  const cfg = join(root, 'test', 'fixtures', 'rnn.cfg');
+  const cfg = join(fixturesDir, 'rnn.cfg');
   const image = { data: new Uint8Array(16 * 16), width: 16, height: 16, channels: 1 };
   const cycle = async () => {
     const network = await loadNetwork(cfg, undefined, { labels: [] });
@@ -81,12 +80,7 @@ async function nestedLayerCycles() {
 
 /** Runs one of the measurements above in a child with measurableMalloc; returns its result. */
 function inChild(kind) {
-  const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url)], {
-    encoding: 'utf8',
-    env: { ...process.env, ...measurableMalloc, DARKNET_NAPI_MEMORY_CHILD: kind },
-  });
-  assert.equal(child.status, 0, child.stderr);
-  return JSON.parse(child.stdout.trim().split('\n').at(-1));
+  return runInChild(new URL(import.meta.url), { nodeArgs: ['--expose-gc'], env: { ...measurableMalloc, DARKNET_NAPI_MEMORY_CHILD: kind } });
 }
 
 if (process.env.DARKNET_NAPI_MEMORY_CHILD === 'classify') {

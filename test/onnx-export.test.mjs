@@ -8,7 +8,10 @@ import { after, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 
 import { DarknetError, exportOnnx, loadNetwork } from '../dist/index.js';
-import { darknetDir, runOurCli, tempDir, tinyCfg, tinyWeights, writeSyntheticWeights } from './helpers.mjs';
+import { writeSyntheticWeights } from './helpers.mjs';
+import { runOurCli } from './support/child.mjs';
+import { darknetDir, tempDir, tinyCfg } from './support/paths.mjs';
+import { tinyWeights } from './support/weights.mjs';
 
 const dir = tempDir('darknet-napi-onnx-');
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,21 +7,31 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { loadNetwork } from '../dist/index.js';
-import {
-  darknetDir,
-  maxAbsDiff,
-  parityModels,
-  referenceOutput,
-  runOurCli,
-  runReferenceCli,
-  sampleImages,
-  tempDir,
-} from './helpers.mjs';
+import { writeSyntheticWeights } from './helpers.mjs';
+import { runOurCli } from './support/child.mjs';
+import { darknetCfg, darknetDir, sampleImages, tempDir } from './support/paths.mjs';
+import { maxAbsDiff, referenceOutput, runReferenceCli } from './support/reference.mjs';
+import { tinyWeights } from './support/weights.mjs';
 
 // An ASan+UBSan build (npm run test:sanitize) instruments darknet's loops, and
 // -Ofast then vectorizes some differently from the reference CLI's build:
 // outputs within 1e-5 there (about 1e-6 seen, in resize 'min'), 1e-6 here.
 const tolerance = process.env.DARKNET_NAPI_SANITIZED ? 1e-5 : 1e-6;
+
+/** The cfgs covered, with their weights (real for tiny, synthetic for the rest). */
+async function parityModels(dir) {
+  const models = [{ name: 'tiny', cfg: 'cfg/tiny.cfg', weights: tinyWeights }];
+  for (const [name, seed] of [
+    ['darknet', 11],
+    ['darknet19', 12],
+    ['resnet18', 13],
+  ]) {
+    const weights = join(dir, `${name}.weights`);
+    await writeSyntheticWeights(darknetCfg(name), weights, seed);
+    models.push({ name, cfg: `cfg/${name}.cfg`, weights });
+  }
+  return models;
+}
 
 const dir = tempDir();
 let models = [];

@@ -2,15 +2,14 @@
 // through the addon in a child process: the child must end normally with a
 // DarknetError that says what is wrong.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { root, tempDir, tinyCfg, tinyWeights, writeSyntheticWeights } from './helpers.mjs';
-
-const corpus = join(root, 'test', 'fuzz-regressions');
-const index = join(root, 'dist', 'index.js');
+import { writeSyntheticWeights } from './helpers.mjs';
+import { runInChild } from './support/child.mjs';
+import { distIndex as index, fixturesDir, fuzzRegressionsDir as corpus, tempDir, tinyCfg } from './support/paths.mjs';
+import { tinyWeights } from './support/weights.mjs';
 
 /** What each kind of input goes through (the same path as its fuzz target). */
 const scripts = {
@@ -35,10 +34,7 @@ for (const kind of Object.keys(scripts)) {
       const source = `import { loadNetwork, DarknetError } from ${JSON.stringify(index)};
         try { ${scripts[kind](file)} console.log(JSON.stringify({ ok: true })); }
         catch (error) { console.log(JSON.stringify({ ok: false, darknet: error instanceof DarknetError, code: error.code, message: error.message })); }`;
-      const child = spawnSync(process.execPath, ['--input-type=module', '-e', source], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-      assert.equal(child.signal, null, `killed by ${child.signal}: ${child.stderr}`);
-      assert.equal(child.status, 0, child.stderr);
-      const result = JSON.parse(child.stdout.trim().split('\n').at(-1));
+      const result = runInChild(source, { timeout: 60_000 });
       assert.equal(result.ok, false, 'this input is invalid and must be refused');
       assert.equal(result.darknet, true);
       assert.match(result.code, /^ERR_/);
@@ -50,7 +46,7 @@ for (const kind of Object.keys(scripts)) {
 }
 
 test('a standalone [batchnorm] layer predicts (darknet never allocates the buffer its forward writes)', async () => {
-  const cfg = join(root, 'test', 'fixtures', 'batchnorm.cfg');
+  const cfg = join(fixturesDir, 'batchnorm.cfg');
   const weights = await writeSyntheticWeights(cfg, join(tempDir(), 'batchnorm.weights'), 5);
   const source = `import { loadNetwork } from ${JSON.stringify(index)};
     const outputs = [];
@@ -61,10 +57,7 @@ test('a standalone [batchnorm] layer predicts (darknet never allocates the buffe
       await network.close();
     }
     console.log(JSON.stringify(outputs));`;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', source], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-  assert.equal(child.signal, null, `killed by ${child.signal}: ${child.stderr}`);
-  assert.equal(child.status, 0, child.stderr);
-  const [darknet, fast] = JSON.parse(child.stdout.trim().split('\n').at(-1));
+  const [darknet, fast] = runInChild(source, { timeout: 60_000 });
   assert.equal(darknet.length, 10);
   assert.ok(darknet.every(Number.isFinite));
   assert.ok(Math.abs(darknet.reduce((a, b) => a + b, 0) - 1) < 1e-5, 'softmax output sums to 1');

@@ -8,7 +8,8 @@ import { after, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 
 import { loadNetwork, loadedNetworkCount } from '../dist/index.js';
-import { dogJpg, tempDir, tinyCfg, tinyWeights } from './helpers.mjs';
+import { dogJpg, tempDir, tinyCfg } from './support/paths.mjs';
+import { tinyWeights } from './support/weights.mjs';
 
 const dir = tempDir();
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
-import { root, tempDir } from './helpers.mjs';
+import { root, tempDir } from './support/paths.mjs';
 
 const workflows = join(root, '.github', 'workflows');
 const lint = (dir) => spawnSync(process.execPath, [join(root, 'scripts', 'lint-workflows.mjs'), dir], { encoding: 'utf8' });

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync, 
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { darknetDir, dogJpg, root, tempDir } from '../helpers.mjs';
+import { darknetDir, dogJpg, root, tempDir } from '../support/paths.mjs';
+import { tinyWeights } from '../support/weights.mjs';
 
 const dir = tempDir('darknet-napi-package-');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -76,7 +77,7 @@ function installInto(name, file, { path = process.env.PATH, env = {} } = {}) {
 function classifyWith(project, env = {}) {
   const script = `
     import { loadNetwork } from 'darknet-napi';
-    const network = await loadNetwork('node_modules/darknet-napi/darknet/cfg/tiny.cfg', ${JSON.stringify(join(root, '..', 'shared', 'models', 'tiny.weights'))});
+    const network = await loadNetwork('node_modules/darknet-napi/darknet/cfg/tiny.cfg', ${JSON.stringify(tinyWeights)});
     const [best] = await network.classify(${JSON.stringify(dogJpg)}, { top: 1 });
     console.log(best.label, best.probability.toFixed(6));`;
   return spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: project, encoding: 'utf8', env: { ...process.env, ...env } });

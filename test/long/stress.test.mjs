@@ -5,25 +5,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-import { DarknetError, loadNetwork } from '../dist/index.js';
-import { darknetDir, rss, sampleImages, tinyCfg, tinyWeights } from './helpers.mjs';
+import { DarknetError, loadNetwork } from '../../dist/index.js';
+import { runInChild } from '../support/child.mjs';
+import { rss } from '../support/memory.mjs';
+import { darknetDir, sampleImages, tinyCfg } from '../support/paths.mjs';
+import { prng } from '../support/random.mjs';
+import { tinyWeights } from '../support/weights.mjs';
 
 const seconds = Number(process.env.DARKNET_NAPI_STRESS_SECONDS ?? 60);
 const seed = Number(process.env.DARKNET_NAPI_STRESS_SEED ?? 12345);
-
-function prng(s) {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The workload: runs in a child process (below); throws on any wrong result. */
 async function workload() {
@@ -113,14 +105,10 @@ if (process.env.DARKNET_NAPI_STRESS_CHILD === '1') {
     // MALLOC_ARENA_MAX=1: glibc otherwise gives each thread-pool thread its own
     // arena, whose fragmentation grows RSS for a while whatever our code does;
     // with one arena, RSS measures our memory. (A server can set it too.)
-    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
-      encoding: 'utf8',
-      env: { ...process.env, DARKNET_NAPI_STRESS_CHILD: '1', MALLOC_ARENA_MAX: '1' },
+    const { counts, firstPeak, secondPeak } = runInChild(new URL(import.meta.url), {
+      env: { DARKNET_NAPI_STRESS_CHILD: '1', MALLOC_ARENA_MAX: '1' },
       timeout: (seconds + 150) * 1000,
     });
-    assert.equal(child.signal, null, `the stress process was killed by ${child.signal} (a crash or a deadlock): ${child.stderr}`);
-    assert.equal(child.status, 0, child.stderr);
-    const { counts, firstPeak, secondPeak } = JSON.parse(child.stdout.trim().split('\n').at(-1));
     const mb = (bytes) => (bytes / (1 << 20)).toFixed(1);
     console.log(`stress: ${JSON.stringify(counts)}, peak RSS ${mb(firstPeak)} MB in the first half, ${mb(secondPeak)} MB in the second`);
     assert.ok(counts.classifies > 0 && counts.errors > 0 && counts.loads > 1);
