@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "fast_engine.h"
+#include "napi/parameters.h"
 #include "network_ops.h"
+#include "ops/layer_params.h"
 #include "thread_pool.h"
 
 #ifndef DARKNET_NAPI_VERSION
@@ -372,12 +374,36 @@ class RunWorker : public NetworkWorker {
   std::vector<float> output_;
 };
 
+// parameters(): the layers' fields and parameter arrays, read under the
+// network's mutex (ops/layer_params.c copies them, so closing later is safe).
+class ParametersWorker : public NetworkWorker {
+ public:
+  using NetworkWorker::NetworkWorker;
+  ~ParametersWorker() override { dn_network_params_free(&params_); }
+
+ protected:
+  void Run(NetState* state) override {
+    if (!state->net) {
+      failure_.code = kClosedCode;
+      failure_.message = "the network is not loaded";
+      return;
+    }
+    dn_error err{};
+    if (dn_network_params_read(state->net, &params_, &err) != 0) failure_.Set(err);
+  }
+  Napi::Value Result(Napi::Env env) override { return NetworkParametersToJs(env, params_); }
+
+ private:
+  dn_network_params params_{};
+};
+
 class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeNetwork",
                        {InstanceMethod<&NativeNetwork::Load>("load"),
                         InstanceMethod<&NativeNetwork::Run>("run"),
+                        InstanceMethod<&NativeNetwork::Parameters>("parameters"),
                         InstanceMethod<&NativeNetwork::Close>("close")});
   }
 
@@ -456,6 +482,13 @@ class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
     auto* worker = new RunWorker(env, info.This().As<Napi::Object>(), state_, std::move(input),
                                  mode == 1 ? 1 : 0, top < 0 ? 0 : top, hierarchy, pixel_limit,
                                  engine == DN_ENGINE_DARKNET ? DN_ENGINE_DARKNET : DN_ENGINE_FAST);
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
+  }
+
+  Napi::Value Parameters(const Napi::CallbackInfo& info) {
+    auto* worker = new ParametersWorker(info.Env(), info.This().As<Napi::Object>(), state_);
     Napi::Promise promise = worker->Promise();
     worker->Queue();
     return promise;
