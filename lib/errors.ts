@@ -6,6 +6,7 @@ export type DarknetErrorCode =
   | 'ERR_FILE_UNREADABLE' // the file exists but cannot be opened or read
   | 'ERR_INVALID_CFG' // not a darknet network description darknet can build
   | 'ERR_INVALID_WEIGHTS' // truncated, or sized for another cfg
+  | 'ERR_UNSUPPORTED_LAYER' // a layer (or a layer option) the ONNX export has no translation for
   | 'ERR_NETWORK_TOO_LARGE' // building the network would take more than limitNetworkBytes
   | 'ERR_INVALID_IMAGE' // bytes that darknet's stb_image cannot decode
   | 'ERR_IMAGE_TOO_LARGE' // more pixels than limitInputPixels
