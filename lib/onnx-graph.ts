@@ -59,7 +59,12 @@ export function checkExportable(network: NetworkParameters, cfg: string): void {
     const fail = (problem: string): never => {
       throw unsupported(cfg, l, problem);
     };
-    if (!SUPPORTED.includes(l.type)) fail(`[${l.type}] is not supported by the ONNX export (supported: ${SUPPORTED.join(', ')})`);
+    if (!SUPPORTED.includes(l.type)) {
+      throw new DarknetError(
+        `${cfg}: layer ${l.index} [${l.type}] is not supported by the ONNX export (supported: ${SUPPORTED.join(', ')})`,
+        'ERR_UNSUPPORTED_LAYER',
+      );
+    }
     const previous = layers[index - 1];
     if (previous?.type === 'cost' && l.type !== 'cost') fail('a layer after a [cost] layer is not supported by the ONNX export');
     if (l.activation === 'stair' && ['convolutional', 'connected', 'activation', 'shortcut'].includes(l.type)) {

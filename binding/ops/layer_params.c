@@ -8,6 +8,18 @@
 
 extern char *get_layer_string(LAYER_TYPE a);
 
+/* get_layer_string names most types; the rest ("none" there) by the cfg
+ * section string_to_layer_type reads them from. */
+static const char *type_name(LAYER_TYPE type) {
+  switch (type) {
+    case ISEG: return "iseg";
+    case UPSAMPLE: return "upsample";
+    case LOGXENT: return "logistic";
+    case L2NORM: return "l2norm";
+    default: return get_layer_string(type);
+  }
+}
+
 /* Copies count floats from src; 0 on success (nothing to copy included). */
 static int copy_floats(dn_floats *dst, const float *src, long long count) {
   dst->data = NULL;
@@ -51,7 +63,7 @@ static int copy_arrays(const layer *l, dn_layer_params *p) {
 
 static int read_layer(const layer *l, dn_layer_params *p) {
   memset(p, 0, sizeof *p);
-  p->type = get_layer_string(l->type);
+  p->type = type_name(l->type);
   p->activation = get_activation_string(l->activation);
   p->w = l->w;
   p->h = l->h;
@@ -104,7 +116,7 @@ int dn_network_params_read(const network *net, dn_network_params *out, dn_error 
     out->count = i + 1; /* what dn_network_params_free must free */
     if (read_layer(&net->layers[i], &out->layers[i]) != 0) {
       dn_error_set(err, DN_E_TOO_LARGE, "out of memory copying the parameters of layer %d (%s)", i,
-                   get_layer_string(net->layers[i].type));
+                   type_name(net->layers[i].type));
       dn_network_params_free(out);
       return -1;
     }
