@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { darknetDir, dogJpg, root, tempDir } from '../helpers.mjs';
@@ -92,7 +92,10 @@ test('the package holds exactly the expected files', () => {
     'LICENSE',
     'CMakeLists.txt',
     'cmake/cuda.cmake',
-    ...readdirSync(join(root, 'binding')).map((f) => `binding/${f}`),
+    // binding/ has subfolders (ops/, napi/): its files, recursively.
+    ...readdirSync(join(root, 'binding'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join('/')),
     ...['install.mjs', 'fetch-darknet.sh', 'prebuild.mjs', 'pack.mjs'].map((f) => `scripts/${f}`),
     ...lib.flatMap((name) => [`dist/${name}.js`, `dist/${name}.d.ts`]),
     `prebuilds/${platformDir}/${prebuildName}`,
