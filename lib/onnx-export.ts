@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 
 import { DarknetError } from './errors.js';
-import { loadNetwork } from './network.js';
+import { loadNetwork, type Network } from './network.js';
 import type { NetworkParameters } from './native.js';
 import { buildGraph, checkExportable } from './onnx-graph.js';
 
@@ -38,7 +38,7 @@ async function parametersOf(cfg: string): Promise<NetworkParameters | undefined>
  * and ERR_UNSUPPORTED_LAYER naming the layer the export cannot translate.
  */
 export async function exportOnnx(cfgPath: string, weightsPath: string): Promise<Uint8Array> {
-  let network;
+  let network: Network;
   try {
     network = await loadNetwork(cfgPath, weightsPath, { labels: [] });
   } catch (error) {
