@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   "ERR_EMPTY_FILE": { "doc": "the file has no bytes" },
   "ERR_INVALID_CFG": { "native": "DN_E_CFG", "doc": "not a darknet network description darknet can build" },
   "ERR_INVALID_WEIGHTS": { "native": "DN_E_WEIGHTS", "doc": "truncated, or sized for another cfg" },
+  "ERR_UNSUPPORTED_LAYER": { "doc": "a layer (or a layer option) the ONNX export has no translation for" },
   "ERR_INVALID_IMAGE": { "native": "DN_E_IMAGE", "doc": "bytes that darknet's stb_image cannot decode" },
   "ERR_INVALID_INPUT": { "native": "DN_E_INPUT", "doc": "an argument or option out of range" },
   "ERR_DARKNET": { "native": "DN_E_DARKNET", "doc": "darknet hit one of its fatal paths (exit/assert) at run time" },

@@ -13,6 +13,7 @@ export {
   type PredictOptions,
   type ResizeMode,
 } from './network.js';
+export type { LayerParameters, NetworkParameters } from './native.js';
 export { darknetRoot } from './paths.js';
 import { native, type NativeBuild } from './native.js';
 import { threadCountOf } from './options.js';

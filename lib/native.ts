@@ -37,9 +37,63 @@ export interface NativeNetworkInfo {
   layers: NativeLayer[];
 }
 
+/**
+ * One layer as darknet parsed and loaded it (binding/ops/layer_params.c):
+ * its fields, and copies of the parameter arrays load_weights filled (those
+ * present for convolutional, connected and batchnorm layers). Fields a layer
+ * type does not use hold darknet's zero values.
+ */
+export interface LayerParameters {
+  index: number;
+  /** darknet's type name ("convolutional", ...). */
+  type: string;
+  /** get_activation_string of the layer's activation. */
+  activation: string;
+  input: [number, number, number];
+  output: [number, number, number];
+  inputs: number;
+  outputs: number;
+  filters: number;
+  size: number;
+  stride: number;
+  /** The padding darknet uses (convolutional: pad=1 already turned into size/2). */
+  pad: number;
+  groups: number;
+  batchNormalize: boolean;
+  flipped: boolean;
+  binary: boolean;
+  xnor: boolean;
+  noadjust: boolean;
+  /** [shortcut]: the layer it adds. */
+  from: number;
+  /** [route]: its input layers. */
+  layers: number[];
+  /** [softmax]: a tree= hierarchy. */
+  tree: boolean;
+  alpha: number;
+  beta: number;
+  temperature: number;
+  biases?: Float32Array;
+  scales?: Float32Array;
+  rollingMean?: Float32Array;
+  rollingVariance?: Float32Array;
+  weights?: Float32Array;
+}
+
+export interface NetworkParameters {
+  width: number;
+  height: number;
+  channels: number;
+  outputs: number;
+  /** get_network_output_layer: the last layer that is not [cost]. */
+  outputLayer: number;
+  layers: LayerParameters[];
+}
+
 export interface NativeNetwork {
   load(cfg: string, weights: string | null, options: NativeLoadOptions): Promise<NativeNetworkInfo>;
   run(input: NativeInput, options: NativeRunOptions): Promise<{ output: Float32Array; top: Int32Array }>;
+  parameters(): Promise<NetworkParameters>;
   close(): void;
 }
 

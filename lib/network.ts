@@ -6,7 +6,7 @@ import { checkInputFile } from './files.js';
 import { captureInput, resolveInput, type ImageInput } from './input.js';
 import { labelOf, resolveLabels, type LabelsOption } from './labels.js';
 import { modelNamed, modelCfg, modelLabels, modelWeights, type ModelInfo } from './models.js';
-import { native, type NativeInput, type NativeLayer, type NativeNetwork } from './native.js';
+import { native, type NativeInput, type NativeLayer, type NativeNetwork, type NetworkParameters } from './native.js';
 import {
   engineOf,
   limitInputPixelsOf,
@@ -259,6 +259,15 @@ export class Network {
         index,
       }));
     }, prepare);
+  }
+
+  /**
+   * darknet's description of every layer as it parsed and loaded it, with a
+   * copy of each parameter array (biases, scales, rolling mean and variance,
+   * weights) in darknet's in-memory layout. What the ONNX export is built from.
+   */
+  layerParameters(): Promise<NetworkParameters> {
+    return this.#enqueue((nativeNetwork) => nativeNetwork.parameters());
   }
 
   /**

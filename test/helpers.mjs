@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 
 import { loadNetwork } from '../dist/index.js';
+import { encodeWeights, weightsLayout } from '../dist/weights-file.js';
 import { prng } from './support/random.mjs';
 
 /**
@@ -22,39 +23,23 @@ export async function writeSyntheticWeights(cfg, file, seed = 1) {
   const fill = (count, lo, hi) => {
     for (let i = 0; i < count; ++i) values[at++] = uniform(lo, hi);
   };
-  const batchNorm = (n) => {
-    fill(n, 0.8, 1.2); // scales
-    fill(n, -0.05, 0.05); // rolling mean
-    fill(n, 0.8, 1.2); // rolling variance
-  };
-  for (const layer of network.layers) {
-    const [w, h, c] = layer.input;
-    if (layer.type === 'convolutional') {
-      const n = layer.filters;
-      const fanIn = (c / layer.groups) * layer.size * layer.size;
-      fill(n, -0.05, 0.05); // biases
-      if (layer.batchNormalize) batchNorm(n);
-      const bound = Math.sqrt(3 / fanIn);
-      fill(Math.trunc(c / layer.groups) * n * layer.size * layer.size, -bound, bound);
-    } else if (layer.type === 'connected') {
-      const inputs = w * h * c;
-      fill(layer.outputs, -0.05, 0.05);
-      const bound = Math.sqrt(3 / inputs);
-      fill(layer.outputs * inputs, -bound, bound);
-      if (layer.batchNormalize) batchNorm(layer.outputs);
-    } else if (layer.type === 'batchnorm') {
-      batchNorm(c);
+  // [lo, hi] per array; weights: He-style, from each layer's fan-in.
+  const ranges = { biases: [-0.05, 0.05], scales: [0.8, 1.2], rollingMean: [-0.05, 0.05], rollingVariance: [0.8, 1.2] };
+  for (const block of weightsLayout(network.layers)) {
+    const layer = network.layers[block.layer];
+    if (block.array !== 'weights') {
+      fill(block.count, ...ranges[block.array]);
+      continue;
     }
+    const [w, h, c] = layer.input;
+    const fanIn = layer.type === 'convolutional' ? (c / layer.groups) * layer.size * layer.size : w * h * c;
+    const bound = Math.sqrt(3 / fanIn);
+    fill(block.count, -bound, bound);
   }
   await network.close();
   if (at !== values.length) {
     throw new Error(`synthetic weights for ${cfg}: laid out ${at} floats, the network needs ${values.length}`);
   }
-  const header = Buffer.alloc(20);
-  header.writeInt32LE(0, 0); // major
-  header.writeInt32LE(2, 4); // minor: 0.2 has a 64-bit `seen`
-  header.writeInt32LE(0, 8); // revision
-  header.writeBigUInt64LE(0n, 12); // seen
-  writeFileSync(file, Buffer.concat([header, Buffer.from(values.buffer)]));
+  writeFileSync(file, encodeWeights(values));
   return file;
 }

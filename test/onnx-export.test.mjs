@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 
 import { DarknetError, exportOnnx, loadNetwork } from '../dist/index.js';
+import { weightsHeaderBytes, weightsLayout } from '../dist/weights-file.js';
 import { writeSyntheticWeights } from './helpers.mjs';
 import { runOurCli } from './support/child.mjs';
 import { darknetDir, tempDir, tinyCfg } from './support/paths.mjs';
@@ -158,6 +159,34 @@ describe('the exported ONNX model computes what darknet computes', () => {
   });
 });
 
+describe('what the export reads: darknet\'s loaded network (Network#layerParameters)', () => {
+  test('the arrays are the weights file\'s floats, in the order lib/weights-file.ts lays them out', async () => {
+    const bytes = readFileSync(tinyWeights);
+    const network = await loadNetwork(tinyCfg, tinyWeights, { labels: [] });
+    const parameters = await network.layerParameters();
+    const layout = weightsLayout(network.layers);
+    await network.close();
+    assert.deepEqual([parameters.width, parameters.height, parameters.channels, parameters.outputs], [224, 224, 3, 1000]);
+    assert.equal(parameters.layers.length, network.layers.length);
+    assert.equal(parameters.outputLayer, network.layers.length - 1);
+    let at = weightsHeaderBytes({ major: bytes.readInt32LE(0), minor: bytes.readInt32LE(4) });
+    for (const block of layout) {
+      const expected = new Float32Array(bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + at + block.count * 4));
+      const actual = parameters.layers[block.layer][block.array];
+      assert.ok(actual instanceof Float32Array, `layer ${block.layer} ${block.array}`);
+      assert.deepEqual(actual, expected, `layer ${block.layer} ${block.array}`);
+      at += block.count * 4;
+    }
+    assert.equal(at, bytes.length);
+    const conv = parameters.layers[0];
+    assert.deepEqual(
+      [conv.type, conv.activation, conv.filters, conv.size, conv.stride, conv.pad, conv.groups, conv.batchNormalize],
+      ['convolutional', 'leaky', 16, 3, 1, 1, 1, true],
+    );
+    await assert.rejects(network.layerParameters(), (error) => error.code === 'ERR_NETWORK_CLOSED');
+  });
+});
+
 describe('export errors are DarknetErrors naming the file', () => {
   const rejects = (promise, code, fragment) =>
     assert.rejects(promise, (error) => {
@@ -190,10 +219,43 @@ describe('export errors are DarknetErrors naming the file', () => {
     await rejects(exportOnnx(unknown, tinyWeights), 'ERR_INVALID_CFG', '[frobnicate]');
     const unsupported = join(dir, 'yolo.cfg');
     writeFileSync(unsupported, '[net]\nwidth=8\nheight=8\nchannels=3\n\n[convolutional]\nfilters=4\n\n[upsample]\nstride=2\n');
-    await rejects(exportOnnx(unsupported, tinyWeights), 'ERR_INVALID_CFG', '[upsample] is not supported by the ONNX export');
+    // darknet loads [upsample]; the export has no translation for it (and says so before the weights' mismatch).
+    await rejects(exportOnnx(unsupported, tinyWeights), 'ERR_UNSUPPORTED_LAYER', '[upsample] is not supported by the ONNX export');
+    await rejects(exportOnnx(unsupported, tinyWeights), 'ERR_UNSUPPORTED_LAYER', 'layer 1 [upsample]');
     const noNet = join(dir, 'nonet.cfg');
     writeFileSync(noNet, '[convolutional]\nfilters=4\n');
     await rejects(exportOnnx(noNet, tinyWeights), 'ERR_INVALID_CFG', noNet);
+  });
+
+  test('a cfg loadNetwork refuses is refused with the same DarknetError: a line without "="', async () => {
+    const cfg = join(dir, 'noequals.cfg');
+    writeFileSync(cfg, '[net]\nwidth=8\nheight=8\nchannels=3\n\n[convolutional]\nfilters=4\nbatch_normalize\n');
+    const loadError = await loadNetwork(cfg, tinyWeights).then(
+      () => assert.fail('loadNetwork accepted a line without "="'),
+      (error) => error,
+    );
+    assert.equal(loadError.code, 'ERR_INVALID_CFG');
+    await rejects(exportOnnx(cfg, tinyWeights), loadError.code, loadError.message);
+    await rejects(exportOnnx(cfg, tinyWeights), 'ERR_INVALID_CFG', 'batch_normalize');
+  });
+
+  test('a layer darknet loads but the export cannot translate: ERR_UNSUPPORTED_LAYER naming the layer', async () => {
+    const cfg = join(dir, 'lrn.cfg');
+    writeFileSync(cfg, '[net]\nwidth=8\nheight=8\nchannels=3\n\n[convolutional]\nfilters=4\nsize=3\npad=1\n\n[lrn]\nsize=3\n\n[softmax]\n');
+    const weights = await writeSyntheticWeights(cfg, join(dir, 'lrn.weights'), 3);
+    // darknet loads and runs it...
+    const network = await loadNetwork(cfg, weights, { labels: [] });
+    const { raw } = syntheticImage(8, 8);
+    assert.equal((await network.predict(raw)).length, 256);
+    await network.close();
+    // ...the export refuses it, by index and darknet's type name.
+    await rejects(exportOnnx(cfg, weights), 'ERR_UNSUPPORTED_LAYER', `${cfg}: layer 1 [normalization] is not supported by the ONNX export`);
+
+    // An option of a supported layer type.
+    const binary = join(dir, 'binary.cfg');
+    writeFileSync(binary, '[net]\nwidth=8\nheight=8\nchannels=3\n\n[convolutional]\nfilters=4\nsize=3\nbinary=1\n\n[softmax]\n');
+    const binaryWeights = await writeSyntheticWeights(binary, join(dir, 'binary.weights'), 3);
+    await rejects(exportOnnx(binary, binaryWeights), 'ERR_UNSUPPORTED_LAYER', 'layer 0 [convolutional]: binary/xnor');
   });
 
   test('missing files', async () => {

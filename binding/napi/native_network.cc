@@ -3,6 +3,7 @@
 
 #include "convert.h"
 #include "load_worker.h"
+#include "parameters_worker.h"
 #include "run_worker.h"
 
 namespace dn {
@@ -10,6 +11,7 @@ namespace dn {
 Napi::Function NativeNetwork::Define(Napi::Env env) {
   return DefineClass(env, "NativeNetwork",
                      {InstanceMethod<&NativeNetwork::Load>("load"), InstanceMethod<&NativeNetwork::Run>("run"),
+                      InstanceMethod<&NativeNetwork::Parameters>("parameters"),
                       InstanceMethod<&NativeNetwork::Close>("close")});
 }
 
@@ -49,6 +51,14 @@ Napi::Value NativeNetwork::Run(const Napi::CallbackInfo& info) {
   InputCopy input = ToInput(env, info[0]);
   dn_run_options options = ToRunOptions(env, info[1]);
   auto* worker = new RunWorker(env, info.This().As<Napi::Object>(), state_, std::move(input), options);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+// parameters(): the layers' fields and parameter arrays (lib/onnx-export.ts)
+Napi::Value NativeNetwork::Parameters(const Napi::CallbackInfo& info) {
+  auto* worker = new ParametersWorker(info.Env(), info.This().As<Napi::Object>(), state_);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

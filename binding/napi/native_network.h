@@ -23,6 +23,7 @@ class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
  private:
   Napi::Value Load(const Napi::CallbackInfo& info);
   Napi::Value Run(const Napi::CallbackInfo& info);
+  Napi::Value Parameters(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   void RequestClose();
 
