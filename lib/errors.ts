@@ -17,7 +17,11 @@ export type DarknetErrorCode =
   | 'ERR_UNKNOWN_MODEL' // a model name that is not in the catalogue
   | 'ERR_MODEL_NOT_DOWNLOADED' // a model whose weights are not in the cache, and downloading was not allowed
   | 'ERR_DOWNLOAD' // the download failed (HTTP status, network, timeout)
-  | 'ERR_CHECKSUM'; // the downloaded file's size or sha256 is not what was expected
+  | 'ERR_CHECKSUM' // the downloaded file's size or sha256 is not what was expected
+  | 'ERR_INVALID_JOB' // queue job data a worker cannot use (schema, fields, a path outside the allowed root)
+  | 'ERR_WRONG_NETWORK' // a queue job meant for another network
+  | 'ERR_PAYLOAD_TOO_LARGE' // an image over the queue's size limit
+  | 'ERR_JOB_FAILED'; // a queue job that failed for good for another reason (stalled too often, lost)
 
 /**
  * The one error class of this package. The native addon creates it too (it is
