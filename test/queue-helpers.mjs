@@ -19,7 +19,6 @@ const reencode = join(root, 'build', 'reference', 'reencode');
 for (const [what, path] of [
   ['our CLI (npm run build)', cli],
   ['the real Tiny Darknet weights', tinyWeights],
-  ["darknet's re-encoding tool (npm run build:reference)", reencode],
 ]) {
   if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`);
 }
@@ -169,6 +168,7 @@ export function runProducer(url, files, { extra = [], onLine } = {}) {
  * each good file the file it is a copy of.
  */
 export function makeImages(dir, count) {
+  if (!existsSync(reencode)) throw new Error(`missing darknet's re-encoding tool (npm run build:reference): ${reencode}`);
   const folder = join(dir, 'photos');
   mkdirSync(folder, { recursive: true });
   const samples = readdirSync(join(darknetDir, 'data'))
