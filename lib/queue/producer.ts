@@ -57,6 +57,25 @@ function filesOf(source: RemoteSource): { cfg: string; weights: string } {
   return source;
 }
 
+/** What ioredis rejects a command with when Redis goes away under it (a pipeline or transaction in flight). */
+const CONNECTION_LOST = /connection|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|socket|Stream isn't writeable/i;
+
+/**
+ * Runs `send` again until Redis takes it: ioredis resends single commands
+ * after a reconnection but aborts transactions that were in flight. Safe to
+ * repeat: jobs have their own ids, and adding an existing id does nothing.
+ */
+async function untilSent<T>(send: () => Promise<T>, stopped: () => boolean): Promise<T | undefined> {
+  for (;;) {
+    try {
+      return await send();
+    } catch (error) {
+      if (stopped() || !CONNECTION_LOST.test((error as Error).message)) throw error;
+      await new Promise((resolvePromise) => setTimeout(resolvePromise, 500));
+    }
+  }
+}
+
 /** Keeps only what a job was read back as (an old job of the run may be retried after a restart). */
 const REMOVE_AFTER_SECONDS = 24 * 3600;
 
@@ -155,7 +174,7 @@ export async function* classifyRemote(
         entry.unknownPolls = 0;
         const data = await jobData(entry.input);
         if (data instanceof Error) settle(id, { reason: `${(data as DarknetError).code}: ${data.message}` });
-        else await queue.add('classify', data, { ...jobOptions, jobId: id });
+        else await untilSent(() => queue.add('classify', data, { ...jobOptions, jobId: id }), () => stopped);
       } else if (state !== 'unknown') {
         entry.unknownPolls = 0;
       }
@@ -202,7 +221,7 @@ export async function* classifyRemote(
       if (batch.length === 0) return;
       const jobs = batch;
       batch = [];
-      await queue.addBulk(jobs);
+      await untilSent(() => queue.addBulk(jobs), () => stopped);
     };
     for await (const input of inputs as AsyncIterable<string>) {
       if (stopped) return;
