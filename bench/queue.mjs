@@ -4,7 +4,7 @@
 // with 1 and 2 networks (1 thread each), on the same N images (copies of
 // darknet's samples); and the queue's per-job overhead. Medians of 3 runs.
 //   node bench/queue.mjs [--images 210] [--runs 3]
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,16 @@ for (let i = 0; i < count; ++i) {
   files.push(file);
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+const ownCpu = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function timed(iterate) {
@@ -51,6 +61,9 @@ async function timed(iterate) {
   return count / median(seconds);
 }
 
+let localCpuPerImage = 0;
+let queueCpuPerImage = 0;
+let byPathCpuPerImage = 0;
 setThreads(1); // like the workers: each network computes on its own thread
 const rows = [];
 for (const networks of [1, 2]) {
@@ -59,7 +72,9 @@ for (const networks of [1, 2]) {
   const loaded = await Promise.all(Array.from({ length: networks }, () => loadNetwork(cfg, weights)));
   const [first] = loaded;
   for await (const _ of classifyMany(first, files.slice(0, 14), { concurrency: networks })) void _;
+  const cpuBefore = ownCpu();
   rows.push({ label: `classifyMany, ${networks} network${networks > 1 ? 's' : ''}, 1 thread each`, perSecond: await timed(() => classifyMany(first, files, { concurrency: networks })) });
+  if (networks === 1) localCpuPerImage = (ownCpu() - cpuBefore) / (runs * count);
   await Promise.all(loaded.map((network) => network.close()));
 }
 
@@ -68,13 +83,26 @@ const workers = [];
 try {
   for (const count_ of [1, 2]) {
     while (workers.length < count_) {
-      const worker = startWorker(redis.url, ['--queue', 'bench', '--threads', '1']);
+      const worker = startWorker(redis.url, ['--queue', 'bench', '--threads', '1', '--by-path-root', dir]);
       await worker.ready;
       workers.push(worker);
     }
     const remote = () => classifyRemote({ cfg, weights }, files, { connection: redis.url, queue: 'bench' });
     for await (const _ of classifyRemote({ cfg, weights }, files.slice(0, 14), { connection: redis.url, queue: 'bench' })) void _;
+    // Everything the queue's way costs, in CPU time: workers, Redis and this producer.
+    const cpuNow = () => workers.reduce((sum, w) => sum + cpuOf(w.child.pid), cpuOf(redis.pid) + ownCpu());
+    const cpuBefore = cpuNow();
+    if (process.env.QUEUE_BENCH_DEBUG) console.log({ w: workers.map((w) => cpuOf(w.child.pid)), r: cpuOf(redis.pid), p: ownCpu() });
     rows.push({ label: `queue, ${count_} worker process${count_ > 1 ? 'es' : ''}, 1 thread each`, perSecond: await timed(remote) });
+    if (count_ === 1) {
+      queueCpuPerImage = (cpuNow() - cpuBefore) / (runs * count);
+      // The same with paths instead of bytes (shared storage): what the payload costs.
+      const before = cpuNow();
+      const byPath = await timed(() => classifyRemote({ cfg, weights }, files, { connection: redis.url, queue: 'bench', byPath: true }));
+      byPathCpuPerImage = (cpuNow() - before) / (runs * count);
+      rows.push({ label: 'queue, 1 worker process, 1 thread, --by-path', perSecond: byPath });
+    }
+    if (process.env.QUEUE_BENCH_DEBUG) console.log({ w: workers.map((w) => cpuOf(w.child.pid)), r: cpuOf(redis.pid), p: ownCpu() });
   }
 } finally {
   for (const worker of workers) await worker.kill('SIGTERM');
@@ -82,7 +110,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const [local1, local2, queue1, queue2] = rows.map((row) => row.perSecond);
+const [local1, local2, queue1, , queue2] = rows.map((row) => row.perSecond);
 console.log(`queue throughput: ${count} images (Tiny Darknet, darknet/data samples), ${cpus()[0]?.model ?? process.arch}, ${availableParallelism()} cores, medians of ${runs} runs`);
 console.log('(producer, redis-server and workers all on this machine)');
 console.log('| way | images/s | / classifyMany, 1 network |');
@@ -92,3 +120,12 @@ const classifyMs = 1000 / local1;
 const overheadMs = 1000 / queue1 - classifyMs;
 console.log(`2 workers / 1 worker: ${(queue2 / queue1).toFixed(2)}x (goal: >= 1.8x); 2 networks / 1 network in one process: ${(local2 / local1).toFixed(2)}x`);
 console.log(`queue overhead per job: ${overheadMs.toFixed(2)} ms = ${((100 * overheadMs) / classifyMs).toFixed(1)}% of a ${classifyMs.toFixed(2)} ms classify (goal: <= 10%)`);
+console.log(
+  `CPU time per image (load-independent): classifyMany ${(1000 * localCpuPerImage).toFixed(2)} ms; through the queue (worker + redis-server + producer) ` +
+    `${(1000 * queueCpuPerImage).toFixed(2)} ms: the queue's CPU overhead is ${(1000 * (queueCpuPerImage - localCpuPerImage)).toFixed(2)} ms = ` +
+    `${((100 * (queueCpuPerImage - localCpuPerImage)) / localCpuPerImage).toFixed(1)}% of a classify`,
+);
+console.log(
+  `with --by-path: ${(1000 * byPathCpuPerImage).toFixed(2)} ms CPU per image, overhead ${(1000 * (byPathCpuPerImage - localCpuPerImage)).toFixed(2)} ms = ` +
+    `${((100 * (byPathCpuPerImage - localCpuPerImage)) / localCpuPerImage).toFixed(1)}% of a classify`,
+);

@@ -58,6 +58,11 @@ test('createWorker and classifyRemote give classifyMany\'s results and errors, b
     const counts = await queue.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed', 'paused');
     await queue.close();
     assert.deepEqual(counts, { completed: 0, failed: 0, waiting: 0, active: 0, delayed: 0, paused: 0 }, 'jobs are removed once read');
+    const { Redis } = await import('ioredis');
+    const client = new Redis({ host: '127.0.0.1', port: redis.port });
+    const stored = await client.keys('darknet-napi:image:*');
+    client.disconnect();
+    assert.deepEqual(stored, [], 'and so are the image bytes beside them');
   } finally {
     await worker.close();
   }
@@ -107,8 +112,8 @@ describe('malformed jobs against a worker process', () => {
   const dogBytes = () => readFileSync(samples[0]).toString('base64');
 
   /** Enqueues data (3 attempts allowed) and returns the failed job, checking it was tried once. */
-  async function failing(data) {
-    const job = await queue.add('classify', data, { attempts: 3, backoff: { type: 'fixed', delay: 100 } });
+  async function failing(data, jobId) {
+    const job = await queue.add('classify', data, { attempts: 3, backoff: { type: 'fixed', delay: 100 }, ...(jobId ? { jobId } : {}) });
     await assert.rejects(job.waitUntilFinished(events, 20000));
     const state = await queue.getJobState(job.id);
     assert.equal(state, 'failed');
@@ -118,7 +123,7 @@ describe('malformed jobs against a worker process', () => {
     return failed.failedReason;
   }
 
-  for (const [what, data, pattern] of [
+  for (const [what, data, pattern, jobId] of [
     ['not an object', 'hello', /^ERR_INVALID_JOB: invalid job: data is not an object/],
     ['another schema version', { ...good({ bytes: '' }), v: 2 }, /^ERR_INVALID_JOB: invalid job: schema version 2/],
     ['an unknown task', { ...good({ bytes: '' }), task: 'segment' }, /^ERR_INVALID_JOB: invalid job: unknown task "segment"/],
@@ -126,7 +131,9 @@ describe('malformed jobs against a worker process', () => {
     ['another network', { ...good({ bytes: '' }), network: { cfg: network.cfg, weights: '0'.repeat(64) } }, /^ERR_WRONG_NETWORK: job is for the network with weights sha256 0{64}/],
     ['a bad option', { ...good({ bytes: 'AAAA' }), options: { top: -1, resize: 'letterbox' } }, /^ERR_INVALID_JOB: invalid job: options.top/],
     ['an unknown resize', { ...good({ bytes: 'AAAA' }), options: { top: 1, resize: 'crop' } }, /^ERR_INVALID_JOB: invalid job: options.resize/],
-    ['both bytes and a path', good({ bytes: 'AAAA', path: '/etc/passwd' }), /^ERR_INVALID_JOB: invalid job: image must be/],
+    ['both bytes and a path', good({ bytes: 'AAAA', path: '/etc/passwd' }), /^ERR_INVALID_JOB: invalid job: image must be one of/],
+    ['another job\'s image key', good({ key: 'darknet-napi:image:malformed:someone-else' }), /^ERR_INVALID_JOB: invalid job: image key "darknet-napi:image:malformed:someone-else" is not this job's/],
+    ['an image key with nothing stored', good({ key: 'darknet-napi:image:malformed:nokey-1' }), /^ERR_INVALID_JOB: invalid job: image \/x\/dog\.jpg: its bytes are not in Redis/, 'nokey-1'],
     ['bytes that are not base64', good({ bytes: '!!!!' }), /^ERR_INVALID_JOB: invalid job: image.bytes is not base64/],
     ['bytes that are not an image', good({ bytes: Buffer.from('just some text').toString('base64') }), /^ERR_INVALID_IMAGE: image \/x\/dog\.jpg: not an image darknet can decode/],
     ['a huge payload', good({ bytes: 'A'.repeat(12 * 1024 * 1024) }), /^ERR_PAYLOAD_TOO_LARGE: image \/x\/dog\.jpg: about 9437184 bytes, over this worker's 8388608-byte limit/],
@@ -134,7 +141,7 @@ describe('malformed jobs against a worker process', () => {
     ['a relative path', good({ path: '../dog.jpg' }), /^ERR_INVALID_JOB: invalid job: image path "\.\.\/dog\.jpg" is not an absolute path/],
   ]) {
     test(`${what}: that job fails for good, with its code`, async () => {
-      assert.match(await failing(data), pattern);
+      assert.match(await failing(data, jobId), pattern);
     });
   }
 
@@ -146,9 +153,17 @@ describe('malformed jobs against a worker process', () => {
     t.diagnostic('the real path is checked, not the name');
   });
 
-  test('after all that, good jobs (bytes, and a path under the root) still succeed', async () => {
-    for (const image of [{ bytes: dogBytes() }, { path: join(allowed(), 'dog.jpg') }]) {
-      const job = await queue.add('classify', good(image));
+  test('after all that, good jobs (its own key, base64 bytes, a path under the root) still succeed', async () => {
+    const { Redis } = await import('ioredis');
+    const redisClient = new Redis({ host: '127.0.0.1', port: redis.port });
+    await redisClient.set('darknet-napi:image:malformed:stored-1', readFileSync(samples[0]));
+    redisClient.disconnect();
+    for (const [image, jobId] of [
+      [{ bytes: dogBytes() }],
+      [{ path: join(allowed(), 'dog.jpg') }],
+      [{ key: 'darknet-napi:image:malformed:stored-1' }, 'stored-1'],
+    ]) {
+      const job = await queue.add('classify', good(image), jobId ? { jobId } : {});
       const result = await job.waitUntilFinished(events, 20000);
       assert.equal(result.v, 1);
       assert.deepEqual(result.predictions.map((p) => p.label), ['malamute', 'Newfoundland']);

@@ -7,6 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 import { Job, Queue, QueueEvents } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
 
 import type { BulkProgress, BulkResult } from '../bulk.js';
 import { DarknetError } from '../errors.js';
@@ -18,6 +19,7 @@ import {
   DEFAULT_MAX_IMAGE_BYTES,
   decodeFailure,
   defaultQueueName,
+  imageKey,
   JOB_SCHEMA_VERSION,
   networkIdOf,
   parseJobResult,
@@ -110,6 +112,9 @@ export async function* classifyRemote(
   const connection = connectionOptions(options.connection);
   const queue = new Queue(name, { connection });
   const events = new QueueEvents(name, { connection });
+  // The image bytes go beside the jobs, as plain strings that expire with them.
+  const images = new Redis(connection as RedisOptions);
+  images.on('error', () => undefined);
   queue.on('error', () => undefined); // reconnects on its own
   events.on('error', () => undefined);
   const run = randomBytes(6).toString('hex');
@@ -133,7 +138,9 @@ export async function* classifyRemote(
   let stopped = false;
   const started = Date.now();
 
+  let lastResultAt = Date.now();
   const publish = (result: BulkResult<string>): void => {
+    lastResultAt = Date.now();
     ready.push(result);
     ++done;
     if (result.error) ++failed;
@@ -154,7 +161,7 @@ export async function* classifyRemote(
     } else {
       publish({ input: entry.input, error: decodeFailure(outcome.reason, entry.file) });
     }
-    const removal = queue.remove(id).catch(() => undefined);
+    const removal = Promise.all([queue.remove(id), images.del(imageKey(name, id))]).catch(() => undefined);
     removals.add(removal);
     void removal.finally(() => removals.delete(removal));
     roomFreed?.();
@@ -172,7 +179,7 @@ export async function* classifyRemote(
       } else if (state === 'unknown' && ++entry.unknownPolls >= 2) {
         // Redis lost it (restarted without persistence): enqueue it again.
         entry.unknownPolls = 0;
-        const data = await jobData(entry.input);
+        const data = await jobData(entry.input, id);
         if (data instanceof Error) settle(id, { reason: `${(data as DarknetError).code}: ${data.message}` });
         else await untilSent(() => queue.add('classify', data, { ...jobOptions, jobId: id }), () => stopped);
       } else if (state !== 'unknown') {
@@ -187,8 +194,12 @@ export async function* classifyRemote(
   events.on('completed', ({ jobId, returnvalue }) => settle(jobId, { predictions: returnvalue }));
   events.on('failed', ({ jobId }) => void check(jobId));
 
+  // Only when no result has come for a while (events lost while Redis was
+  // away, or a long job): while results flow, looking jobs up would cost
+  // Redis more than the jobs themselves.
   const poller = setInterval(() => {
     const now = Date.now();
+    if (now - lastResultAt < pollInterval) return;
     let checked = 0;
     for (const [id, entry] of pending) {
       if (now - entry.since < pollInterval) break; // oldest first: the rest are newer
@@ -198,8 +209,11 @@ export async function* classifyRemote(
     }
   }, pollInterval);
 
-  /** The job data for an image, or the error that keeps it from being enqueued (as classifyMany reports it). */
-  const jobData = async (input: string): Promise<ClassifyJobData | Error> => {
+  /**
+   * The job data for an image, with its bytes stored at the job's key, or the
+   * error that keeps it from being enqueued (as classifyMany reports it).
+   */
+  const jobData = async (input: string, id: string): Promise<ClassifyJobData | Error> => {
     try {
       const file = await checkInputFile(input, 'image');
       const base: Omit<ClassifyJobData, 'image'> = { v: JOB_SCHEMA_VERSION, task: 'classify', network, file, options: { top, resize } };
@@ -208,7 +222,10 @@ export async function* classifyRemote(
       if (size > maxImageBytes) {
         throw new DarknetError(`image ${file}: ${size} bytes, over the queue's ${maxImageBytes}-byte limit (send paths on shared storage instead)`, 'ERR_PAYLOAD_TOO_LARGE');
       }
-      return { ...base, image: { bytes: (await readFile(file)).toString('base64') } };
+      const bytes = await readFile(file);
+      const key = imageKey(name, id);
+      await untilSent(() => images.set(key, bytes, 'EX', REMOVE_AFTER_SECONDS), () => stopped);
+      return { ...base, image: { key } };
     } catch (error) {
       return error as Error;
     }
@@ -225,12 +242,12 @@ export async function* classifyRemote(
     };
     for await (const input of inputs as AsyncIterable<string>) {
       if (stopped) return;
-      const data = await jobData(input);
+      const id = `${run}-${index++}`;
+      const data = await jobData(input, id);
       if (data instanceof Error) {
         publish({ input, error: data });
         continue;
       }
-      const id = `${run}-${index++}`;
       pending.set(id, { input, file: data.file, since: Date.now(), unknownPolls: 0, settling: false });
       batch.push({ name: 'classify', data, opts: { ...jobOptions, jobId: id } });
       if (batch.length >= 50) await flush();
@@ -279,9 +296,10 @@ export async function* classifyRemote(
     roomFreed?.();
     clearInterval(poller);
     // Jobs of an abandoned run are not left waiting for a worker.
-    await Promise.all([...pending.keys()].map((id) => queue.remove(id).catch(() => undefined)));
+    await Promise.all([...pending.keys()].map((id) => Promise.all([queue.remove(id), images.del(imageKey(name, id))]).catch(() => undefined)));
     await Promise.all(removals);
     await events.close();
     await queue.close();
+    images.disconnect();
   }
 }

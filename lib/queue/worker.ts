@@ -4,6 +4,7 @@
 // crash or a lost connection leaves the job to BullMQ's stalled-job recovery
 // and retries.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
 
 import { setThreads } from '../index.js';
 import { DarknetError } from '../errors.js';
@@ -14,6 +15,7 @@ import {
   DEFAULT_MAX_IMAGE_BYTES,
   defaultQueueName,
   encodeFailure,
+  imageKey,
   nameFileInMessage,
   networkIdOf,
   parseJobData,
@@ -98,20 +100,39 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Darkne
   const id = await networkIdOf(first.cfg, first.weights as string);
   const queue = options.queue ?? defaultQueueName(id);
   const busy = new Map<Network, number>(networks.map((network) => [network, 0]));
+  // For the image bytes kept beside the jobs (plain GETs: no BullMQ script).
+  const images = new Redis({ ...(connection as RedisOptions), lazyConnect: true });
+  images.on('error', () => undefined);
+
+  /** A job's bytes from Redis, refused before they are fetched when over the limit. */
+  const storedImage = async (key: string, file: string): Promise<Buffer> => {
+    const size = await images.strlen(key);
+    if (size === 0) throw new DarknetError(`invalid job: image ${file}: its bytes are not in Redis (${key} expired or was removed)`, 'ERR_INVALID_JOB');
+    if (size > maxImageBytes) {
+      throw new DarknetError(`image ${file}: ${size} bytes, over this worker's ${maxImageBytes}-byte limit`, 'ERR_PAYLOAD_TOO_LARGE');
+    }
+    const bytes = await images.getBuffer(key);
+    if (!bytes) throw new DarknetError(`invalid job: image ${file}: its bytes are not in Redis (${key} expired or was removed)`, 'ERR_INVALID_JOB');
+    return bytes;
+  };
 
   const processor = async (job: Job<unknown, ClassifyJobResult>): Promise<ClassifyJobResult> => {
     let parsed;
+    let input: string | Buffer;
     try {
-      parsed = await parseJobData(job.data, { network: id, byPathRoot: options.byPathRoot, maxImageBytes });
+      parsed = await parseJobData(job.data, { network: id, byPathRoot: options.byPathRoot, maxImageBytes, imageKey: imageKey(queue, job.id ?? '') });
+      input = typeof parsed.input === 'object' && !Buffer.isBuffer(parsed.input) ? await storedImage(parsed.input.key, parsed.file) : parsed.input;
     } catch (error) {
-      throw new UnrecoverableError(encodeFailure(error as DarknetError));
+      // A connection error (Redis away) is retried like a crash; a bad job is not.
+      if (!(error instanceof DarknetError)) throw error;
+      throw new UnrecoverableError(encodeFailure(error));
     }
     // The least busy copy: calls on one network are serialized, so it queues there.
     let network = first;
     for (const [candidate, count] of busy) if (count < (busy.get(network) ?? 0)) network = candidate;
     busy.set(network, (busy.get(network) ?? 0) + 1);
     try {
-      const predictions = await network.classify(parsed.input, parsed.options);
+      const predictions = await network.classify(input, parsed.options);
       return { v: 1, predictions };
     } catch (error) {
       // An image darknet refuses fails the same way on every machine: no retry.
@@ -145,6 +166,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Darkne
         try {
           await worker.close();
         } finally {
+          images.disconnect();
           await Promise.all(ownedNetworks.map((network) => network.close()));
         }
       })();
