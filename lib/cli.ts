@@ -324,6 +324,16 @@ async function classifyCommand(rest: string[], options: Options): Promise<number
   return classifyBulk(cfg, weights, names, images, options);
 }
 
+/** Says on stderr that Redis is away, now and then rather than per retry. */
+function redisErrorReporter(): (error: Error) => void {
+  let last = 0;
+  return (error) => {
+    if (Date.now() - last < 5000) return;
+    last = Date.now();
+    process.stderr.write(`darknet: redis: ${error.message} (retrying)\n`);
+  };
+}
+
 function csvField(value: string | number): string {
   const text = String(value);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
@@ -350,6 +360,7 @@ async function classifyBulk(cfg: string, weights: string, names: string, args: s
           resize: options.resize,
           byPath: options.byPath,
           onProgress,
+          onRedisError: redisErrorReporter(),
           ...(options.queue !== undefined ? { queue: options.queue } : {}),
         })
       : classifyMany({ cfg, weights }, files, { concurrency: jobs, top, resize: options.resize, labels: names, onProgress });

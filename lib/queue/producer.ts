@@ -41,6 +41,8 @@ export interface ClassifyRemoteOptions extends ClassifyOptions {
   /** How often jobs without news are looked up (ms, default 2000). */
   pollInterval?: number;
   onProgress?: (progress: BulkProgress) => void;
+  /** Redis connection errors; the run waits for Redis to come back (default: ignored). */
+  onRedisError?: (error: Error) => void;
 }
 
 /** The network whose queue is fed: the workers check its digests. */
@@ -114,9 +116,11 @@ export async function* classifyRemote(
   const events = new QueueEvents(name, { connection });
   // The image bytes go beside the jobs, as plain strings that expire with them.
   const images = new Redis(connection as RedisOptions);
-  images.on('error', () => undefined);
-  queue.on('error', () => undefined); // reconnects on its own
-  events.on('error', () => undefined);
+  // Each reconnects on its own; the caller may say that Redis is away.
+  const onRedisError = (error: Error): void => options.onRedisError?.(error);
+  images.on('error', onRedisError);
+  queue.on('error', onRedisError);
+  events.on('error', onRedisError);
   const run = randomBytes(6).toString('hex');
   const jobOptions = {
     attempts: options.attempts ?? 5,
