@@ -92,7 +92,6 @@ try {
     // Everything the queue's way costs, in CPU time: workers, Redis and this producer.
     const cpuNow = () => workers.reduce((sum, w) => sum + cpuOf(w.child.pid), cpuOf(redis.pid) + ownCpu());
     const cpuBefore = cpuNow();
-    if (process.env.QUEUE_BENCH_DEBUG) console.log({ w: workers.map((w) => cpuOf(w.child.pid)), r: cpuOf(redis.pid), p: ownCpu() });
     rows.push({ label: `queue, ${count_} worker process${count_ > 1 ? 'es' : ''}, 1 thread each`, perSecond: await timed(remote) });
     if (count_ === 1) {
       queueCpuPerImage = (cpuNow() - cpuBefore) / (runs * count);
@@ -102,7 +101,6 @@ try {
       byPathCpuPerImage = (cpuNow() - before) / (runs * count);
       rows.push({ label: 'queue, 1 worker process, 1 thread, --by-path', perSecond: byPath });
     }
-    if (process.env.QUEUE_BENCH_DEBUG) console.log({ w: workers.map((w) => cpuOf(w.child.pid)), r: cpuOf(redis.pid), p: ownCpu() });
   }
 } finally {
   for (const worker of workers) await worker.kill('SIGTERM');
