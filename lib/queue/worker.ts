@@ -81,7 +81,11 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Darkne
   const maxImageBytes = positive('maxImageBytes', options.maxImageBytes, DEFAULT_MAX_IMAGE_BYTES);
   if (options.threads !== undefined) setThreads(options.threads);
   const connection = connectionOptions(options.connection);
-  const { connection: _c, queue: _q, network: _n, ...loadOptions } = options;
+  // Only what loadNetwork takes.
+  const { labels, download, onDownloadProgress, limitInputPixels, limitNetworkBytes, engine } = options;
+  const loadOptions: LoadOptions = Object.fromEntries(
+    Object.entries({ labels, download, onDownloadProgress, limitInputPixels, limitNetworkBytes, engine }).filter(([, value]) => value !== undefined),
+  );
 
   const { first, owned } = await loadFirst(options.network, loadOptions);
   const networks: Network[] = [first];
