@@ -64,6 +64,7 @@ async function timed(iterate) {
 let localCpuPerImage = 0;
 let queueCpuPerImage = 0;
 let byPathCpuPerImage = 0;
+const breakdown = { bytes: [0, 0, 0], path: [0, 0, 0] };
 setThreads(1); // like the workers: each network computes on its own thread
 const rows = [];
 for (const networks of [1, 2]) {
@@ -90,15 +91,21 @@ try {
     const remote = () => classifyRemote({ cfg, weights }, files, { connection: redis.url, queue: 'bench' });
     for await (const _ of classifyRemote({ cfg, weights }, files.slice(0, 14), { connection: redis.url, queue: 'bench' })) void _;
     // Everything the queue's way costs, in CPU time: workers, Redis and this producer.
-    const cpuNow = () => workers.reduce((sum, w) => sum + cpuOf(w.child.pid), cpuOf(redis.pid) + ownCpu());
+    const parts = () => [workers.reduce((sum, w) => sum + cpuOf(w.child.pid), 0), cpuOf(redis.pid), ownCpu()];
+    const cpuNow = () => parts().reduce((a, b) => a + b, 0);
+    const perImage = (before, after) => before.map((value, i) => (1000 * ((after[i] ?? 0) - value)) / (runs * count));
+    const partsBefore = parts();
     const cpuBefore = cpuNow();
     rows.push({ label: `queue, ${count_} worker process${count_ > 1 ? 'es' : ''}, 1 thread each`, perSecond: await timed(remote) });
     if (count_ === 1) {
       queueCpuPerImage = (cpuNow() - cpuBefore) / (runs * count);
+      breakdown.bytes = perImage(partsBefore, parts());
+      const pathBefore = parts();
       // The same with paths instead of bytes (shared storage): what the payload costs.
       const before = cpuNow();
       const byPath = await timed(() => classifyRemote({ cfg, weights }, files, { connection: redis.url, queue: 'bench', byPath: true }));
       byPathCpuPerImage = (cpuNow() - before) / (runs * count);
+      breakdown.path = perImage(pathBefore, parts());
       rows.push({ label: 'queue, 1 worker process, 1 thread, --by-path', perSecond: byPath });
     }
   }
@@ -127,3 +134,6 @@ console.log(
   `with --by-path: ${(1000 * byPathCpuPerImage).toFixed(2)} ms CPU per image, overhead ${(1000 * (byPathCpuPerImage - localCpuPerImage)).toFixed(2)} ms = ` +
     `${((100 * (byPathCpuPerImage - localCpuPerImage)) / localCpuPerImage).toFixed(1)}% of a classify`,
 );
+for (const [mode, [worker, redisServer, producer]] of Object.entries(breakdown)) {
+  console.log(`1 worker, ${mode}: CPU ms per image: worker ${worker.toFixed(2)}, redis-server ${redisServer.toFixed(2)}, producer ${producer.toFixed(2)}`);
+}
