@@ -19,11 +19,15 @@ import { loadNetwork, modelWeightsFor, type Classification, type Network, type R
 import { exportOnnx } from './onnx-export.js';
 import { resolveDarknetPath } from './paths.js';
 import { createProgress, formatBytes } from './progress.js';
+import { classifyRemote } from './queue/producer.js';
+import { workerCommand } from './queue/worker-command.js';
 
 const USAGE = `usage:
   darknet classify <cfg> <weights> [image] [options]
   darknet classify <model> [image] [options]
   darknet classify <cfg> <weights> | <model>  <images, folders, globs...> [bulk options]
+  darknet classify <cfg> <weights> | <model>  <images...> --redis URL [--queue NAME] [--by-path]
+  darknet worker --redis URL [--queue NAME] <cfg> <weights> | <model>  [worker options]
   darknet classifier predict <data> <cfg> <weights> [image] [options]
   darknet models
   darknet download <model|url> [--sha256 HEX] [--quiet] [--timeout SECONDS]
@@ -51,6 +55,18 @@ results arrive ({"file","predictions"} or {"file","error"}), progress on stderr:
   --csv              CSV instead of JSON lines
   --quiet, -q        no progress
   -h, --help         this text
+
+queue (many machines; Redis, BullMQ): classify --redis URL enqueues one job per
+image and prints the same lines as results arrive; worker serves the queue
+until SIGTERM/SIGINT (then finishes the jobs it holds and exits 0):
+  --redis URL        redis://host:port[/db]
+  --queue NAME       default: one queue per network, named after its weights' sha256
+  --by-path          send paths, not image bytes (workers on shared storage)
+  --by-path-root DIR worker: take path jobs for files under DIR (default: none)
+  --jobs N           worker: network copies (default 1)
+  --concurrency N    worker: jobs held at once (default copies + 1)
+  --threads N        worker: the fast engine's threads (default: one per core)
+  --stalled-interval MS  worker: a dead worker's jobs are taken over after this (default 30000)
   -v, --version      the package version and how the native addon was built
 
 export --onnx: the network as an ONNX model (opset 13; input "input" float32
@@ -77,6 +93,13 @@ interface Options {
   timeout: number | undefined;
   onnx: boolean;
   output: string | undefined;
+  redis: string | undefined;
+  queue: string | undefined;
+  byPath: boolean;
+  byPathRoot: string | undefined;
+  concurrency: number | undefined;
+  threads: number | undefined;
+  stalledInterval: number | undefined;
 }
 
 function positiveInteger(flag: string, text: string): number {
@@ -102,6 +125,13 @@ function parseArguments(argv: string[]): Options {
     timeout: undefined,
     onnx: false,
     output: undefined,
+    redis: undefined,
+    queue: undefined,
+    byPath: false,
+    byPathRoot: undefined,
+    concurrency: undefined,
+    threads: undefined,
+    stalledInterval: undefined,
   };
   for (let i = 0; i < argv.length; ++i) {
     const arg = argv[i] as string;
@@ -136,6 +166,20 @@ function parseArguments(argv: string[]): Options {
       options.onnx = true;
     } else if (arg === '--output' || arg === '-o') {
       options.output = value();
+    } else if (arg === '--redis') {
+      options.redis = value();
+    } else if (arg === '--queue') {
+      options.queue = value();
+    } else if (arg === '--by-path') {
+      options.byPath = true;
+    } else if (arg === '--by-path-root') {
+      options.byPathRoot = value();
+    } else if (arg === '--concurrency') {
+      options.concurrency = positiveInteger('--concurrency', value());
+    } else if (arg === '--threads') {
+      options.threads = positiveInteger('--threads', value());
+    } else if (arg === '--stalled-interval') {
+      options.stalledInterval = positiveInteger('--stalled-interval', value());
     } else if (arg === '--json') {
       options.json = true;
     } else if (arg === '-h' || arg === '--help') {
@@ -275,9 +319,19 @@ async function classifyCommand(rest: string[], options: Options): Promise<number
     names = (await readClassifierData(resolveDarknetPath('cfg/imagenet1k.data'))).names;
     images = more;
   }
-  const bulk = images.length > 1 || options.csv || options.recursive || options.jobs !== undefined || images.some(isBulkArgument);
+  const bulk = options.redis !== undefined || images.length > 1 || options.csv || options.recursive || options.jobs !== undefined || images.some(isBulkArgument);
   if (!bulk) return predict(names, cfg, weights, images[0], options.top ?? 5, options);
   return classifyBulk(cfg, weights, names, images, options);
+}
+
+/** Says on stderr that Redis is away, now and then rather than per retry. */
+function redisErrorReporter(): (error: Error) => void {
+  let last = 0;
+  return (error) => {
+    if (Date.now() - last < 5000) return;
+    last = Date.now();
+    process.stderr.write(`darknet: redis: ${error.message} (retrying)\n`);
+  };
 }
 
 function csvField(value: string | number): string {
@@ -297,13 +351,20 @@ async function classifyBulk(cfg: string, weights: string, names: string, args: s
   const progress = createProgress('classify', 'images', { quiet: options.quiet });
   const started = Date.now();
   let failed = 0;
-  for await (const result of classifyMany({ cfg, weights }, files, {
-    concurrency: jobs,
-    top,
-    resize: options.resize,
-    labels: names,
-    onProgress: (p) => progress.update(p.done, p.total, p.imagesPerSecond),
-  })) {
+  const onProgress = (p: { done: number; total: number | undefined; imagesPerSecond: number }): void => progress.update(p.done, p.total, p.imagesPerSecond);
+  const results =
+    options.redis !== undefined
+      ? classifyRemote({ cfg, weights }, files, {
+          connection: options.redis,
+          top,
+          resize: options.resize,
+          byPath: options.byPath,
+          onProgress,
+          onRedisError: redisErrorReporter(),
+          ...(options.queue !== undefined ? { queue: options.queue } : {}),
+        })
+      : classifyMany({ cfg, weights }, files, { concurrency: jobs, top, resize: options.resize, labels: names, onProgress });
+  for await (const result of results) {
     const error = result.error ? { code: (result.error as { code?: string }).code ?? 'ERR_DARKNET', message: result.error.message } : undefined;
     if (error) ++failed;
     if (options.csv) {
@@ -320,9 +381,32 @@ async function classifyBulk(cfg: string, weights: string, names: string, args: s
   }
   const seconds = (Date.now() - started) / 1000;
   progress.end(
-    `darknet: ${files.length} images, ${failed} failed, ${seconds.toFixed(1)} s, ${(files.length / Math.max(seconds, 1e-9)).toFixed(1)} images/s with ${Math.min(jobs, files.length)} job(s)`,
+    `darknet: ${files.length} images, ${failed} failed, ${seconds.toFixed(1)} s, ${(files.length / Math.max(seconds, 1e-9)).toFixed(1)} images/s ${options.redis !== undefined ? 'through the queue' : `with ${Math.min(jobs, files.length)} job(s)`}`,
   );
   return failed > 0 ? 1 : 0;
+}
+
+/** worker --redis URL <cfg> <weights> | <model>: the network and labels as classify takes them. */
+async function workerCommandOf(rest: string[], options: Options): Promise<number> {
+  if (options.redis === undefined) throw new UsageError('worker needs --redis URL');
+  const [first, second, extra] = rest;
+  const model = first !== undefined && second === undefined ? modelNamed(first) : undefined;
+  if (first === undefined || extra !== undefined || (second === undefined && !model)) {
+    throw new UsageError('worker takes <cfg> <weights>, or <model>');
+  }
+  const cfg = model ? modelCfg(model) : first;
+  const weights = model ? await weightsOfModel(model, options) : (second as string);
+  const names = model ? modelLabels(model) : (await readClassifierData(resolveDarknetPath('cfg/imagenet1k.data'))).names;
+  return workerCommand(cfg, weights, names, {
+    redis: options.redis,
+    queue: options.queue,
+    networks: options.jobs,
+    concurrency: options.concurrency,
+    threads: options.threads,
+    byPathRoot: options.byPathRoot,
+    stalledInterval: options.stalledInterval,
+    quiet: options.quiet,
+  });
 }
 
 function listModels(): number {
@@ -412,6 +496,7 @@ export async function main(argv: string[]): Promise<number> {
       return await predict(names, cfg, weights, image, options.top ?? top, options);
     }
     if (command === 'models') return listModels();
+    if (command === 'worker') return await workerCommandOf(rest, options);
     if (command === 'export') return await exportCommand(rest, options);
     if (command === 'download') {
       const [target, extra] = rest;

@@ -24,7 +24,11 @@ export const ERROR_CODES = {
   "ERR_UNKNOWN_MODEL": { "doc": "a model name that is not in the catalogue" },
   "ERR_MODEL_NOT_DOWNLOADED": { "doc": "a model whose weights are not in the cache, and downloading was not allowed" },
   "ERR_DOWNLOAD": { "doc": "the download failed (HTTP status, network, timeout)" },
-  "ERR_CHECKSUM": { "doc": "the downloaded file's size or sha256 is not what was expected" }
+  "ERR_CHECKSUM": { "doc": "the downloaded file's size or sha256 is not what was expected" },
+  "ERR_INVALID_JOB": { "doc": "queue job data a worker cannot use (schema, fields, a path outside the allowed root)" },
+  "ERR_WRONG_NETWORK": { "doc": "a queue job meant for another network" },
+  "ERR_PAYLOAD_TOO_LARGE": { "doc": "an image over the queue's size limit" },
+  "ERR_JOB_FAILED": { "doc": "a queue job that failed for good for another reason (stalled too often, lost)" }
 } as const;
 
 /** Every failure this package reports is a DarknetError with one of these codes. */

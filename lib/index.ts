@@ -48,3 +48,6 @@ export { cacheDir } from './cache.js';
 export { download, type DownloadOptions, type DownloadProgress } from './download.js';
 export { findModel, isDownloaded, MODELS, modelWeights, type ModelInfo } from './models.js';
 export { exportOnnx } from './onnx-export.js';
+export { createWorker, type CreateWorkerOptions, type DarknetWorker } from './queue/worker.js';
+export { classifyRemote, type ClassifyRemoteOptions, type RemoteSource } from './queue/producer.js';
+export { DEFAULT_MAX_IMAGE_BYTES, JOB_SCHEMA_VERSION, defaultQueueName, type ClassifyJobData, type ClassifyJobResult, type NetworkId } from './queue/job.js';

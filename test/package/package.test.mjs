@@ -85,7 +85,8 @@ function classifyWith(project, env = {}) {
 
 test('the package holds exactly the expected files', () => {
   const files = tarFiles(tarball);
-  const lib = readdirSync(join(root, 'lib')).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
+  // lib/ and its subfolders (lib/queue/): each .ts compiles to a .js and a .d.ts.
+  const lib = readdirSync(join(root, 'lib'), { recursive: true }).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
   const dataFiles = readdirSync(join(darknetDir, 'data')).filter((f) => /\.(jpg|list|names|labels|tree|map)$/.test(f));
   const expected = [
     'package.json',

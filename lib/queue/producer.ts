@@ -1,0 +1,309 @@
+// The producer: one job per image, results read back as they arrive, in the
+// shape classifyMany yields. Results come from QueueEvents, and a poll of the
+// jobs still pending catches any event lost while Redis was away. Each image
+// is reported once, by job id, even if a worker ran its job twice.
+import { randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+import { Job, Queue, QueueEvents } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+
+import type { BulkProgress, BulkResult } from '../bulk.js';
+import { DarknetError } from '../errors.js';
+import { checkInputFile } from '../files.js';
+import { modelCfg, modelNamed, modelWeights } from '../models.js';
+import { Network, type ClassifyOptions } from '../network.js';
+import { connectionOptions, type RedisConnection } from './connection.js';
+import {
+  DEFAULT_MAX_IMAGE_BYTES,
+  decodeFailure,
+  defaultQueueName,
+  imageKey,
+  JOB_SCHEMA_VERSION,
+  networkIdOf,
+  parseJobResult,
+  type ClassifyJobData,
+} from './job.js';
+
+export interface ClassifyRemoteOptions extends ClassifyOptions {
+  connection: RedisConnection;
+  /** Default: the network's own queue (defaultQueueName), as the workers use. */
+  queue?: string;
+  /** Send the image's path instead of its bytes (workers on shared storage, with an allowed root). */
+  byPath?: boolean;
+  /** Images larger than this are refused before enqueueing (default DEFAULT_MAX_IMAGE_BYTES). */
+  maxImageBytes?: number;
+  /** The most jobs of this run in Redis at once (default 1000): bounds Redis's memory. */
+  window?: number;
+  /** Tries per job when workers die or lose Redis (default 5, exponential backoff from 1 s). */
+  attempts?: number;
+  /** How often jobs without news are looked up (ms, default 2000). */
+  pollInterval?: number;
+  onProgress?: (progress: BulkProgress) => void;
+  /** Redis connection errors; the run waits for Redis to come back (default: ignored). */
+  onRedisError?: (error: Error) => void;
+}
+
+/** The network whose queue is fed: the workers check its digests. */
+export type RemoteSource = Network | string | { cfg: string; weights: string };
+
+function filesOf(source: RemoteSource): { cfg: string; weights: string } {
+  if (source instanceof Network) {
+    if (source.weights === undefined) throw new DarknetError(`a queue needs a network with weights: ${source.cfg} has none`, 'ERR_INVALID_INPUT');
+    return { cfg: source.cfg, weights: source.weights };
+  }
+  if (typeof source === 'string') {
+    const model = modelNamed(source);
+    if (!model) throw new DarknetError(`unknown model ${source} (see \`darknet models\`)`, 'ERR_UNKNOWN_MODEL');
+    return { cfg: modelCfg(model), weights: modelWeights(model) };
+  }
+  return source;
+}
+
+/** What ioredis rejects a command with when Redis goes away under it (a pipeline or transaction in flight). */
+const CONNECTION_LOST = /connection|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|socket|Stream isn't writeable/i;
+
+/**
+ * Runs `send` again until Redis takes it: ioredis resends single commands
+ * after a reconnection but aborts transactions that were in flight. Safe to
+ * repeat: jobs have their own ids, and adding an existing id does nothing.
+ */
+async function untilSent<T>(send: () => Promise<T>, stopped: () => boolean): Promise<T | undefined> {
+  for (;;) {
+    try {
+      return await send();
+    } catch (error) {
+      if (stopped() || !CONNECTION_LOST.test((error as Error).message)) throw error;
+      await new Promise((resolvePromise) => setTimeout(resolvePromise, 500));
+    }
+  }
+}
+
+/** Keeps only what a job was read back as (an old job of the run may be retried after a restart). */
+const REMOVE_AFTER_SECONDS = 24 * 3600;
+
+interface Pending {
+  input: string;
+  file: string;
+  since: number;
+  unknownPolls: number;
+  settling: boolean;
+}
+
+/**
+ * Classifies images on whatever workers serve the network's queue; yields
+ * `{ input, predictions }` or `{ input, error }` per image in completion
+ * order, as classifyMany does. Jobs are removed from Redis once read.
+ */
+export async function* classifyRemote(
+  source: RemoteSource,
+  inputs: Iterable<string> | AsyncIterable<string>,
+  options: ClassifyRemoteOptions,
+): AsyncGenerator<BulkResult<string>, void, undefined> {
+  const top = options.top ?? 5;
+  const resize = options.resize ?? 'letterbox';
+  if (!Number.isInteger(top) || top < 1) throw new DarknetError(`top must be a positive integer, got ${String(top)}`, 'ERR_INVALID_INPUT');
+  if (resize !== 'letterbox' && resize !== 'min') throw new DarknetError(`resize must be 'letterbox' or 'min', got ${String(resize)}`, 'ERR_INVALID_INPUT');
+  const maxImageBytes = options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
+  const window = options.window ?? 1000;
+  const pollInterval = options.pollInterval ?? 2000;
+  const { cfg, weights } = filesOf(source);
+  const network = await networkIdOf(await checkInputFile(cfg, 'cfg'), await checkInputFile(weights, 'weights'));
+  const name = options.queue ?? defaultQueueName(network);
+  const connection = connectionOptions(options.connection);
+  const queue = new Queue(name, { connection });
+  const events = new QueueEvents(name, { connection });
+  // The image bytes go beside the jobs, as plain strings that expire with them.
+  const images = new Redis(connection as RedisOptions);
+  // Each reconnects on its own; the caller may say that Redis is away.
+  const onRedisError = (error: Error): void => options.onRedisError?.(error);
+  images.on('error', onRedisError);
+  queue.on('error', onRedisError);
+  events.on('error', onRedisError);
+  const run = randomBytes(6).toString('hex');
+  const jobOptions = {
+    attempts: options.attempts ?? 5,
+    backoff: { type: 'exponential', delay: 1000 },
+    removeOnComplete: { age: REMOVE_AFTER_SECONDS },
+    removeOnFail: { age: REMOVE_AFTER_SECONDS },
+  };
+
+  const total = Array.isArray(inputs) ? inputs.length : undefined;
+  const pending = new Map<string, Pending>();
+  const ready: BulkResult<string>[] = [];
+  const removals = new Set<Promise<unknown>>();
+  let wake: (() => void) | undefined;
+  let roomFreed: (() => void) | undefined;
+  let done = 0;
+  let failed = 0;
+  let feeding = true;
+  let feedError: unknown;
+  let stopped = false;
+  const started = Date.now();
+
+  let lastResultAt = Date.now();
+  const publish = (result: BulkResult<string>): void => {
+    lastResultAt = Date.now();
+    ready.push(result);
+    ++done;
+    if (result.error) ++failed;
+    const seconds = (Date.now() - started) / 1000;
+    options.onProgress?.({ done, failed, total, imagesPerSecond: seconds > 0 ? done / seconds : 0 });
+    wake?.();
+  };
+  const settle = (id: string, outcome: { predictions: unknown } | { reason: string | undefined }): void => {
+    const entry = pending.get(id);
+    if (!entry) return; // already reported: a second event, or a job that ran twice
+    pending.delete(id);
+    if ('predictions' in outcome) {
+      try {
+        publish({ input: entry.input, predictions: parseJobResult(outcome.predictions) });
+      } catch (error) {
+        publish({ input: entry.input, error: error as Error });
+      }
+    } else {
+      publish({ input: entry.input, error: decodeFailure(outcome.reason, entry.file) });
+    }
+    const removal = Promise.all([queue.remove(id), images.del(imageKey(name, id))]).catch(() => undefined);
+    removals.add(removal);
+    void removal.finally(() => removals.delete(removal));
+    roomFreed?.();
+  };
+  /** Looks a job up in Redis; a 'failed' event is only final once the job is in the failed set. */
+  const check = async (id: string): Promise<void> => {
+    const entry = pending.get(id);
+    if (!entry || entry.settling) return;
+    entry.settling = true;
+    try {
+      const state = await queue.getJobState(id);
+      if (state === 'completed' || state === 'failed') {
+        const job = await Job.fromId(queue, id);
+        if (job) settle(id, state === 'completed' ? { predictions: job.returnvalue as unknown } : { reason: job.failedReason });
+      } else if (state === 'unknown' && ++entry.unknownPolls >= 2) {
+        // Redis lost it (restarted without persistence): enqueue it again.
+        entry.unknownPolls = 0;
+        const data = await jobData(entry.input, id);
+        if (data instanceof Error) settle(id, { reason: `${(data as DarknetError).code}: ${data.message}` });
+        else await untilSent(() => queue.add('classify', data, { ...jobOptions, jobId: id }), () => stopped);
+      } else if (state !== 'unknown') {
+        entry.unknownPolls = 0;
+      }
+    } catch {
+      // Redis away: the next poll tries again.
+    } finally {
+      entry.settling = false;
+    }
+  };
+  events.on('completed', ({ jobId, returnvalue }) => settle(jobId, { predictions: returnvalue }));
+  events.on('failed', ({ jobId }) => void check(jobId));
+
+  // Only when no result has come for a while (events lost while Redis was
+  // away, or a long job): while results flow, looking jobs up would cost
+  // Redis more than the jobs themselves.
+  const poller = setInterval(() => {
+    const now = Date.now();
+    if (now - lastResultAt < pollInterval) return;
+    let checked = 0;
+    for (const [id, entry] of pending) {
+      if (now - entry.since < pollInterval) break; // oldest first: the rest are newer
+      if (++checked > 500) break;
+      entry.since = now;
+      void check(id);
+    }
+  }, pollInterval);
+
+  /**
+   * The job data for an image, with its bytes stored at the job's key, or the
+   * error that keeps it from being enqueued (as classifyMany reports it).
+   */
+  const jobData = async (input: string, id: string): Promise<ClassifyJobData | Error> => {
+    try {
+      const file = await checkInputFile(input, 'image');
+      const base: Omit<ClassifyJobData, 'image'> = { v: JOB_SCHEMA_VERSION, task: 'classify', network, file, options: { top, resize } };
+      if (options.byPath) return { ...base, image: { path: file } };
+      const { size } = await stat(file);
+      if (size > maxImageBytes) {
+        throw new DarknetError(`image ${file}: ${size} bytes, over the queue's ${maxImageBytes}-byte limit (send paths on shared storage instead)`, 'ERR_PAYLOAD_TOO_LARGE');
+      }
+      const bytes = await readFile(file);
+      const key = imageKey(name, id);
+      await untilSent(() => images.set(key, bytes, 'EX', REMOVE_AFTER_SECONDS), () => stopped);
+      return { ...base, image: { key } };
+    } catch (error) {
+      return error as Error;
+    }
+  };
+
+  const feed = async (): Promise<void> => {
+    let index = 0;
+    let batch: { name: string; data: ClassifyJobData; opts: typeof jobOptions & { jobId: string } }[] = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const jobs = batch;
+      batch = [];
+      await untilSent(() => queue.addBulk(jobs), () => stopped);
+    };
+    for await (const input of inputs as AsyncIterable<string>) {
+      if (stopped) return;
+      const id = `${run}-${index++}`;
+      const data = await jobData(input, id);
+      if (data instanceof Error) {
+        publish({ input, error: data });
+        continue;
+      }
+      pending.set(id, { input, file: data.file, since: Date.now(), unknownPolls: 0, settling: false });
+      batch.push({ name: 'classify', data, opts: { ...jobOptions, jobId: id } });
+      if (batch.length >= 50) await flush();
+      while (pending.size >= window && !stopped) {
+        await flush();
+        await new Promise<void>((resolvePromise) => {
+          roomFreed = resolvePromise;
+        });
+        roomFreed = undefined;
+      }
+    }
+    await flush();
+  };
+
+  try {
+    await events.waitUntilReady();
+    const feeder = feed().then(
+      () => {
+        feeding = false;
+        wake?.();
+      },
+      (error: unknown) => {
+        feedError = error;
+        feeding = false;
+        wake?.();
+      },
+    );
+    for (;;) {
+      const result = ready.shift();
+      if (result) {
+        yield result;
+      } else if (feedError !== undefined) {
+        throw feedError;
+      } else if (!feeding && pending.size === 0) {
+        await feeder;
+        return;
+      } else {
+        await new Promise<void>((resolvePromise) => {
+          wake = resolvePromise;
+        });
+        wake = undefined;
+      }
+    }
+  } finally {
+    stopped = true;
+    roomFreed?.();
+    clearInterval(poller);
+    // Jobs of an abandoned run are not left waiting for a worker.
+    await Promise.all([...pending.keys()].map((id) => Promise.all([queue.remove(id), images.del(imageKey(name, id))]).catch(() => undefined)));
+    await Promise.all(removals);
+    await events.close();
+    await queue.close();
+    images.disconnect();
+  }
+}

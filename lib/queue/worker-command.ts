@@ -1,0 +1,58 @@
+// `darknet worker`: serves a network's queue until SIGTERM/SIGINT, then stops
+// taking jobs, finishes the ones it holds, closes its networks and exits 0.
+import { createWorker } from './worker.js';
+
+export interface WorkerCommandOptions {
+  redis: string;
+  queue: string | undefined;
+  networks: number | undefined;
+  concurrency: number | undefined;
+  threads: number | undefined;
+  byPathRoot: string | undefined;
+  stalledInterval: number | undefined;
+  quiet: boolean;
+}
+
+export async function workerCommand(cfg: string, weights: string, labels: string, options: WorkerCommandOptions): Promise<number> {
+  const running = await createWorker({
+    connection: options.redis,
+    network: { cfg, weights },
+    labels,
+    ...(options.queue !== undefined ? { queue: options.queue } : {}),
+    ...(options.networks !== undefined ? { networks: options.networks } : {}),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.byPathRoot !== undefined ? { byPathRoot: options.byPathRoot } : {}),
+    // The lock outlives a few stall checks, so a busy worker never loses its job.
+    ...(options.stalledInterval !== undefined ? { stalledInterval: options.stalledInterval, lockDuration: options.stalledInterval } : {}),
+  });
+  const log = (line: string): void => {
+    if (!options.quiet) process.stderr.write(`darknet worker: ${line}\n`);
+  };
+  let lastError = 0;
+  running.worker.on('error', (error) => {
+    // Redis away: BullMQ reconnects by itself; say so now and then, not per retry.
+    if (Date.now() - lastError > 5000) {
+      lastError = Date.now();
+      log(`redis: ${error.message} (retrying)`);
+    }
+  });
+  log(`queue ${running.queue}, weights sha256 ${running.network.weights}, pid ${process.pid}`);
+  await running.worker.waitUntilReady();
+  log('ready');
+  await new Promise<void>((resolvePromise) => {
+    const stop = (signal: string): void => {
+      log(`${signal}: finishing the jobs it holds`);
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      resolvePromise();
+    };
+    const onTerm = (): void => stop('SIGTERM');
+    const onInt = (): void => stop('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+  await running.close();
+  log('stopped');
+  return 0;
+}
