@@ -8,11 +8,19 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { loadNetwork } from '../dist/index.js';
+import { elfArch } from './binary-arch.mjs';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const darknetDir = join(root, 'darknet');
-export const referenceCli = join(root, 'build', 'reference', 'darknet');
-export const referenceVector = join(root, 'build', 'reference', 'reference-vector');
+// darknet's reference tools, built for the CPU the tests run on: every
+// comparison with the reference (parity, inputs, errors, bulk, cli) needs the
+// one of this CPU, checked below; golden.test.mjs's hard-coded lines are x86-64
+// darknet's. DARKNET_NAPI_REFERENCE_DIR points elsewhere (scripts/test-arm64.sh).
+export const referenceDir = process.env.DARKNET_NAPI_REFERENCE_DIR
+  ? resolve(process.env.DARKNET_NAPI_REFERENCE_DIR)
+  : join(root, 'build', 'reference');
+export const referenceCli = join(referenceDir, 'darknet');
+export const referenceVector = join(referenceDir, 'reference-vector');
 export const ourCli = join(root, 'dist', 'cli.js');
 export const tinyWeights = resolve(root, '..', 'shared', 'models', 'tiny.weights');
 export const tinyCfg = join(darknetDir, 'cfg', 'tiny.cfg');
@@ -31,6 +39,12 @@ for (const [what, path] of [
   ['our CLI (npm run build)', ourCli],
 ]) {
   if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`);
+}
+for (const tool of [referenceCli, referenceVector]) {
+  const arch = elfArch(tool);
+  if (arch !== null && arch !== process.arch) {
+    throw new Error(`${tool} is built for ${arch}, the tests run on ${process.arch}: darknet's answers differ between CPUs, compare with a reference built for this one`);
+  }
 }
 
 const execFileAsync = promisify(execFile);
