@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { classifyMany, loadedNetworkCount, loadNetwork } from '../dist/index.js';
 import { runOurCli } from './support/child.mjs';
 import { darknetDir, sampleImages, tempDir, tinyCfg } from './support/paths.mjs';
-import { reencode } from './support/reference.mjs';
+import { corruptImages, derivedImages } from './support/corpus.mjs';
 import { tinyWeights } from './support/weights.mjs';
 import { bmp, pattern, png, ppm, tga } from './images.mjs';
 
@@ -27,37 +27,15 @@ before(() => {
     write(file);
     sourceOf.set(file, source ?? file);
   };
-  // darknet's samples re-encoded (by darknet's own code) as PNG, BMP and TGA
-  const references = [];
-  for (const sample of sampleImages) {
-    for (const format of ['png', 'bmp', 'tga']) {
-      references.push(reencode(join(darknetDir, sample), join(dir, `${basename(sample, '.jpg')}-reencoded`), format));
-    }
-  }
-  // and 3 patterns of our own, in 4 formats
-  const encoders = { png, bmp, tga, ppm };
-  for (let i = 0; i < 3; ++i) {
-    const w = 120 + 31 * i;
-    const h = 90 + 17 * i;
-    const rgb = pattern(w, h).map((v, j) => (v + i * 37 + (j % 3) * 11) & 255);
-    for (const [format, encode] of Object.entries(encoders)) {
-      const file = join(dir, `pattern-${i}.${format}`);
-      writeFileSync(file, encode(w, h, rgb));
-      references.push(file);
-    }
-  }
+  // darknet's samples re-encoded (by darknet's own code), and patterns of ours
+  const references = derivedImages(dir);
   while (n < 196) {
     const k = n % (sampleImages.length + references.length);
     const source = k < sampleImages.length ? join(darknetDir, sampleImages[k]) : references[k - sampleImages.length];
     const ext = source.slice(source.lastIndexOf('.'));
     add(n % 3 === 0 ? 'more' : '', `image${ext}`, (file) => copyFileSync(source, file), source);
   }
-  for (const [name, bytes] of [
-    ['text.jpg', Buffer.from('not an image at all\n')],
-    ['empty.png', Buffer.alloc(0)],
-    ['random.bmp', Buffer.from(Array.from({ length: 500 }, (_, i) => (i * 97) & 255))],
-    ['header-only.png', png(4, 4, new Uint8Array(48)).subarray(0, 20)],
-  ]) {
+  for (const [name, bytes] of corruptImages) {
     add('', name, (file) => writeFileSync(file, bytes));
     corrupt.add([...sourceOf.keys()].at(-1));
   }

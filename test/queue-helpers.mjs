@@ -1,15 +1,14 @@
 // The queue tests' own helpers: a private redis-server (127.0.0.1, a free
 // port, a temporary folder; never a server the machine already runs), worker
 // and producer processes of our CLI, and the images they classify.
-import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 
-import { bmp, pattern, png, ppm, tga } from './images.mjs';
-import { darknetDir, ourCli, root, tinyCfg } from './support/paths.mjs';
-import { referenceReencode as reencode } from './support/reference.mjs';
+import { darknetDir, ourCli, sampleImages, tinyCfg } from './support/paths.mjs';
+import { corruptImages, derivedImages } from './support/corpus.mjs';
 import { tinyWeights } from './support/weights.mjs';
 
 export { darknetDir, root, tinyCfg } from './support/paths.mjs';
@@ -163,32 +162,9 @@ export function runProducer(url, files, { extra = [], onLine } = {}) {
  * each good file the file it is a copy of.
  */
 export function makeImages(dir, count) {
-  if (!existsSync(reencode)) throw new Error(`missing darknet's re-encoding tool (npm run build:reference): ${reencode}`);
   const folder = join(dir, 'photos');
   mkdirSync(folder, { recursive: true });
-  const samples = readdirSync(join(darknetDir, 'data'))
-    .filter((name) => name.endsWith('.jpg'))
-    .sort()
-    .map((name) => join(darknetDir, 'data', name));
-  const sources = [...samples];
-  for (const sample of samples) {
-    for (const format of ['png', 'bmp', 'tga']) {
-      const base = join(dir, `${basename(sample, '.jpg')}-reencoded`);
-      execFileSync(reencode, [sample, base, format]);
-      sources.push(`${base}.${format}`);
-    }
-  }
-  const encoders = { png, bmp, tga, ppm };
-  for (let i = 0; i < 3; ++i) {
-    const w = 120 + 31 * i;
-    const h = 90 + 17 * i;
-    const rgb = pattern(w, h).map((v, j) => (v + i * 37 + (j % 3) * 11) & 255);
-    for (const [format, encode] of Object.entries(encoders)) {
-      const file = join(dir, `pattern-${i}.${format}`);
-      writeFileSync(file, encode(w, h, rgb));
-      sources.push(file);
-    }
-  }
+  const sources = [...sampleImages.map((sample) => join(darknetDir, sample)), ...derivedImages(dir)];
   const files = [];
   const sourceOf = new Map();
   for (let n = 0; n < count - 4; ++n) {
@@ -199,12 +175,7 @@ export function makeImages(dir, count) {
     sourceOf.set(file, source);
   }
   const corrupt = new Set();
-  for (const [name, bytes] of [
-    ['text.jpg', Buffer.from('not an image at all\n')],
-    ['empty.png', Buffer.alloc(0)],
-    ['random.bmp', Buffer.from(Array.from({ length: 500 }, (_, i) => (i * 97) & 255))],
-    ['header-only.png', png(4, 4, new Uint8Array(48)).subarray(0, 20)],
-  ]) {
+  for (const [name, bytes] of corruptImages) {
     const file = join(folder, `corrupt-${name}`);
     writeFileSync(file, bytes);
     files.push(file);
