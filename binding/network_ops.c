@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "fast_engine.h"
+#include "ops/cfg_rules.h"
 #include "stb_image.h" /* darknet's copy; its implementation lives in darknet's image.c */
 
 /* darknet functions that darknet.h does not declare. */
@@ -332,7 +333,7 @@ network *dn_network_load(const char *cfg, const char *weights, size_t memory_lim
   err->code = DN_OK;
   err->message[0] = '\0';
 
-  if (dn_guard(check_cfg, &check, DN_E_CFG, err) != 0 || !check.ok) {
+  if (dn_guard(check_cfg, &check, DN_E_CFG, err) != 0 || !check.ok || dn_cfg_rules_text(cfg, check.text, err) != 0) {
     free(check.text);
     return NULL;
   }
@@ -344,7 +345,7 @@ network *dn_network_load(const char *cfg, const char *weights, size_t memory_lim
    * free every block it made instead. */
   dn_track_allocations_end(parsed != 0);
   dn_set_file_override(NULL, NULL, 0);
-  free(check.text);
+  if (parsed != 0) free(check.text);
   if (parsed != 0 && dn_allocation_budget_exceeded()) {
     char message[DN_MESSAGE_SIZE];
     dn_set_allocation_budget(0);
@@ -365,7 +366,16 @@ network *dn_network_load(const char *cfg, const char *weights, size_t memory_lim
     dn_error_set(err, DN_E_CFG, "cfg %s describes no usable network (%dx%dx%d input, %d outputs)",
                  cfg, call.net->w, call.net->h, call.net->c, call.net->outputs);
     dn_network_free(call.net);
+    free(check.text);
     return NULL;
+  }
+  {
+    int broken = dn_cfg_rules_network(cfg, check.text, call.net, err);
+    free(check.text);
+    if (broken) {
+      dn_network_free(call.net);
+      return NULL;
+    }
   }
   {
     /* darknet's make_batchnorm_layer never allocates l.x, which
