@@ -361,14 +361,6 @@ network *dn_network_load(const char *cfg, const char *weights, size_t memory_lim
     dn_error_set(err, DN_E_CFG, "cfg %s: %s", cfg, message);
     return NULL;
   }
-  if (call.net->n <= 0 || call.net->outputs <= 0 || call.net->w <= 0 || call.net->h <= 0 ||
-      call.net->c <= 0) {
-    dn_error_set(err, DN_E_CFG, "cfg %s describes no usable network (%dx%dx%d input, %d outputs)",
-                 cfg, call.net->w, call.net->h, call.net->c, call.net->outputs);
-    dn_network_free(call.net);
-    free(check.text);
-    return NULL;
-  }
   {
     int broken = dn_cfg_rules_network(cfg, check.text, call.net, err);
     free(check.text);
@@ -376,6 +368,13 @@ network *dn_network_load(const char *cfg, const char *weights, size_t memory_lim
       dn_network_free(call.net);
       return NULL;
     }
+  }
+  if (call.net->n <= 0 || call.net->outputs <= 0 || call.net->w <= 0 || call.net->h <= 0 ||
+      call.net->c <= 0) {
+    dn_error_set(err, DN_E_CFG, "cfg %s describes no usable network (%dx%dx%d input, %d outputs)",
+                 cfg, call.net->w, call.net->h, call.net->c, call.net->outputs);
+    dn_network_free(call.net);
+    return NULL;
   }
   {
     /* darknet's make_batchnorm_layer never allocates l.x, which

@@ -52,6 +52,7 @@ for target in $targets; do
   limit=(-max_total_time="$seconds")
   [ -n "$seed" ] && limit+=(-seed="$seed")
   [ -n "$runs" ] && limit=(-runs="$runs" -seed="${seed:-1}")
+  [ -f "fuzz/$target.dict" ] && limit+=(-dict="fuzz/$target.dict")
   log="build-fuzz/$target.log"
   if [ -n "$runs" ]; then echo "fuzz: $target ($runs runs)"; else echo "fuzz: $target ($seconds s${seed:+, seed $seed})"; fi
   if ! "build-fuzz/${target}_fuzzer" "${limit[@]}" -rss_limit_mb=2560 -timeout=25 -max_len=65536 -print_final_stats=1 \

@@ -10,7 +10,6 @@
 #include <string.h>
 
 extern LAYER_TYPE string_to_layer_type(char *type);
-extern char *get_layer_string(LAYER_TYPE a);
 
 #define BIG (1L << 20)
 
@@ -24,6 +23,7 @@ typedef int (*shape_rule)(const network *net, const layer *l, char *why, size_t 
 
 typedef struct layer_rule {
   LAYER_TYPE type;
+  const char *name;    /* darknet's section name */
   const char *refused; /* non-NULL: why darknet's inference cannot run this type */
   int image_input;     /* forward reads its input as l->w x l->h x l->c */
   key_range keys[10];  /* integer keys (read with atoi) and their ranges */
@@ -100,8 +100,8 @@ static int shortcut_shape(const network *net, const layer *l, char *why, size_t 
    * width and height ratios agree; make_shortcut_layer keeps from's size in
    * l->w, l->h, l->c and the input's in l->out_* */
   if (l->w <= 0 || l->h <= 0 || l->c <= 0 || (long long)l->w * l->h * l->c > from->outputs) {
-    snprintf(why, size, "from=%d names layer %d (%s), whose output is not an image (%dx%dx%d)", l->index, l->index,
-             get_layer_string(from->type), l->w, l->h, l->c);
+    snprintf(why, size, "from=%d names layer %d, whose output is not an image (%dx%dx%d)", l->index, l->index, l->w,
+             l->h, l->c);
     return -1;
   }
   if (l->out_w <= 0 || l->out_h <= 0 || l->out_c <= 0) {
@@ -136,6 +136,17 @@ static int region_shape(const network *net, const layer *l, char *why, size_t si
   return tree_fits(l->softmax_tree, l->classes, "classes", why, size);
 }
 
+static int lrn_shape(const network *net, const layer *l, char *why, size_t size) {
+  (void)net;
+  /* forward_normalization_layer sums the squares of the first size/2
+   * channels before it walks them */
+  if (l->size / 2 > l->c) {
+    snprintf(why, size, "size=%d is a window wider than its %d channels (at most %d)", l->size, l->c, 2 * l->c + 1);
+    return -1;
+  }
+  return 0;
+}
+
 static int recurrent_shape(const network *net, const layer *l, char *why, size_t size) {
   (void)net;
   /* make_*_layer gives each of time_steps steps batch/time_steps images, and
@@ -156,42 +167,42 @@ static int recurrent_shape(const network *net, const layer *l, char *why, size_t
 #define FLAG(k) {k, 0, 1}
 
 static const layer_rule rules[] = {
-    {NETWORK, NULL, 0,
+    {NETWORK, "net", NULL, 0,
      {{"width", 1, BIG}, {"height", 1, BIG}, {"channels", 1, 3}, {"time_steps", 1, BIG}, {"inputs", 0, INT_MAX}},
      NULL},
-    {CONVOLUTIONAL, NULL, 1,
+    {CONVOLUTIONAL, "convolutional", NULL, 1,
      {FILTERS, SIZE, STRIDE, {"groups", 1, BIG}, {"padding", 0, BIG}, FLAG("batch_normalize"), FLAG("binary"),
       FLAG("xnor")},
      conv_shape},
-    {DECONVOLUTIONAL, NULL, 1, {FILTERS, SIZE, STRIDE, {"padding", 0, BIG}, FLAG("batch_normalize")}, deconv_shape},
+    {DECONVOLUTIONAL, "deconvolutional", NULL, 1, {FILTERS, SIZE, STRIDE, {"padding", 0, BIG}, FLAG("batch_normalize")}, deconv_shape},
     /* local's pad is a flag that im2col also uses as the padding in pixels */
-    {LOCAL, NULL, 1, {FILTERS, SIZE, STRIDE, FLAG("pad")}, NULL},
-    {CONNECTED, NULL, 0, {{"output", 1, BIG}, FLAG("batch_normalize")}, NULL},
-    {RNN, NULL, 0, {{"output", 1, BIG}, FLAG("batch_normalize")}, recurrent_shape},
-    {GRU, NULL, 0, {{"output", 1, BIG}, FLAG("batch_normalize")}, recurrent_shape},
-    {LSTM, NULL, 0, {{"output", 1, BIG}, FLAG("batch_normalize")}, recurrent_shape},
-    {CRNN, NULL, 1, {{"output_filters", 1, BIG}, {"hidden_filters", 1, BIG}, FLAG("batch_normalize")},
+    {LOCAL, "local", NULL, 1, {FILTERS, SIZE, STRIDE, FLAG("pad")}, NULL},
+    {CONNECTED, "connected", NULL, 0, {{"output", 1, BIG}, FLAG("batch_normalize")}, NULL},
+    {RNN, "rnn", NULL, 0, {{"output", 1, BIG}, FLAG("batch_normalize")}, recurrent_shape},
+    {GRU, "gru", NULL, 0, {{"output", 1, BIG}, FLAG("batch_normalize")}, recurrent_shape},
+    {LSTM, "lstm", NULL, 0, {{"output", 1, BIG}, FLAG("batch_normalize")}, recurrent_shape},
+    {CRNN, "crnn", NULL, 1, {{"output_filters", 1, BIG}, {"hidden_filters", 1, BIG}, FLAG("batch_normalize")},
      recurrent_shape},
-    {MAXPOOL, NULL, 1, {SIZE, STRIDE, {"padding", 0, BIG}}, NULL},
-    {AVGPOOL, NULL, 1, {{NULL, 0, 0}}, NULL},
-    {REORG, NULL, 1, {STRIDE, FLAG("reverse"), FLAG("flatten"), {"extra", 0, BIG}}, reorg_shape},
-    {UPSAMPLE, NULL, 1, {STRIDE}, NULL},
-    {CROP, NULL, 1, {{"crop_width", 1, BIG}, {"crop_height", 1, BIG}, FLAG("flip"), FLAG("noadjust")}, crop_shape},
-    {NORMALIZATION, NULL, 1, {SIZE}, NULL},
-    {BATCHNORM, NULL, 1, {{NULL, 0, 0}}, NULL},
-    {SOFTMAX, NULL, 0, {{"groups", 1, BIG}}, softmax_shape},
-    {ROUTE, NULL, 0, {{NULL, 0, 0}}, NULL},
-    {SHORTCUT, NULL, 0, {{NULL, 0, 0}}, shortcut_shape},
-    {DROPOUT, NULL, 0, {{NULL, 0, 0}}, NULL},
-    {ACTIVE, NULL, 0, {{NULL, 0, 0}}, NULL},
-    {LOGXENT, NULL, 0, {{NULL, 0, 0}}, NULL},
-    {L2NORM, NULL, 0, {{NULL, 0, 0}}, NULL},
-    {COST, NULL, 0, {{NULL, 0, 0}}, NULL},
+    {MAXPOOL, "maxpool", NULL, 1, {SIZE, STRIDE, {"padding", 0, BIG}}, NULL},
+    {AVGPOOL, "avgpool", NULL, 1, {{NULL, 0, 0}}, NULL},
+    {REORG, "reorg", NULL, 1, {STRIDE, FLAG("reverse"), FLAG("flatten"), {"extra", 0, BIG}}, reorg_shape},
+    {UPSAMPLE, "upsample", NULL, 1, {STRIDE}, NULL},
+    {CROP, "crop", NULL, 1, {{"crop_width", 1, BIG}, {"crop_height", 1, BIG}, FLAG("flip"), FLAG("noadjust")}, crop_shape},
+    {NORMALIZATION, "normalization", NULL, 1, {SIZE}, lrn_shape},
+    {BATCHNORM, "batchnorm", NULL, 1, {{NULL, 0, 0}}, NULL},
+    {SOFTMAX, "softmax", NULL, 0, {{"groups", 1, BIG}}, softmax_shape},
+    {ROUTE, "route", NULL, 0, {{NULL, 0, 0}}, NULL},
+    {SHORTCUT, "shortcut", NULL, 0, {{NULL, 0, 0}}, shortcut_shape},
+    {DROPOUT, "dropout", NULL, 0, {{NULL, 0, 0}}, NULL},
+    {ACTIVE, "activation", NULL, 0, {{NULL, 0, 0}}, NULL},
+    {LOGXENT, "logistic", NULL, 0, {{NULL, 0, 0}}, NULL},
+    {L2NORM, "l2norm", NULL, 0, {{NULL, 0, 0}}, NULL},
+    {COST, "cost", NULL, 0, {{NULL, 0, 0}}, NULL},
     /* coords: darknet's box decoding reads 4 of them */
-    {DETECTION, NULL, 0, {{"coords", 4, BIG}, {"classes", 0, BIG}, {"num", 1, BIG}, {"side", 1, BIG}}, NULL},
-    {REGION, NULL, 0, {{"coords", 4, BIG}, {"classes", 0, BIG}, {"num", 1, BIG}, FLAG("background")}, region_shape},
-    {YOLO, NULL, 0, {{"classes", 0, BIG}, {"num", 1, BIG}}, NULL},
-    {ISEG, "forward_iseg_layer reads training labels (net.truth), which inference does not have", 0,
+    {DETECTION, "detection", NULL, 0, {{"coords", 4, BIG}, {"classes", 0, BIG}, {"num", 1, BIG}, {"side", 1, BIG}}, NULL},
+    {REGION, "region", NULL, 0, {{"coords", 4, BIG}, {"classes", 0, BIG}, {"num", 1, BIG}, FLAG("background")}, region_shape},
+    {YOLO, "yolo", NULL, 0, {{"classes", 0, BIG}, {"num", 1, BIG}}, NULL},
+    {ISEG, "iseg", "forward_iseg_layer reads training labels (net.truth), which inference does not have", 0,
      {{NULL, 0, 0}}, NULL},
 };
 
@@ -297,7 +308,8 @@ int dn_cfg_rules_text(const char *path, const char *text, dn_error *err) {
             if (stop == value) v = 0;
             if (v < k->min || v > k->max) {
               char what[160];
-              snprintf(what, sizeof what, "%s=%.40s is out of range (%ld..%ld)", key, value, k->min, k->max);
+              snprintf(what, sizeof what, "%s=%.*s is out of range (%ld..%ld)", key, (int)(vn < 40 ? vn : 40), value,
+                       k->min, k->max);
               return fail(err, path, line, s.name, what);
             }
           }
@@ -331,17 +343,26 @@ int dn_cfg_rules_text(const char *path, const char *text, dn_error *err) {
 
 /* ---- the network ---- */
 
-/* [local]: make_local_layer states its im2col workspace in floats, and
+/* The workspace layer l's forward uses, in bytes. [crnn]: its three inner
+ * convolutions' workspaces are not counted by parse_network_cfg. [local]:
+ * make_local_layer states its im2col workspace in floats, and
  * parse_network_cfg allocates that many bytes. forward_local_layer's im2col
  * writes c*size*size rows of im2col's own output size (pad used as pixels),
  * and its gemm reads c*size*size rows of out_h*out_w: room for the larger. */
-static long long local_workspace_floats(const layer *l) {
-  long long rows = (long long)l->size * l->size * l->c;
-  long long im_h = (l->h + 2LL * l->pad - l->size) / l->stride + 1;
-  long long im_w = (l->w + 2LL * l->pad - l->size) / l->stride + 1;
-  long long cols = (long long)l->out_h * l->out_w;
+static unsigned long long workspace_needed(const layer *l) {
+  long long rows, im_h, im_w, cols;
+  if (l->type == CRNN) {
+    unsigned long long a = l->input_layer->workspace_size, b = l->self_layer->workspace_size,
+                       c = l->output_layer->workspace_size;
+    return a > b ? (a > c ? a : c) : (b > c ? b : c);
+  }
+  if (l->type != LOCAL) return l->workspace_size;
+  rows = (long long)l->size * l->size * l->c;
+  im_h = (l->h + 2LL * l->pad - l->size) / l->stride + 1;
+  im_w = (l->w + 2LL * l->pad - l->size) / l->stride + 1;
+  cols = (long long)l->out_h * l->out_w;
   if (im_h > 0 && im_w > 0 && im_h * im_w > cols) cols = im_h * im_w;
-  return rows * cols;
+  return (unsigned long long)(rows * cols) * sizeof(float);
 }
 
 /* The lines of the section headers: layer i is section i+1. */
@@ -358,10 +379,12 @@ static int section_line(const char *text, int layer_index) {
 }
 
 int dn_cfg_rules_network(const char *path, const char *text, network *net, dn_error *err) {
-  size_t workspace_bytes = 0;
-  long long local_floats = 0;
+  size_t workspace_bytes = 0;           /* what parse_network_cfg allocated */
+  unsigned long long needed_bytes = 0;
   int i;
-  if (net->c > 3 || (long long)net->w * net->h * net->c != net->inputs) {
+  /* the image is copied into net->inputs floats, and the first layer reads w*h*c;
+   * a [net] without a size is refused as unusable by the caller */
+  if (net->w > 0 && net->h > 0 && net->c > 0 && (long long)net->w * net->h * net->c != net->inputs) {
     dn_error_set(err, DN_E_CFG,
                  "%s: [net] inputs=%d does not match width*height*channels (%dx%dx%d; images reach the network "
                  "with at most 3 channels)",
@@ -391,16 +414,16 @@ int dn_cfg_rules_network(const char *path, const char *text, network *net, dn_er
     }
     if (why[0]) {
       int line = section_line(text, i);
-      dn_error_set(err, DN_E_CFG, "%s line %d: [%s] (layer %d) %s", path, line, get_layer_string(l->type), i, why);
+      dn_error_set(err, DN_E_CFG, "%s line %d: [%s] (layer %d) %s", path, line, rule ? rule->name : "?", i, why);
       return -1;
     }
     if (l->workspace_size > workspace_bytes) workspace_bytes = l->workspace_size;
-    if (l->type == LOCAL && local_workspace_floats(l) > local_floats) local_floats = local_workspace_floats(l);
+    if (workspace_needed(l) > needed_bytes) needed_bytes = workspace_needed(l);
   }
-  if (local_floats > 0 && (unsigned long long)local_floats * sizeof(float) > workspace_bytes) {
-    float *workspace = (float *)calloc((size_t)local_floats, sizeof(float));
+  if (needed_bytes > workspace_bytes) {
+    float *workspace = (float *)calloc((size_t)(needed_bytes / sizeof(float) + 1), sizeof(float));
     if (!workspace) {
-      dn_error_set(err, DN_E_TOO_LARGE, "%s: out of memory for a [local] layer's workspace", path);
+      dn_error_set(err, DN_E_TOO_LARGE, "%s: out of memory for a %llu-byte workspace", path, needed_bytes);
       return -1;
     }
     free(net->workspace);
