@@ -45,7 +45,8 @@ for target in $targets; do
   mkdir -p "$corpus" "$seeds"
   case "$target" in
     image) cp darknet/data/*.jpg "$seeds/" ;;
-    cfg) for f in tiny darknet cifar.test strided yolov2-tiny yolov3-tiny go.test resnet18; do cp "darknet/cfg/$f.cfg" "$seeds/"; done ;;
+    cfg) for f in tiny darknet cifar.test strided yolov2-tiny yolov3-tiny go.test resnet18; do cp "darknet/cfg/$f.cfg" "$seeds/"; done
+         cp test/fixtures/hostile-cfgs/*.cfg "$seeds/" ;;
     weights) node fuzz/weights-seed.mjs "$seeds/valid.weights" ;;
   esac
   [ -d "test/fuzz-regressions/$target" ] && cp test/fuzz-regressions/$target/* "$seeds/" 2>/dev/null || true

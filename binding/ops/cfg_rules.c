@@ -168,7 +168,8 @@ static int recurrent_shape(const network *net, const layer *l, char *why, size_t
 
 static const layer_rule rules[] = {
     {NETWORK, "net", NULL, 0,
-     {{"width", 1, BIG}, {"height", 1, BIG}, {"channels", 1, 3}, {"time_steps", 1, BIG}, {"inputs", 0, INT_MAX}},
+     /* letterbox_image and resize_image divide by width-1 and height-1 */
+     {{"width", 2, BIG}, {"height", 2, BIG}, {"channels", 1, 3}, {"time_steps", 1, BIG}, {"inputs", 0, INT_MAX}},
      NULL},
     {CONVOLUTIONAL, "convolutional", NULL, 1,
      {FILTERS, SIZE, STRIDE, {"groups", 1, BIG}, {"padding", 0, BIG}, FLAG("batch_normalize"), FLAG("binary"),
