@@ -80,6 +80,11 @@ static int reorg_shape(const network *net, const layer *l, char *why, size_t siz
     snprintf(why, size, "extra=%d is negative", l->extra);
     return -1;
   }
+  /* with flatten, forward copies all inputs+extra outputs from its inputs */
+  if (l->flatten && l->extra) {
+    snprintf(why, size, "flatten=1 with extra=%d reads %d floats past its input", l->extra, l->extra);
+    return -1;
+  }
   if (l->extra) return 0; /* forward copies its inputs, nothing else */
   /* reorg_cpu splits the channels into stride*stride groups, and without
    * reverse writes an output darknet sized as (w/stride)*(h/stride)*c*stride^2 */
@@ -98,14 +103,10 @@ static int shortcut_shape(const network *net, const layer *l, char *why, size_t 
   const layer *from = &net->layers[l->index];
   /* shortcut_cpu divides the two sizes by each other and asserts that the
    * width and height ratios agree; make_shortcut_layer keeps from's size in
-   * l->w, l->h, l->c and the input's in l->out_* */
+   * l->w, l->h, l->c and the input's in l->out_* (positive: the generic rule) */
   if (l->w <= 0 || l->h <= 0 || l->c <= 0 || (long long)l->w * l->h * l->c > from->outputs) {
     snprintf(why, size, "from=%d names layer %d, whose output is not an image (%dx%dx%d)", l->index, l->index, l->w,
              l->h, l->c);
-    return -1;
-  }
-  if (l->out_w <= 0 || l->out_h <= 0 || l->out_c <= 0) {
-    snprintf(why, size, "its input is not an image (%dx%dx%d)", l->out_w, l->out_h, l->out_c);
     return -1;
   }
   if (l->w / l->out_w != l->h / l->out_h || l->out_w / l->w != l->out_h / l->h) {
@@ -265,7 +266,7 @@ static int end_section(const char *path, const section_state *s, dn_error *err) 
 int dn_cfg_rules_text(const char *path, const char *text, dn_error *err) {
   section_state s;
   const char *p = text;
-  int line = 0, sections = 0;
+  int line = 0, sections = 0, computing = 0; /* computing: a layer that is not [cost] */
   memset(&s, 0, sizeof s);
   s.type = BLANK;
   while (*p) {
@@ -281,6 +282,7 @@ int dn_cfg_rules_text(const char *path, const char *text, dn_error *err) {
       s.type = string_to_layer_type(header);
       snprintf(s.name, sizeof s.name, "%s", header);
       s.line = line;
+      if (sections > 0 && s.type != COST) computing = 1;
       s.num = 1; /* parse_yolo's and parse_region's default */
       s.anchors = -1;
       ++sections;
@@ -337,6 +339,12 @@ int dn_cfg_rules_text(const char *path, const char *text, dn_error *err) {
     p = end + 1;
   }
   if (sections > 0 && end_section(path, &s, err) != 0) return -1;
+  if (sections > 1 && !computing) {
+    /* get_network_output_layer looks for the last layer that is not [cost]
+     * and, finding none, reads the layer before the first */
+    dn_error_set(err, DN_E_CFG, "%s: every layer is [cost]: the network computes nothing", path);
+    return -1;
+  }
   return 0;
 }
 
