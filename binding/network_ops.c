@@ -709,6 +709,7 @@ typedef struct run_call {
   int *top_indices;
   float *output;
   int output_count;
+  dn_error rules; /* the cfg rules at the resized size */
 } run_call;
 
 static void run(void *arg) {
@@ -720,6 +721,12 @@ static void run(void *arg) {
   if (c->mode == DN_RESIZE_MIN) {
     r = resize_min(*c->im, net->w);
     resize_network(net, r.w, r.h);
+    if (dn_cfg_rules_network("the resized network", NULL, net, &c->rules) != 0) {
+      /* the cfg's shapes held at its own size, not at this one */
+      if (r.data != c->im->data) free_image(r);
+      resize_network(net, w, h);
+      dn_shim_fatal(c->rules.message);
+    }
   } else {
     r = c->engine == DN_ENGINE_DARKNET ? letterbox_image(*c->im, net->w, net->h)
                                        : dn_fast_letterbox(*c->im, net->w, net->h);

@@ -171,6 +171,29 @@ check('reorg-flatten-extra', cfg('[convolutional]\nfilters=4\nsize=1\n[reorg]\nf
 check('reorg-flatten', cfg('[convolutional]\nfilters=4\nsize=1\n[reorg]\nflatten=1\n'), ok(16 * 16 * 4));
 check('reorg-reverse-2', cfg('[reorg]\nstride=1\nreverse=2\n'), refused(/line 7: \[reorg\] reverse=2 is out of range \(0\.\.1\)/));
 
+// resize: 'min' resizes the network to the image (dog.jpg: 16x16 becomes 21x16),
+// and the rules hold at that size too
+test("reorg-resized-past-its-stride: resize 'min' refused with the rule's message", () => {
+  const file = join(dir, 'reorg-resized.cfg');
+  writeFileSync(file, cfg('[convolutional]\nfilters=4\nsize=1\n[reorg]\nstride=2\n'));
+  const source = `import { loadNetwork } from ${JSON.stringify(index)};
+    const network = await loadNetwork(${JSON.stringify(file)});
+    const report = {};
+    try { await network.predict(${JSON.stringify(dogJpg)}, { resize: 'min' }); report.ok = true; }
+    catch (error) { Object.assign(report, { ok: false, code: error.code, message: error.message }); }
+    report.letterbox = (await network.predict(${JSON.stringify(dogJpg)})).length;
+    await network.close();
+    console.log(JSON.stringify(report));`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', source], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(child.signal, null, child.stderr.slice(-2000));
+  assert.equal(child.status, 0, child.stderr.slice(-2000));
+  const report = JSON.parse(child.stdout.trim().split('\n').at(-1));
+  assert.equal(report.ok, false);
+  assert.equal(report.code, 'ERR_DARKNET');
+  assert.match(report.message, /the resized network: \[reorg\] \(layer 1\) stride=2 does not divide its 21x16 input/);
+  assert.equal(report.letterbox, 16 * 16 * 4, 'the network is back at its own size');
+});
+
 // ---- the other layer types ----
 check('lrn-window-past-channels', cfg('[normalization]\nsize=8\n'), refused(/line 5: \[normalization\] \(layer 0\) size=8 is a window wider than its 3 channels \(at most 7\)/));
 check('lrn-window-at-channels', cfg('[normalization]\nsize=7\n'), ok(16 * 16 * 3));

@@ -378,6 +378,7 @@ static unsigned long long workspace_needed(const layer *l) {
 static int section_line(const char *text, int layer_index) {
   const char *p = text;
   int line = 1, header = -1;
+  if (!text) return 0;
   for (;;) {
     if (*p == '[' && ++header == layer_index + 1) return line;
     p = strchr(p, '\n');
@@ -423,7 +424,10 @@ int dn_cfg_rules_network(const char *path, const char *text, network *net, dn_er
     }
     if (why[0]) {
       int line = section_line(text, i);
-      dn_error_set(err, DN_E_CFG, "%s line %d: [%s] (layer %d) %s", path, line, rule ? rule->name : "?", i, why);
+      if (line > 0)
+        dn_error_set(err, DN_E_CFG, "%s line %d: [%s] (layer %d) %s", path, line, rule ? rule->name : "?", i, why);
+      else
+        dn_error_set(err, DN_E_CFG, "%s: [%s] (layer %d) %s", path, rule ? rule->name : "?", i, why);
       return -1;
     }
     if (l->workspace_size > workspace_bytes) workspace_bytes = l->workspace_size;

@@ -20,8 +20,9 @@ extern "C" {
  * err set (DN_E_CFG, "<path> line <n>: [<section>] <what is wrong>"). */
 int dn_cfg_rules_text(const char *path, const char *text, dn_error *err);
 
-/* The same table's shape rules on the network darknet built from `text`;
- * also gives [local] layers the workspace darknet sizes too small. Returns 0,
+/* The same table's shape rules on the network darknet built from `text`
+ * (NULL: messages without line numbers, as after resize_network); also gives
+ * [local] and [crnn] layers the workspace darknet sizes too small. Returns 0,
  * or -1 with err set. */
 int dn_cfg_rules_network(const char *path, const char *text, network *net, dn_error *err);
 
