@@ -141,6 +141,10 @@ check('conv-stride-past-input', cfg('[convolutional]\nfilters=2\nsize=3\nstride=
 check('conv-negative-padding', cfg('[convolutional]\nfilters=2\nsize=3\npadding=-1\n'), refused(/line 8: \[convolutional\] padding=-1 is out of range \(0\.\./));
 check('conv-padding-0', cfg('[convolutional]\nfilters=2\nsize=3\npadding=0\n'), ok(14 * 14 * 2));
 check('conv-padding-too-large', cfg('[convolutional]\nfilters=2\nsize=3\npadding=1048577\n'), refused(/padding=1048577 is out of range \(0\.\.1048576\)/));
+// found by the cfg fuzzer: darknet multiplies a 1x1 convolution's input as it is, out_w*out_h per channel
+check('conv-1x1-padded', cfg('[conv]\nfilters=1\npadding=2\n', { w: 9, h: 9 }),
+  refused(/line 5: \[convolutional\] \(layer 0\) size=1 with padding=2: darknet reads its 9x9 input as 13x13/));
+check('conv-1x1-strided', cfg('[conv]\nfilters=1\nstride=2\n', { w: 9, h: 9 }), ok(25));
 check('conv-batch-normalize-2', cfg('[convolutional]\nfilters=2\nsize=1\nbatch_normalize=2\n'), refused(/line 8: \[convolutional\] batch_normalize=2 is out of range \(0\.\.1\)/));
 check('conv-batch-normalize-1', cfg('[convolutional]\nfilters=2\nsize=1\nbatch_normalize=1\n'), ok(16 * 16 * 2));
 check('conv-binary-2', cfg('[convolutional]\nfilters=2\nsize=1\nbinary=2\n'), refused(/binary=2 is out of range \(0\.\.1\)/));

@@ -45,6 +45,13 @@ static int conv_shape(const network *net, const layer *l, char *why, size_t size
       snprintf(why, size, "groups=%d does not divide its %d input channels", l->groups, l->c);
     return -1;
   }
+  /* forward_convolutional_layer multiplies a 1x1 convolution's input itself,
+   * as c rows of out_w*out_h: padding makes those rows longer than the input's */
+  if (l->size == 1 && (long long)l->out_w * l->out_h > (long long)l->w * l->h) {
+    snprintf(why, size, "size=1 with padding=%d: darknet reads its %dx%d input as %dx%d", l->pad, l->w, l->h, l->out_w,
+             l->out_h);
+    return -1;
+  }
   /* load_convolutional_weights reads numload filters into buffers of n */
   if (l->numload < 0 || l->numload > l->n) {
     snprintf(why, size, "numload=%d is outside 0..filters=%d", l->numload, l->n);
