@@ -226,6 +226,8 @@ check('region-coords-3', cfg('[convolutional]\nfilters=6\nsize=1\n[region]\nnum=
 check('region-background-2', cfg('[convolutional]\nfilters=7\nsize=1\n[region]\nnum=1\nclasses=2\nbackground=2\n'), refused(/line 11: \[region\] background=2 is out of range \(0\.\.1\)/));
 check('region-background-1', cfg('[convolutional]\nfilters=7\nsize=1\n[region]\nnum=1\nclasses=2\nbackground=1\nsoftmax=1\n'), ok(16 * 16 * 7));
 check('yolo-mask-past-num', cfg('[convolutional]\nfilters=7\nsize=1\n[yolo]\nmask=1\nnum=1\nclasses=2\n'), refused(/line 9: \[yolo\] mask= value 1 is not an anchor index \(num=1\)/));
+check('yolo-mask-long-bad-last', cfg(`[convolutional]\nfilters=${301 * 7}\nsize=1\n[yolo]\nmask=${'0,'.repeat(300)}1\nnum=1\nclasses=2\n`),
+  refused(/line 9: \[yolo\] mask= value 1 is not an anchor index \(num=1\)/));
 check('yolo-negative-mask', cfg('[convolutional]\nfilters=7\nsize=1\n[yolo]\nmask=-1\nnum=1\nclasses=2\n'), refused(/line 9: \[yolo\] mask= value -1 is not an anchor index/));
 check('yolo-classes-negative', cfg('[convolutional]\nfilters=7\nsize=1\n[yolo]\nnum=1\nclasses=-1\n'), refused(/line 10: \[yolo\] classes=-1 is out of range \(0\.\./));
 check('yolo-num-0', cfg('[convolutional]\nfilters=7\nsize=1\n[yolo]\nnum=0\nclasses=2\n'), refused(/line 9: \[yolo\] num=0 is out of range \(1\.\./));

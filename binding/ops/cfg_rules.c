@@ -233,7 +233,8 @@ typedef struct section_state {
   int anchors_line;
   int has_num;
   int has_layers;  /* [route] layers= */
-  char mask[256];  /* [yolo] first mask= (prefix) */
+  const char *mask; /* [yolo] first mask= value, mask_n characters of the text */
+  size_t mask_n;
   int mask_line;
 } section_state;
 
@@ -255,14 +256,14 @@ static int end_section(const char *path, const section_state *s, dn_error *err) 
   }
   if (s->type == YOLO && s->mask_line) {
     /* forward and box decoding index the 2*num anchors with each mask value */
-    const char *p = s->mask;
+    const char *p = s->mask, *end = s->mask + s->mask_n;
     for (;;) {
-      long v = atol(p);
+      long v = atol(p); /* stops at the ',' or the line's end */
       if (v < 0 || v >= s->num) {
         snprintf(what, sizeof what, "mask= value %ld is not an anchor index (num=%ld)", v, s->num);
         return fail(err, path, s->mask_line, s->name, what);
       }
-      p = strchr(p, ',');
+      p = (const char *)memchr(p, ',', (size_t)(end - p));
       if (!p) break;
       ++p;
     }
@@ -336,7 +337,8 @@ int dn_cfg_rules_text(const char *path, const char *text, dn_error *err) {
           s.anchors_line = line;
         }
         if (strcmp(key, "mask") == 0 && !s.mask_line) {
-          snprintf(s.mask, sizeof s.mask, "%.*s", (int)(vn < 255 ? vn : 255), value);
+          s.mask = value;
+          s.mask_n = vn;
           s.mask_line = line;
         }
       }
