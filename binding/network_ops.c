@@ -333,7 +333,8 @@ network *dn_network_load(const char *cfg, const char *weights, size_t memory_lim
   err->code = DN_OK;
   err->message[0] = '\0';
 
-  if (dn_guard(check_cfg, &check, DN_E_CFG, err) != 0 || !check.ok || dn_cfg_rules_text(cfg, check.text, err) != 0) {
+  if (dn_guard(check_cfg, &check, DN_E_CFG, err) != 0 || !check.ok ||
+      dn_cfg_rules_text(cfg, check.text, err) != 0) {
     free(check.text);
     return NULL;
   }

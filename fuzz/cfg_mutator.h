@@ -194,7 +194,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
         continue;
       }
       PUT(lines[i].p, lines[i].n, 1);
-      if (i == target && op == 4 && !cfg_put(out, &at, max_size, added, strlen(added), 1)) return LLVMFuzzerMutate(data, size, max_size);
+      if (i == target && op == 4) PUT(added, strlen(added), 1);
     }
     return cfg_done(data, out, at);
   }
