@@ -212,6 +212,11 @@ check('batchnorm-after-connected', cfg('[connected]\noutput=4\n[batchnorm]\n'), 
 check('route-without-layers', cfg('[convolutional]\nfilters=2\nsize=1\n[route]\n'), refused(/line 8: \[route\] has no layers=/));
 check('route-mismatch-then-upsample', cfg('[convolutional]\nfilters=4\nsize=1\n[maxpool]\nsize=2\nstride=2\n[route]\nlayers=-1,-2\n[upsample]\n'),
   refused(/line 13: \[upsample\] \(layer 3\) computes an output of 0 values/));
+// found by the cfg fuzzer: a non-number reads as 0, and the values after it were left unchecked
+check('route-non-number-then-past', cfg('[convolutional]\nfilters=2\nsize=1\n[route]\nlayers=-q,-3\n'),
+  refused(/line 9: \[route\] layers= value -3 refers to no earlier layer \(this is layer 1\)/));
+check('route-non-number-first-layer', cfg('[route]\nlayers=x\n'), refused(/line 6: \[route\] layers= value 0 refers to no earlier layer \(this is layer 0\)/));
+check('route-non-number', cfg('[convolutional]\nfilters=2\nsize=1\n[route]\nlayers=x,-1\n'), ok(16 * 16 * 4));
 check('route', cfg('[convolutional]\nfilters=4\nsize=1\n[route]\nlayers=-1\n'), ok(16 * 16 * 4));
 check('shortcut-from-no-image', cfg('[convolutional]\nfilters=4\nsize=1\n[reorg]\nextra=2\n[connected]\noutput=8\n[shortcut]\nfrom=1\n'),
   refused(/line 12: \[shortcut\] \(layer 3\) from=1 names layer 1, whose output is not an image/));

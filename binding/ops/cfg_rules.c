@@ -334,6 +334,24 @@ int dn_cfg_rules_text(const char *path, const char *text, dn_error *err) {
           s.has_num = 1;
         }
         if (strcmp(key, "layers") == 0) s.has_layers = 1;
+        if ((s.type == ROUTE && strcmp(key, "layers") == 0) || (s.type == SHORTCUT && strcmp(key, "from") == 0)) {
+          /* parse_route reads every comma-separated value, parse_shortcut the
+           * first, with atoi (a non-number is 0), negative ones counting back
+           * from this layer, and indexes the layers with them unchecked */
+          const int self = sections - 2;
+          const char *item = value, *end = value + vn;
+          for (;;) {
+            long ref = atol(item), at = ref < 0 ? ref + self : ref;
+            if (at < 0 || at >= self) {
+              char what[160];
+              snprintf(what, sizeof what, "%s= value %ld refers to no earlier layer (this is layer %d)", key, ref, self);
+              return fail(err, path, line, s.name, what);
+            }
+            item = s.type == ROUTE ? (const char *)memchr(item, ',', (size_t)(end - item)) : NULL;
+            if (!item) break;
+            ++item;
+          }
+        }
         if (strcmp(key, "anchors") == 0 && s.anchors < 0) {
           int count = 1;
           for (i = 0; i < vn; ++i) count += value[i] == ',';
