@@ -752,6 +752,22 @@ int dn_network_run(network *net, const image *im, dn_resize_mode mode, dn_engine
   int rc;
   err->code = DN_OK;
   if (mode == DN_RESIZE_MIN && resizable(net, err) != 0) return -1;
+  if (mode == DN_RESIZE_LETTERBOX) {
+    /* letterbox_image's size for the image; its resize_image divides by the
+     * new width-1 and height-1 (a NaN index at 1 pixel, on a worker thread) */
+    long long new_w = net->w, new_h = net->h;
+    if ((float)net->w / im->w < (float)net->h / im->h)
+      new_h = (long long)im->h * net->w / im->w;
+    else
+      new_w = (long long)im->w * net->h / im->h;
+    if (new_w < 2 || new_h < 2) {
+      dn_error_set(err, DN_E_INPUT,
+                   "a %dx%d image letterboxed into the network's %dx%d is %lldx%lld: darknet resizes to at least "
+                   "2 pixels a side",
+                   im->w, im->h, net->w, net->h, new_w, new_h);
+      return -1;
+    }
+  }
   if (top > net->outputs) top = net->outputs;
   call.net = net;
   call.im = im;

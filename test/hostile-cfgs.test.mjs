@@ -74,7 +74,9 @@ function check(name, text, expected) {
     writeFileSync(file, text);
     const report = runChild(file);
     if (expected.ok === 'loads') {
-      assert.ok(report.ok || (report.darknet && !/ line \d+: /.test(report.message)), `loads: ${report.message}`);
+      assert.equal(report.ok, false, 'the prediction is refused');
+      assert.equal(report.code, 'ERR_INVALID_INPUT');
+      assert.match(report.message, expected.predict);
     } else if (expected.ok) {
       assert.equal(report.ok, true, `expected a result, got ${report.code}: ${report.message}`);
       for (const engine of ['fast', 'darknet']) {
@@ -120,9 +122,10 @@ check('region-anchors-2num', cfg('[convolutional]\nfilters=7\nsize=1\n[region]\n
 // ---- [net] ----
 check('net-width-1', cfg('[connected]\noutput=2\n', { w: 1 }), refused(/line 2: \[net\] width=1 is out of range \(2\.\./));
 check('net-height-1', cfg('[connected]\noutput=2\n', { h: 1 }), refused(/line 3: \[net\] height=1 is out of range \(2\.\./));
-// dog.jpg letterboxed into 2x2 is 2x1, which darknet's resize_image cannot
-// make (it divides by height-1): that prediction is a DarknetError of its own.
-check('net-width-2', cfg('[connected]\noutput=2\n', { w: 2, h: 2 }), { ok: 'loads' });
+// dog.jpg (768x576) letterboxed into 2x2 is 2x1, which darknet's resize_image
+// cannot make (it divides by height-1): that prediction is an ERR_INVALID_INPUT.
+check('net-width-2', cfg('[connected]\noutput=2\n', { w: 2, h: 2 }), { ok: 'loads', predict: /letterboxed into the network's 2x2 is 2x1/ });
+check('net-width-3', cfg('[connected]\noutput=2\n', { w: 3, h: 3 }), ok(2));
 check('net-1-channel', cfg('[connected]\noutput=2\n', { c: 1 }), ok(2));
 check('net-inputs-not-whc', cfg('[connected]\noutput=2\n', { net: 'inputs=100\n' }),
   refused(/\[net\] inputs=100 does not match width\*height\*channels \(16x16x3/));
