@@ -111,6 +111,10 @@ check('crop-wider-than-input', cfg('[crop]\ncrop_width=17\ncrop_height=16\n'), r
 check('crop-as-large-as-input', cfg('[crop]\ncrop_width=16\ncrop_height=16\n'), ok(16 * 16 * 3));
 check('local-64x64', cfg('[local]\nfilters=8\nsize=3\nstride=1\npad=1\n', { w: 64, h: 64 }), ok(64 * 64 * 8));
 check('local-pad-1-size-1', cfg('[local]\nfilters=2\nsize=1\nstride=1\npad=1\n'), ok(16 * 16 * 2));
+// found by the cfg fuzzer: make_local_layer initializes weights for an empty output's array
+check('local-kernel-past-input', cfg('[local]\nfilters=2\nsize=5\nstride=1\n', { w: 4, h: 4 }),
+  refused(/\[local\] size=5 stride=1 pad=0 computes a 0x0 output from its 4x4x3 input/));
+check('local-kernel-as-input', cfg('[local]\nfilters=2\nsize=4\nstride=1\n', { w: 4, h: 4 }), ok(2));
 check('local-pad-2', cfg('[local]\nfilters=2\nsize=3\npad=2\n'), refused(/line 8: \[local\] pad=2 is out of range \(0\.\.1\)/));
 check('yolo-anchors-past-2num', cfg('[convolutional]\nfilters=7\nsize=1\n[yolo]\nmask=0\nnum=1\nclasses=2\nanchors=1,1,2,2\n'),
   refused(/line 12: \[yolo\] anchors= has 4 values, more than 2\*num=2/));

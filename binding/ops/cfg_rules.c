@@ -4,6 +4,8 @@
  * of `rules`. */
 #include "cfg_rules.h"
 
+#include "local_layer.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,7 +381,31 @@ int dn_cfg_rules_text(const char *path, const char *text, dn_error *err) {
   return 0;
 }
 
-/* ---- the network ---- */
+/* ---- inside the parse ---- */
+
+#ifdef DN_WRAP_MAKE_LOCAL
+/* Linked with -Wl,--wrap=make_local_layer (Linux): make_local_layer writes
+ * c*n*size*size initial weights into an array of that times out_h*out_w,
+ * which is empty when the kernel is larger than what reaches it; this runs
+ * before any check of the built network can. */
+local_layer __real_make_local_layer(int batch, int h, int w, int c, int n, int size, int stride, int pad,
+                                    ACTIVATION activation);
+local_layer __wrap_make_local_layer(int batch, int h, int w, int c, int n, int size, int stride, int pad,
+                                    ACTIVATION activation);
+local_layer __wrap_make_local_layer(int batch, int h, int w, int c, int n, int size, int stride, int pad,
+                                    ACTIVATION activation) {
+  /* local_out_height and local_out_width */
+  long long out_h = (pad ? h - 1LL : (long long)h - size) / stride + 1;
+  long long out_w = (pad ? w - 1LL : (long long)w - size) / stride + 1;
+  if (out_h <= 0 || out_w <= 0) {
+    char message[200];
+    snprintf(message, sizeof message, "[local] size=%d stride=%d pad=%d computes a %lldx%lld output from its %dx%dx%d input",
+             size, stride, pad, out_w, out_h, w, h, c);
+    dn_shim_fatal(message);
+  }
+  return __real_make_local_layer(batch, h, w, c, n, size, stride, pad, activation);
+}
+#endif
 
 /* ---- the network ---- */
 
