@@ -45,13 +45,15 @@ for target in $targets; do
   mkdir -p "$corpus" "$seeds"
   case "$target" in
     image) cp darknet/data/*.jpg "$seeds/" ;;
-    cfg) for f in tiny darknet cifar.test strided yolov2-tiny yolov3-tiny go.test resnet18; do cp "darknet/cfg/$f.cfg" "$seeds/"; done ;;
+    cfg) for f in tiny darknet cifar.test strided yolov2-tiny yolov3-tiny go.test resnet18; do cp "darknet/cfg/$f.cfg" "$seeds/"; done
+         cp test/fixtures/hostile-cfgs/*.cfg "$seeds/" ;;
     weights) node fuzz/weights-seed.mjs "$seeds/valid.weights" ;;
   esac
   [ -d "test/fuzz-regressions/$target" ] && cp test/fuzz-regressions/$target/* "$seeds/" 2>/dev/null || true
   limit=(-max_total_time="$seconds")
   [ -n "$seed" ] && limit+=(-seed="$seed")
   [ -n "$runs" ] && limit=(-runs="$runs" -seed="${seed:-1}")
+  [ -f "fuzz/$target.dict" ] && limit+=(-dict="fuzz/$target.dict")
   log="build-fuzz/$target.log"
   if [ -n "$runs" ]; then echo "fuzz: $target ($runs runs)"; else echo "fuzz: $target ($seconds s${seed:+, seed $seed})"; fi
   if ! "build-fuzz/${target}_fuzzer" "${limit[@]}" -rss_limit_mb=2560 -timeout=25 -max_len=65536 -print_final_stats=1 \

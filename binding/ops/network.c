@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cfg_check.h"
+#include "cfg_rules.h"
 #include "engine/thread_pool.h"
 #include "weights.h"
 
@@ -95,6 +96,10 @@ static network *load_darknet_network(const char *cfg, const char *weights, size_
   err->message[0] = '\0';
 
   if (dn_cfg_check(cfg, &text, &length, err) != 0) return NULL;
+  if (dn_cfg_rules_text(cfg, text, err) != 0) {
+    free(text);
+    return NULL;
+  }
   dn_set_file_override(cfg, text, length);
   dn_set_allocation_budget(memory_limit);
   dn_track_allocations_begin();
@@ -103,7 +108,7 @@ static network *load_darknet_network(const char *cfg, const char *weights, size_
    * free every block it made instead. */
   dn_track_allocations_end(parsed != 0);
   dn_set_file_override(NULL, NULL, 0);
-  free(text);
+  if (parsed != 0) free(text);
   if (parsed != 0 && dn_allocation_budget_exceeded()) {
     char message[DN_MESSAGE_SIZE];
     dn_set_allocation_budget(0);
@@ -118,6 +123,15 @@ static network *load_darknet_network(const char *cfg, const char *weights, size_
     snprintf(message, sizeof message, "%s", err->message);
     dn_error_set(err, DN_E_CFG, "cfg %s: %s", cfg, message);
     return NULL;
+  }
+  {
+    /* the table's shape rules, on the shapes darknet computed */
+    int broken = dn_cfg_rules_network(cfg, text, call.net, err);
+    free(text);
+    if (broken) {
+      free_darknet_network(call.net);
+      return NULL;
+    }
   }
   if (call.net->n <= 0 || call.net->outputs <= 0 || call.net->w <= 0 || call.net->h <= 0 ||
       call.net->c <= 0) {
@@ -211,6 +225,7 @@ typedef struct run_call {
   int *top_indices;
   float *output;
   int output_count;
+  dn_error rules; /* the cfg rules at the resized size */
 } run_call;
 
 static void run(void *arg) {
@@ -224,6 +239,12 @@ static void run(void *arg) {
   if (mode == DN_RESIZE_MIN) {
     r = resize_min(*c->im, net->w);
     resize_network(net, r.w, r.h);
+    if (dn_cfg_rules_network("the resized network", NULL, net, &c->rules) != 0) {
+      /* the cfg's shapes held at its own size, not at this one */
+      if (r.data != c->im->data) free_image(r);
+      resize_network(net, w, h);
+      dn_shim_fatal(c->rules.message);
+    }
   } else {
     r = engine == DN_ENGINE_DARKNET ? letterbox_image(*c->im, net->w, net->h)
                                        : dn_fast_letterbox(*c->im, net->w, net->h);
@@ -250,6 +271,22 @@ int dn_network_run(dn_network *handle, const image *im, const dn_run_options *op
   err->code = DN_OK;
   memset(result, 0, sizeof *result);
   if (options->resize == DN_RESIZE_MIN && resizable(net, err) != 0) return -1;
+  if (options->resize == DN_RESIZE_LETTERBOX) {
+    /* letterbox_image's size for the image; its resize_image divides by the
+     * new width-1 and height-1 (a NaN index at 1 pixel, on a worker thread) */
+    long long new_w = net->w, new_h = net->h;
+    if ((float)net->w / im->w < (float)net->h / im->h)
+      new_h = (long long)im->h * net->w / im->w;
+    else
+      new_w = (long long)im->w * net->h / im->h;
+    if (new_w < 2 || new_h < 2) {
+      dn_error_set(err, DN_E_INPUT,
+                   "a %dx%d image letterboxed into the network's %dx%d is %lldx%lld: darknet resizes to at least "
+                   "2 pixels a side",
+                   im->w, im->h, net->w, net->h, new_w, new_h);
+      return -1;
+    }
+  }
   if (top > net->outputs) top = net->outputs;
   call.handle = handle;
   call.im = im;

@@ -1,0 +1,33 @@
+/*
+ * What each darknet section type needs, as one table (cfg_rules.c): the keys
+ * it reads and their ranges, and the input shape its forward function
+ * assumes. Checked twice: on the cfg text before darknet parses it (values
+ * darknet's parser would write out of bounds with), and on the built network
+ * before its first forward (shapes, which darknet computes).
+ */
+#ifndef DARKNET_NAPI_CFG_RULES_H
+#define DARKNET_NAPI_CFG_RULES_H
+
+#include "darknet.h"
+#include "shim/guard.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* `text` is the cfg as darknet will read it: one stripped line per line of
+ * the file at `path` (so line numbers match the file). Returns 0, or -1 with
+ * err set (DN_E_CFG, "<path> line <n>: [<section>] <what is wrong>"). */
+int dn_cfg_rules_text(const char *path, const char *text, dn_error *err);
+
+/* The same table's shape rules on the network darknet built from `text`
+ * (NULL: messages without line numbers, as after resize_network); also gives
+ * [local] and [crnn] layers the workspace darknet sizes too small. Returns 0,
+ * or -1 with err set. */
+int dn_cfg_rules_network(const char *path, const char *text, network *net, dn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
