@@ -22,6 +22,9 @@ endforeach()
 set(DARKNET_CHECKED_SOURCES ${DARKNET_LIB_SOURCES})
 list(REMOVE_ITEM DARKNET_CHECKED_SOURCES ${DARKNET_HOT_SOURCES})
 set(DARKNET_SHIM_OPTION "SHELL:-include \"${DARKNET_BINDING_DIR}/shim/darknet_shim.h\"")
+# parser.c makes its [local] layers through ops/cfg_rules.c's size check
+# (binding/shim/darknet_shim.h).
+set_source_files_properties("${DARKNET_DIR}/src/parser.c" PROPERTIES COMPILE_DEFINITIONS DN_SHIM_PARSER)
 add_library(darknet_guarded_hot OBJECT ${DARKNET_HOT_SOURCES})
 add_library(darknet_guarded_checked OBJECT ${DARKNET_CHECKED_SOURCES})
 if(NOT DARKNET_NAPI_FUZZ)

@@ -383,17 +383,13 @@ int dn_cfg_rules_text(const char *path, const char *text, dn_error *err) {
 
 /* ---- inside the parse ---- */
 
-#ifdef DN_WRAP_MAKE_LOCAL
-/* Linked with -Wl,--wrap=make_local_layer (Linux): make_local_layer writes
- * c*n*size*size initial weights into an array of that times out_h*out_w,
- * which is empty when the kernel is larger than what reaches it; this runs
- * before any check of the built network can. */
-local_layer __real_make_local_layer(int batch, int h, int w, int c, int n, int size, int stride, int pad,
-                                    ACTIVATION activation);
-local_layer __wrap_make_local_layer(int batch, int h, int w, int c, int n, int size, int stride, int pad,
-                                    ACTIVATION activation);
-local_layer __wrap_make_local_layer(int batch, int h, int w, int c, int n, int size, int stride, int pad,
-                                    ACTIVATION activation) {
+/* parser.c calls this instead of make_local_layer (binding/shim/darknet_shim.h,
+ * DN_SHIM_PARSER): make_local_layer writes c*n*size*size initial weights into
+ * an array of that times out_h*out_w, which is empty when the kernel is
+ * larger than what reaches it; this runs before any check of the built
+ * network can. */
+local_layer dn_checked_make_local_layer(int batch, int h, int w, int c, int n, int size, int stride, int pad,
+                                        ACTIVATION activation) {
   /* local_out_height and local_out_width */
   long long out_h = (pad ? h - 1LL : (long long)h - size) / stride + 1;
   long long out_w = (pad ? w - 1LL : (long long)w - size) / stride + 1;
@@ -403,9 +399,8 @@ local_layer __wrap_make_local_layer(int batch, int h, int w, int c, int n, int s
              size, stride, pad, out_w, out_h, w, h, c);
     dn_shim_fatal(message);
   }
-  return __real_make_local_layer(batch, h, w, c, n, size, stride, pad, activation);
+  return make_local_layer(batch, h, w, c, n, size, stride, pad, activation);
 }
-#endif
 
 /* ---- the network ---- */
 

@@ -26,6 +26,11 @@ int dn_cfg_rules_text(const char *path, const char *text, dn_error *err);
  * or -1 with err set. */
 int dn_cfg_rules_network(const char *path, const char *text, network *net, dn_error *err);
 
+/* make_local_layer with its output size checked first: what darknet's
+ * parser.c calls (see darknet_shim.h). */
+layer dn_checked_make_local_layer(int batch, int h, int w, int c, int n, int size, int stride, int pad,
+                                  ACTIVATION activation);
+
 #ifdef __cplusplus
 }
 #endif

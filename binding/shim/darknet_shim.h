@@ -41,4 +41,11 @@
 #define __assert_fail(expr, file, line, func) dn_shim_assert_fail(expr, file, line, func)
 #define __assert_rtn(func, file, line, expr) dn_shim_assert_fail(expr, file, line, func)
 
+/* parser.c alone (compiled with DN_SHIM_PARSER): its [local] layers are made
+ * through a check of their output size (binding/ops/cfg_rules.c), because
+ * make_local_layer writes past its buffer before the network exists. */
+#ifdef DN_SHIM_PARSER
+#define make_local_layer dn_checked_make_local_layer
+#endif
+
 #endif
