@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 
 import type { ImageInput } from './input.js';
 import { concurrencyOf } from './options.js';
+import { ResultStream } from './result-stream.js';
 import { loadNetwork, Network, type Classification, type ClassifyOptions, type LoadOptions } from './network.js';
 
 /** One image's outcome: its predictions, or the error it gave. */
@@ -78,23 +79,12 @@ export async function* classifyMany<T extends ImageInput>(
   const { networks, owned } = await openNetworks(source, total === undefined ? concurrency : Math.max(1, Math.min(concurrency, total)), options);
 
   const iterator = Symbol.asyncIterator in inputs ? (inputs as AsyncIterable<T>)[Symbol.asyncIterator]() : (inputs as Iterable<T>)[Symbol.iterator]();
-  const ready: BulkResult<T>[] = [];
-  let wake: (() => void) | undefined;
+  const stream = new ResultStream<T>(total, options.onProgress);
   let stopped = false;
-  let done = 0;
-  let failed = 0;
-  const started = Date.now();
   const { top, resize } = options;
   const classifyOptions: ClassifyOptions = { ...(top !== undefined ? { top } : {}), ...(resize !== undefined ? { resize } : {}) };
 
-  const publish = (result: BulkResult<T>): void => {
-    ready.push(result);
-    ++done;
-    if (result.error) ++failed;
-    const seconds = (Date.now() - started) / 1000;
-    options.onProgress?.({ done, failed, total, imagesPerSecond: seconds > 0 ? done / seconds : 0 });
-    wake?.();
-  };
+  const publish = (result: BulkResult<T>): void => stream.publish(result);
 
   // One worker per network; each pulls the next input (the iterator is shared).
   let pulling: Promise<unknown> = Promise.resolve();
@@ -117,24 +107,12 @@ export async function* classifyMany<T extends ImageInput>(
   let finished = false;
   const all = Promise.all(workers).finally(() => {
     finished = true;
-    wake?.();
+    stream.wake();
   });
 
   try {
-    for (;;) {
-      const result = ready.shift();
-      if (result) {
-        yield result;
-      } else if (finished) {
-        await all; // surfaces an error of the input iterator
-        return;
-      } else {
-        await new Promise<void>((resolvePromise) => {
-          wake = resolvePromise;
-        });
-        wake = undefined;
-      }
-    }
+    // At the end, `all` surfaces an error of the input iterator.
+    yield* stream.results(() => (finished ? all : undefined));
   } finally {
     stopped = true;
     await all.catch(() => undefined);

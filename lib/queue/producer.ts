@@ -10,6 +10,7 @@ import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 
 import type { BulkProgress, BulkResult } from '../bulk.js';
+import { ResultStream } from '../result-stream.js';
 import { DarknetError } from '../errors.js';
 import { checkInputFile } from '../files.js';
 import { modelCfg, modelNamed, modelWeights } from '../models.js';
@@ -129,28 +130,18 @@ export async function* classifyRemote(
     removeOnFail: { age: REMOVE_AFTER_SECONDS },
   };
 
-  const total = Array.isArray(inputs) ? inputs.length : undefined;
   const pending = new Map<string, Pending>();
-  const ready: BulkResult<string>[] = [];
+  const stream = new ResultStream<string>(Array.isArray(inputs) ? inputs.length : undefined, options.onProgress);
   const removals = new Set<Promise<unknown>>();
-  let wake: (() => void) | undefined;
   let roomFreed: (() => void) | undefined;
-  let done = 0;
-  let failed = 0;
   let feeding = true;
   let feedError: unknown;
   let stopped = false;
-  const started = Date.now();
 
   let lastResultAt = Date.now();
   const publish = (result: BulkResult<string>): void => {
     lastResultAt = Date.now();
-    ready.push(result);
-    ++done;
-    if (result.error) ++failed;
-    const seconds = (Date.now() - started) / 1000;
-    options.onProgress?.({ done, failed, total, imagesPerSecond: seconds > 0 ? done / seconds : 0 });
-    wake?.();
+    stream.publish(result);
   };
   const settle = (id: string, outcome: { predictions: unknown } | { reason: string | undefined }): void => {
     const entry = pending.get(id);
@@ -271,30 +262,18 @@ export async function* classifyRemote(
     const feeder = feed().then(
       () => {
         feeding = false;
-        wake?.();
+        stream.wake();
       },
       (error: unknown) => {
         feedError = error;
         feeding = false;
-        wake?.();
+        stream.wake();
       },
     );
-    for (;;) {
-      const result = ready.shift();
-      if (result) {
-        yield result;
-      } else if (feedError !== undefined) {
-        throw feedError;
-      } else if (!feeding && pending.size === 0) {
-        await feeder;
-        return;
-      } else {
-        await new Promise<void>((resolvePromise) => {
-          wake = resolvePromise;
-        });
-        wake = undefined;
-      }
-    }
+    yield* stream.results(() => {
+      if (feedError !== undefined) return Promise.reject(feedError);
+      return !feeding && pending.size === 0 ? feeder : undefined;
+    });
   } finally {
     stopped = true;
     roomFreed?.();
