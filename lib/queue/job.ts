@@ -173,10 +173,16 @@ export function decodeFailure(reason: string | undefined, file: string): Darknet
 
 /** A result read back from Redis, checked before it is handed out. */
 export function parseJobResult(value: unknown): Classification[] {
-  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
-  if (!isRecord(parsed) || parsed.v !== JOB_SCHEMA_VERSION || !Array.isArray(parsed.predictions)) {
-    throw new DarknetError('a worker returned a result this producer cannot read', 'ERR_JOB_FAILED');
+  const unreadable = (): DarknetError => new DarknetError('a worker returned a result this producer cannot read', 'ERR_JOB_FAILED');
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw unreadable();
+    }
   }
+  if (!isRecord(parsed) || parsed.v !== JOB_SCHEMA_VERSION || !Array.isArray(parsed.predictions)) throw unreadable();
   return parsed.predictions as Classification[];
 }
 
