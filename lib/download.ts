@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { get as httpGet, type IncomingMessage } from 'node:http';
@@ -10,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 import { cacheDir } from './cache.js';
 import { DarknetError } from './errors.js';
+import { sha256Of } from './files.js';
 import { findModel, modelWeights, type ModelInfo } from './models.js';
 
 export interface DownloadProgress {
@@ -76,12 +76,6 @@ async function sizeOf(path: string): Promise<number> {
   } catch {
     return 0;
   }
-}
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
 }
 
 /** Counts bytes for progress reports as they pass. */

@@ -1,8 +1,17 @@
-import { constants } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 
 import { DarknetError } from './errors.js';
+
+/** A file's sha256, hex. */
+export async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
 
 /** What a file is for, as error messages name it. */
 export type FileRole = 'cfg' | 'weights' | 'image' | 'labels' | 'data';

@@ -90,11 +90,16 @@ export function topOf(option: unknown, outputs: number): number {
   return Math.min(top, outputs);
 }
 
+/** An option that is a count or a size (default: `fallback`). */
+export function positiveIntegerOf(name: string, option: unknown, fallback: number): number {
+  const value = option ?? fallback;
+  if (!isPositiveInteger(value)) throw invalid(`${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
 /** classifyMany's concurrency (default: `fallback`). */
 export function concurrencyOf(option: unknown, fallback: number): number {
-  const concurrency = option ?? fallback;
-  if (!isPositiveInteger(concurrency)) throw invalid(`concurrency must be a positive integer, got ${String(concurrency)}`);
-  return concurrency;
+  return positiveIntegerOf('concurrency', option, fallback);
 }
 
 /** setThreads' count: 1 to `max` (the pool's cap). */

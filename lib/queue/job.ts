@@ -1,12 +1,12 @@
 // What travels through Redis: the job data a producer enqueues, the result a
 // worker returns, and how a failure is carried back. Workers treat job data as
 // untrusted input: parseJobData checks every field before darknet sees it.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 
+import { ERROR_CODES } from '../error-codes.js';
 import { DarknetError, type DarknetErrorCode } from '../errors.js';
+import { sha256Of } from '../files.js';
 import type { Classification, ResizeMode } from '../network.js';
 
 /** Bumped when the job data changes shape; workers refuse other versions. */
@@ -166,8 +166,9 @@ const FAILURE = /^(ERR_[A-Z_]+): ([\s\S]*)$/;
 
 /** A failed job's reason as the DarknetError it was; other reasons (a stalled job...) are ERR_JOB_FAILED. */
 export function decodeFailure(reason: string | undefined, file: string): DarknetError {
+  // The reason is data from Redis: only a code of ours is taken as one.
   const match = FAILURE.exec(reason ?? '');
-  if (match) return new DarknetError(match[2] as string, match[1] as DarknetErrorCode);
+  if (match && (match[1] as string) in ERROR_CODES) return new DarknetError(match[2] as string, match[1] as DarknetErrorCode);
   return new DarknetError(`image ${file}: the job failed: ${reason ?? 'no reason given'}`, 'ERR_JOB_FAILED');
 }
 
@@ -186,18 +187,8 @@ export function parseJobResult(value: unknown): Classification[] {
   return parsed.predictions as Classification[];
 }
 
-export function sha256File(path: string): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolvePromise(hash.digest('hex')));
-  });
-}
-
 export async function networkIdOf(cfg: string, weights: string): Promise<NetworkId> {
-  const [cfgHash, weightsHash] = await Promise.all([sha256File(cfg), sha256File(weights)]);
+  const [cfgHash, weightsHash] = await Promise.all([sha256Of(cfg), sha256Of(weights)]);
   return { cfg: cfgHash, weights: weightsHash };
 }
 

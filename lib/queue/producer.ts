@@ -13,8 +13,9 @@ import type { BulkProgress, BulkResult } from '../bulk.js';
 import { ResultStream } from '../result-stream.js';
 import { DarknetError } from '../errors.js';
 import { checkInputFile } from '../files.js';
-import { modelCfg, modelNamed, modelWeights } from '../models.js';
-import { Network, type ClassifyOptions } from '../network.js';
+import { modelCfg, modelNamed } from '../models.js';
+import { modelWeightsFor, Network, type ClassifyOptions } from '../network.js';
+import { positiveIntegerOf, resizeOf, topOf } from '../options.js';
 import { connectionOptions, type RedisConnection } from './connection.js';
 import {
   DEFAULT_MAX_IMAGE_BYTES,
@@ -49,7 +50,7 @@ export interface ClassifyRemoteOptions extends ClassifyOptions {
 /** The network whose queue is fed: the workers check its digests. */
 export type RemoteSource = Network | string | { cfg: string; weights: string };
 
-function filesOf(source: RemoteSource): { cfg: string; weights: string } {
+async function filesOf(source: RemoteSource): Promise<{ cfg: string; weights: string }> {
   if (source instanceof Network) {
     if (source.weights === undefined) throw new DarknetError(`a queue needs a network with weights: ${source.cfg} has none`, 'ERR_INVALID_INPUT');
     return { cfg: source.cfg, weights: source.weights };
@@ -57,7 +58,8 @@ function filesOf(source: RemoteSource): { cfg: string; weights: string } {
   if (typeof source === 'string') {
     const model = modelNamed(source);
     if (!model) throw new DarknetError(`unknown model ${source} (see \`darknet models\`)`, 'ERR_UNKNOWN_MODEL');
-    return { cfg: modelCfg(model), weights: modelWeights(model) };
+    // Its cached weights, or ERR_MODEL_NOT_DOWNLOADED.
+    return { cfg: modelCfg(model), weights: await modelWeightsFor(model) };
   }
   return source;
 }
@@ -102,14 +104,13 @@ export async function* classifyRemote(
   inputs: Iterable<string> | AsyncIterable<string>,
   options: ClassifyRemoteOptions,
 ): AsyncGenerator<BulkResult<string>, void, undefined> {
-  const top = options.top ?? 5;
-  const resize = options.resize ?? 'letterbox';
-  if (!Number.isInteger(top) || top < 1) throw new DarknetError(`top must be a positive integer, got ${String(top)}`, 'ERR_INVALID_INPUT');
-  if (resize !== 'letterbox' && resize !== 'min') throw new DarknetError(`resize must be 'letterbox' or 'min', got ${String(resize)}`, 'ERR_INVALID_INPUT');
-  const maxImageBytes = options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
-  const window = options.window ?? 1000;
-  const pollInterval = options.pollInterval ?? 2000;
-  const { cfg, weights } = filesOf(source);
+  // The workers' networks cap top at their outputs.
+  const top = topOf(options.top, Number.MAX_SAFE_INTEGER);
+  const resize = resizeOf(options.resize);
+  const maxImageBytes = positiveIntegerOf('maxImageBytes', options.maxImageBytes, DEFAULT_MAX_IMAGE_BYTES);
+  const window = positiveIntegerOf('window', options.window, 1000);
+  const pollInterval = positiveIntegerOf('pollInterval', options.pollInterval, 2000);
+  const { cfg, weights } = await filesOf(source);
   const network = await networkIdOf(await checkInputFile(cfg, 'cfg'), await checkInputFile(weights, 'weights'));
   const name = options.queue ?? defaultQueueName(network);
   const connection = connectionOptions(options.connection);
@@ -124,7 +125,7 @@ export async function* classifyRemote(
   events.on('error', onRedisError);
   const run = randomBytes(6).toString('hex');
   const jobOptions = {
-    attempts: options.attempts ?? 5,
+    attempts: positiveIntegerOf('attempts', options.attempts, 5),
     backoff: { type: 'exponential', delay: 1000 },
     removeOnComplete: { age: REMOVE_AFTER_SECONDS },
     removeOnFail: { age: REMOVE_AFTER_SECONDS },
@@ -281,8 +282,8 @@ export async function* classifyRemote(
     // Jobs of an abandoned run are not left waiting for a worker.
     await Promise.all([...pending.keys()].map((id) => Promise.all([queue.remove(id), images.del(imageKey(name, id))]).catch(() => undefined)));
     await Promise.all(removals);
-    await events.close();
-    await queue.close();
+    // Every connection closed, even when one of them fails to.
+    await Promise.allSettled([events.close(), queue.close()]);
     images.disconnect();
   }
 }

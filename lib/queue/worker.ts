@@ -3,16 +3,19 @@
 // overlap darknet's work. Bad images fail their job for good (no retry); a
 // crash or a lost connection leaves the job to BullMQ's stalled-job recovery
 // and retries.
+import { realpath } from 'node:fs/promises';
+
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 
 import { setThreads } from '../index.js';
 import { DarknetError } from '../errors.js';
 import { loadNetwork, Network, type LoadOptions } from '../network.js';
-import { modelCfg, modelNamed, modelWeights } from '../models.js';
+import { positiveIntegerOf } from '../options.js';
 import { connectionOptions, type RedisConnection } from './connection.js';
 import {
   DEFAULT_MAX_IMAGE_BYTES,
+  JOB_SCHEMA_VERSION,
   defaultQueueName,
   encodeFailure,
   imageKey,
@@ -57,28 +60,24 @@ export interface DarknetWorker {
   close(): Promise<void>;
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
-  const result = value ?? fallback;
-  if (!Number.isInteger(result) || result < 1) throw new DarknetError(`${name} must be a positive integer, got ${String(value)}`, 'ERR_INVALID_INPUT');
-  return result;
-}
-
 async function loadFirst(source: CreateWorkerOptions['network'], options: LoadOptions): Promise<{ first: Network; owned: boolean }> {
   if (source instanceof Network) return { first: source, owned: false };
-  if (typeof source === 'string') {
-    const model = modelNamed(source);
-    // A model's files are loaded directly so that its weights' digest is the cached file's.
-    if (model) return { first: await loadNetwork(modelCfg(model), modelWeights(model), options), owned: true };
-    return { first: await loadNetwork(source, undefined, options), owned: true };
-  }
+  // A model name: its cfg and cached weights (network.cfg and .weights name those files).
+  if (typeof source === 'string') return { first: await loadNetwork(source, undefined, options), owned: true };
   if (source === undefined) throw new DarknetError('createWorker needs a network: a Network, a model name or { cfg, weights }', 'ERR_INVALID_INPUT');
   return { first: await loadNetwork(source.cfg, source.weights, options), owned: true };
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<DarknetWorker> {
-  const copies = positive('networks', options.networks, 1);
-  const concurrency = positive('concurrency', options.concurrency, copies + 1);
-  const maxImageBytes = positive('maxImageBytes', options.maxImageBytes, DEFAULT_MAX_IMAGE_BYTES);
+  const copies = positiveIntegerOf('networks', options.networks, 1);
+  const concurrency = positiveIntegerOf('concurrency', options.concurrency, copies + 1);
+  const maxImageBytes = positiveIntegerOf('maxImageBytes', options.maxImageBytes, DEFAULT_MAX_IMAGE_BYTES);
+  if (options.byPathRoot !== undefined) {
+    // Checked once here: a missing root would otherwise fail every path job as a crash (and retry it).
+    await realpath(options.byPathRoot).catch((error: Error) => {
+      throw new DarknetError(`byPathRoot ${options.byPathRoot}: ${error.message}`, 'ERR_FILE_NOT_FOUND');
+    });
+  }
   if (options.threads !== undefined) setThreads(options.threads);
   const connection = connectionOptions(options.connection);
   // Only what loadNetwork takes.
@@ -101,7 +100,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Darkne
     await Promise.all(ownedNetworks.map((network) => network.close()));
     throw error;
   }
-  const id = await networkIdOf(first.cfg, first.weights as string);
+  const id = await networkIdOf(first.cfg, first.weights).catch(async (error: unknown) => {
+    await Promise.all(ownedNetworks.map((network) => network.close()));
+    throw error;
+  });
   const queue = options.queue ?? defaultQueueName(id);
   const busy = new Map<Network, number>(networks.map((network) => [network, 0]));
   // For the image bytes kept beside the jobs (plain GETs: no BullMQ script).
@@ -137,7 +139,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Darkne
     busy.set(network, (busy.get(network) ?? 0) + 1);
     try {
       const predictions = await network.classify(input, parsed.options);
-      return { v: 1, predictions };
+      return { v: JOB_SCHEMA_VERSION, predictions };
     } catch (error) {
       // An image darknet refuses fails the same way on every machine: no retry.
       if (error instanceof DarknetError && error.code !== 'ERR_NETWORK_CLOSED') {
@@ -149,14 +151,21 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Darkne
     }
   };
 
-  const worker = new Worker<unknown, ClassifyJobResult>(queue, processor, {
-    connection,
-    concurrency,
-    lockDuration: options.lockDuration ?? 30000,
-    stalledInterval: options.stalledInterval ?? 30000,
-    maxStalledCount: options.maxStalledCount ?? 3,
-    autorun: true,
-  });
+  let worker: Worker<unknown, ClassifyJobResult>;
+  try {
+    worker = new Worker<unknown, ClassifyJobResult>(queue, processor, {
+      connection,
+      concurrency,
+      lockDuration: options.lockDuration ?? 30000,
+      stalledInterval: options.stalledInterval ?? 30000,
+      maxStalledCount: options.maxStalledCount ?? 3,
+      autorun: true,
+    });
+  } catch (error) {
+    images.disconnect();
+    await Promise.all(ownedNetworks.map((network) => network.close()));
+    throw error;
+  }
   // Without a listener an 'error' (Redis gone) would throw; BullMQ reconnects on its own.
   worker.on('error', () => undefined);
 
