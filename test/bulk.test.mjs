@@ -3,7 +3,7 @@
 // CLI and classifyMany.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { classifyMany, loadedNetworkCount, loadNetwork } from '../dist/index.js';
@@ -11,7 +11,6 @@ import { runOurCli } from './support/child.mjs';
 import { darknetDir, sampleImages, tempDir, tinyCfg } from './support/paths.mjs';
 import { corruptImages, derivedImages } from './support/corpus.mjs';
 import { tinyWeights } from './support/weights.mjs';
-import { bmp, pattern, png, ppm, tga } from './images.mjs';
 
 const dir = tempDir();
 const folder = join(dir, 'photos');

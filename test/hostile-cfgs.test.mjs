@@ -8,15 +8,16 @@
 // test/fixtures/hostile-cfgs/ holds more (also the cfg fuzzer's seeds): each
 // must give a result or a DarknetError the same way.
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 
 import { runInChild } from './support/child.mjs';
 import { distIndex as index, dogJpg, fixturesDir, tempDir, tinyCfg } from './support/paths.mjs';
 import { tinyWeights } from './support/weights.mjs';
 
 const dir = tempDir('darknet-napi-hostile-');
+after(() => rmSync(dir, { recursive: true, force: true }));
 const fixtures = join(fixturesDir, 'hostile-cfgs');
 
 /** A [net] of w x h x c, then the layers' lines. */

@@ -2,21 +2,20 @@
 // port, a temporary folder; never a server the machine already runs), worker
 // and producer processes of our CLI, and the images they classify.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { darknetDir, ourCli, sampleImages, tinyCfg } from './support/paths.mjs';
+import { darknetDir, ourCli, sampleImages, tempDir as makeTempDir, tinyCfg } from './support/paths.mjs';
 import { corruptImages, derivedImages } from './support/corpus.mjs';
 import { tinyWeights } from './support/weights.mjs';
 
-export { darknetDir, root, tinyCfg } from './support/paths.mjs';
+export { darknetDir, tinyCfg } from './support/paths.mjs';
 export { tinyWeights } from './support/weights.mjs';
-export const cli = ourCli;
+const cli = ourCli;
 
 export function tempDir(prefix = 'darknet-napi-queue-') {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return makeTempDir(prefix);
 }
 
 function freePort() {

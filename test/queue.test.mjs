@@ -4,7 +4,7 @@
 // test/queue/ (npm run test:queue).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -25,6 +25,7 @@ before(async () => {
 });
 after(async () => {
   await redis?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 const errorOf = (error) => ({ code: error.code, message: error.message });

@@ -34,7 +34,7 @@ void dn_pool_enter(void);
 void dn_pool_leave(void);
 
 /* The most threads the pool runs: package.json's "darknet"."maxThreads",
- * defined by cmake/engine.cmake (lib/ reads the same field). */
+ * defined by cmake/kernels.cmake (lib/ reads the same field). */
 #ifndef DN_POOL_MAX_THREADS
 #error "DN_POOL_MAX_THREADS comes from package.json through CMake"
 #endif

@@ -76,7 +76,7 @@ void NativeNetwork::RequestClose() {
   if (lock.owns_lock()) {
     state_->FreeLocked();
   } else {
-    state_->close_requested = true;  // read by the worker under the mutex
+    state_->close_requested = true;  // read by the worker when its call returns
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <napi.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -21,7 +22,8 @@ struct NetState {
   std::mutex mutex;
   dn_network* net = nullptr;
   bool closed = false;
-  bool close_requested = false;
+  // Set by the JS thread while a worker holds the mutex, read by that worker.
+  std::atomic<bool> close_requested{false};
 
   // Frees darknet's memory; the caller holds `mutex`.
   void FreeLocked() {

@@ -273,7 +273,8 @@ void *dn_shim_realloc(void *p, size_t n) {
   /* untracked before realloc, which may free it; tracked again if it fails */
   track_remove((uintptr_t)p);
   q = realloc(p, n);
-  track_add(q ? q : p);
+  /* realloc(p, 0) may free p and return NULL: then nothing is left to track */
+  track_add(q ? q : (n ? p : NULL));
   return q;
 }
 

@@ -3,22 +3,24 @@
 // Redis restarted, a worker stopped with SIGTERM, and 10,000 jobs with the
 // worker's RSS flat. `npm run test:queue` (minutes; not part of npm test).
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 
 import { QueueEvents, Queue } from 'bullmq';
 
 import { classifyMany, classifyRemote } from '../../dist/index.js';
+import { MB } from '../support/memory.mjs';
 import { linesByFile, makeImages, rssOf, runProducer, startRedis, startWorker, tempDir, tinyCfg, tinyWeights } from '../queue-helpers.mjs';
 
-const MB = 1024 * 1024;
 let images;
 /** file -> predictions or { code, message }, from the local classifyMany */
 const expected = new Map();
 const cleanups = [];
 
 before(async () => {
-  images = makeImages(tempDir(), 300);
+  const dir = tempDir();
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  images = makeImages(dir, 300);
   const bySource = new Map();
   const unique = [...new Set([...images.sourceOf.values()]), ...images.corrupt];
   for await (const r of classifyMany({ cfg: tinyCfg, weights: tinyWeights }, unique, { concurrency: 1 })) {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { DarknetError } from '../dist/errors.js';
+import { DarknetError } from '../../dist/errors.js';
 import {
   DEFAULT_LIMIT_INPUT_PIXELS,
   DEFAULT_LIMIT_NETWORK_BYTES,
@@ -10,10 +10,11 @@ import {
   engineOf,
   limitInputPixelsOf,
   limitNetworkBytesOf,
+  positiveIntegerOf,
   resizeOf,
   threadCountOf,
   topOf,
-} from '../dist/options.js';
+} from '../../dist/options.js';
 
 /** Asserts that fn throws ERR_INVALID_INPUT with exactly this message. */
 function rejects(fn, message) {
@@ -79,6 +80,14 @@ test('concurrency: the fallback by default, else a positive integer', () => {
   assert.equal(concurrencyOf(2, 7), 2);
   for (const bad of [0, 2.5, '2']) {
     rejects(() => concurrencyOf(bad, 7), `concurrency must be a positive integer, got ${String(bad)}`);
+  }
+});
+
+test('a count or size option (the queue\'s window, pollInterval, attempts, maxImageBytes...): the fallback by default, else a positive integer', () => {
+  assert.equal(positiveIntegerOf('window', undefined, 1000), 1000);
+  assert.equal(positiveIntegerOf('window', 3, 1000), 3);
+  for (const bad of [0, -1, 1.5, Number.NaN, '3']) {
+    rejects(() => positiveIntegerOf('window', bad, 1000), `window must be a positive integer, got ${String(bad)}`);
   }
 });
 
