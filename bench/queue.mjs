@@ -5,6 +5,7 @@
 // darknet's samples); and the queue's per-job overhead. Medians of 3 runs.
 //   node bench/queue.mjs [--images 210] [--runs 3]
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +67,7 @@ let localCpuPerImage = 0;
 let queueCpuPerImage = 0;
 let byPathCpuPerImage = 0;
 const breakdown = { bytes: [0, 0, 0], path: [0, 0, 0] };
+let transfer = [0, 0];
 setThreads(1); // like the workers: each network computes on its own thread
 const rows = [];
 for (const networks of [1, 2]) {
@@ -101,30 +103,55 @@ try {
     if (count_ === 1) {
       queueCpuPerImage = (cpuNow() - cpuBefore) / (runs * count);
       breakdown.bytes = perImage(partsBefore, parts());
-      const pathBefore = parts();
-      // The same with paths instead of bytes (shared storage): what the payload costs.
-      const before = cpuNow();
-      const byPath = await timed(() => classifyRemote({ cfg, weights }, files, { connection: redis.url, queue: 'bench', byPath: true }));
+    }
+    // The same with paths instead of bytes (shared storage): what the payload costs.
+    const pathBefore = parts();
+    const before = cpuNow();
+    const byPath = await timed(() => classifyRemote({ cfg, weights }, files, { connection: redis.url, queue: 'bench', byPath: true }));
+    if (count_ === 1) {
       byPathCpuPerImage = (cpuNow() - before) / (runs * count);
       breakdown.path = perImage(pathBefore, parts());
-      rows.push({ label: 'queue, 1 worker process, 1 thread, --by-path', perSecond: byPath });
     }
+    rows.push({ label: `queue, ${count_} worker process${count_ > 1 ? 'es' : ''}, 1 thread each, --by-path`, perSecond: byPath });
   }
+  for (const worker of workers.splice(0)) await worker.kill('SIGTERM');
+  // The image bytes alone, without BullMQ or darknet: stored, fetched and
+  // deleted through ioredis as the producer and a worker do (two connections
+  // in this process), in CPU time of this process and of Redis.
+  const { Redis } = await import('ioredis');
+  const [writer, reader] = [new Redis(redis.url), new Redis(redis.url)];
+  const transferOnce = async () => {
+    for (const [i, file] of files.entries()) {
+      const key = `bench:image:${i}`;
+      await writer.set(key, await readFile(file), 'EX', 3600);
+      await reader.getrangeBuffer(key, 0, 8 * 1024 * 1024);
+      await writer.del(key);
+    }
+  };
+  await transferOnce();
+  const transferBefore = [cpuOf(redis.pid), ownCpu()];
+  for (let run = 0; run < runs; ++run) await transferOnce();
+  transfer = [cpuOf(redis.pid), ownCpu()].map((value, i) => (1000 * (value - (transferBefore[i] ?? 0))) / (runs * count));
+  writer.disconnect();
+  reader.disconnect();
 } finally {
   for (const worker of workers) await worker.kill('SIGTERM');
   await redis.close();
   rmSync(dir, { recursive: true, force: true });
 }
 
-const [local1, local2, queue1, , queue2] = rows.map((row) => row.perSecond);
-console.log(`queue throughput: ${count} images (Tiny Darknet, darknet/data samples), ${cpus()[0]?.model ?? process.arch}, ${availableParallelism()} cores, medians of ${runs} runs`);
+const [local1, local2, queue1, path1, queue2, path2] = rows.map((row) => row.perSecond);
+console.log(`queue throughput: ${count} images (Tiny Darknet, darknet/data samples, ${(files.reduce((sum, file) => sum + readFileSync(file).length, 0) / count / 1024).toFixed(0)} KB on average), ${cpus()[0]?.model ?? process.arch}, ${availableParallelism()} cores, medians of ${runs} runs`);
 console.log('(producer, redis-server and workers all on this machine)');
 console.log('| way | images/s | / classifyMany, 1 network |');
 console.log('| --- | --- | --- |');
 for (const row of rows) console.log(`| ${row.label} | ${row.perSecond.toFixed(1)} | ${(row.perSecond / local1).toFixed(2)} |`);
 const classifyMs = 1000 / local1;
 const overheadMs = 1000 / queue1 - classifyMs;
-console.log(`2 workers / 1 worker: ${(queue2 / queue1).toFixed(2)}x (goal: >= 1.8x); 2 networks / 1 network in one process: ${(local2 / local1).toFixed(2)}x`);
+console.log(
+  `2 workers / 1 worker: ${(queue2 / queue1).toFixed(2)}x with bytes, ${(path2 / path1).toFixed(2)}x with --by-path (goal: >= 1.8x); ` +
+    `2 networks / 1 network in one process: ${(local2 / local1).toFixed(2)}x`,
+);
 console.log(`queue overhead per job: ${overheadMs.toFixed(2)} ms = ${((100 * overheadMs) / classifyMs).toFixed(1)}% of a ${classifyMs.toFixed(2)} ms classify (goal: <= 10%)`);
 console.log(
   `CPU time per image (load-independent): classifyMany ${(1000 * localCpuPerImage).toFixed(2)} ms; through the queue (worker + redis-server + producer) ` +
@@ -138,3 +165,17 @@ console.log(
 for (const [mode, [worker, redisServer, producer]] of Object.entries(breakdown)) {
   console.log(`1 worker, ${mode}: CPU ms per image: worker ${worker.toFixed(2)}, redis-server ${redisServer.toFixed(2)}, producer ${producer.toFixed(2)}`);
 }
+// On these cores 2 workers can do at most (cores / CPU per image) images a
+// second, whatever the scheduling: the bound the 2-worker rows are read against.
+const cores = availableParallelism();
+const bound = (cpuPerImage) => (cores / cpuPerImage) / queue1;
+console.log(
+  `bound on ${cores} cores for 2 workers / 1 worker = ${cores} / (CPU s per image through the queue) / (1 worker's images/s): ` +
+    `${bound(queueCpuPerImage).toFixed(2)}x with bytes, ${((cores / byPathCpuPerImage) / path1).toFixed(2)}x with --by-path`,
+);
+const [transferRedis, transferNode] = transfer;
+console.log(
+  `the image bytes alone (SET, GETRANGE, DEL through ioredis, no BullMQ, no darknet): ${(transferNode + transferRedis).toFixed(2)} ms CPU per image ` +
+    `(node ${transferNode.toFixed(2)}, redis-server ${transferRedis.toFixed(2)}); 1.8x on ${cores} cores needs the whole queue's CPU ` +
+    `beyond a classify under ${((1000 * localCpuPerImage * (cores / 1.8 - 1))).toFixed(2)} ms per image`,
+);

@@ -19,8 +19,7 @@ import { loadNetwork, modelWeightsFor, type Classification, type Network, type R
 import { exportOnnx } from './onnx-export.js';
 import { resolveDarknetPath } from './paths.js';
 import { createProgress, formatBytes } from './progress.js';
-import { classifyRemote } from './queue/producer.js';
-import { workerCommand } from './queue/worker-command.js';
+import { classifyRemote } from './queue/index.js';
 
 const USAGE = `usage:
   darknet classify <cfg> <weights> [image] [options]
@@ -397,6 +396,8 @@ async function workerCommandOf(rest: string[], options: Options): Promise<number
   const cfg = model ? modelCfg(model) : first;
   const weights = model ? await weightsOfModel(model, options) : (second as string);
   const names = model ? modelLabels(model) : (await readClassifierData(resolveDarknetPath('cfg/imagenet1k.data'))).names;
+  // BullMQ and ioredis load only for the commands that use them.
+  const { workerCommand } = await import('./queue/worker-command.js');
   return workerCommand(cfg, weights, names, {
     redis: options.redis,
     queue: options.queue,

@@ -48,6 +48,18 @@ export { cacheDir } from './cache.js';
 export { download, type DownloadOptions, type DownloadProgress } from './download.js';
 export { findModel, isDownloaded, MODELS, modelWeights, type ModelInfo } from './models.js';
 export { exportOnnx } from './onnx-export.js';
-export { createWorker, type CreateWorkerOptions, type DarknetWorker } from './queue/worker.js';
-export { classifyRemote, type ClassifyRemoteOptions, type RemoteSource } from './queue/producer.js';
-export { DEFAULT_MAX_IMAGE_BYTES, JOB_SCHEMA_VERSION, defaultQueueName, type ClassifyJobData, type ClassifyJobResult, type NetworkId } from './queue/job.js';
+export {
+  classifyRemote,
+  createWorker,
+  DEFAULT_MAX_IMAGE_BYTES,
+  defaultQueueName,
+  JOB_SCHEMA_VERSION,
+  KEEP_COMPLETED_JOBS,
+  type ClassifyJobData,
+  type ClassifyJobResult,
+  type ClassifyRemoteOptions,
+  type CreateWorkerOptions,
+  type DarknetWorker,
+  type NetworkId,
+  type RemoteSource,
+} from './queue/index.js';

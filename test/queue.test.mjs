@@ -12,6 +12,8 @@ import { Queue, QueueEvents } from 'bullmq';
 
 import { classifyMany, classifyRemote, createWorker, DarknetError, defaultQueueName, loadedNetworkCount } from '../dist/index.js';
 import { darknetDir, startRedis, startWorker, tempDir, tinyCfg, tinyWeights, runProducer, linesByFile } from './queue-helpers.mjs';
+import { root } from './support/paths.mjs';
+import { runInChild } from './support/child.mjs';
 
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const network = { cfg: sha256(tinyCfg), weights: sha256(tinyWeights) };
@@ -28,9 +30,43 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('importing the package loads neither BullMQ nor ioredis; the first queue call does', async () => {
+  // ioredis is CommonJS: once loaded, it is in require's cache.
+  const result = await runInChild(`
+    import { createRequire } from 'node:module';
+    const cached = () => Object.keys(createRequire(import.meta.url).cache).some((file) => file.includes('/node_modules/ioredis/'));
+    const api = await import(${JSON.stringify(join(root, 'dist', 'index.js'))});
+    const before = cached();
+    // A call that fails before it connects anywhere still loads the producer.
+    const error = await api.classifyRemote({ cfg: '/nonexistent.cfg', weights: '/nonexistent.weights' }, [], { connection: 'redis://127.0.0.1:1' }).next().catch((e) => e.code);
+    console.log(JSON.stringify({ before, after: cached(), error }));
+  `);
+  assert.deepEqual(result, { before: false, after: true, error: 'ERR_FILE_NOT_FOUND' });
+});
+
+test('a run abandoned while Redis is away still ends, in bounded time', async () => {
+  const own = await startRedis();
+  try {
+    const inputs = (async function* () {
+      yield join(dir, 'missing.jpg'); // an error line at once: the run yields before any job settles
+      yield* samples;
+    })();
+    const run = classifyRemote({ cfg: tinyCfg, weights: tinyWeights }, inputs, { connection: own.url, queue: 'nobody-serves-this' });
+    const first = await run.next();
+    assert.equal(first.value?.error?.code, 'ERR_FILE_NOT_FOUND');
+    await own.stop();
+    const started = Date.now();
+    await run.return(undefined); // the producer's cleanup, with its jobs still pending and Redis gone
+    const seconds = (Date.now() - started) / 1000;
+    assert.ok(seconds < 15, `cleanup took ${seconds.toFixed(1)} s`);
+  } finally {
+    await own.close();
+  }
+});
+
 const errorOf = (error) => ({ code: error.code, message: error.message });
 
-test('createWorker and classifyRemote give classifyMany\'s results and errors, bit for bit, and remove the jobs they read', async () => {
+test('createWorker and classifyRemote give classifyMany\'s results and errors, bit for bit, and leave in Redis only completed jobs (at most KEEP_COMPLETED_JOBS) and no image bytes', async () => {
   const bad = join(dir, 'bad.jpg');
   writeFileSync(bad, 'not an image');
   const inputs = [...samples, bad, join(dir, 'missing.jpg'), ...samples];
@@ -58,7 +94,9 @@ test('createWorker and classifyRemote give classifyMany\'s results and errors, b
     const queue = new Queue(worker.queue, { connection: { host: '127.0.0.1', port: redis.port } });
     const counts = await queue.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed', 'paused');
     await queue.close();
-    assert.deepEqual(counts, { completed: 0, failed: 0, waiting: 0, active: 0, delayed: 0, paused: 0 }, 'jobs are removed once read');
+    // Failed jobs are removed once read; completed ones are trimmed by BullMQ (see the 10,000-job test).
+    const good = inputs.length - 2;
+    assert.deepEqual(counts, { completed: good, failed: 0, waiting: 0, active: 0, delayed: 0, paused: 0 });
     const { Redis } = await import('ioredis');
     const client = new Redis({ host: '127.0.0.1', port: redis.port });
     const stored = await client.keys('darknet-napi:image:*');
@@ -152,6 +190,17 @@ describe('malformed jobs against a worker process', () => {
     symlinkSync(samples[1], link);
     assert.match(await failing(good({ path: link })), /^ERR_INVALID_JOB: invalid job: image path .*escape\.jpg is outside the allowed root/);
     t.diagnostic('the real path is checked, not the name');
+  });
+
+  test('an image key holding more than the worker\'s limit fails for good', async () => {
+    const { Redis } = await import('ioredis');
+    const redisClient = new Redis({ host: '127.0.0.1', port: redis.port });
+    await redisClient.set('darknet-napi:image:malformed:big-1', Buffer.alloc(8 * 1024 * 1024 + 1, 0xff));
+    redisClient.disconnect();
+    assert.match(
+      await failing(good({ key: 'darknet-napi:image:malformed:big-1' }), 'big-1'),
+      /^ERR_PAYLOAD_TOO_LARGE: image \/x\/dog\.jpg: 8388609 bytes, over this worker's 8388608-byte limit/,
+    );
   });
 
   test('after all that, good jobs (its own key, base64 bytes, a path under the root) still succeed', async () => {

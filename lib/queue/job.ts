@@ -19,6 +19,14 @@ export const JOB_SCHEMA_VERSION = 1;
  */
 export const DEFAULT_MAX_IMAGE_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Completed jobs BullMQ keeps per queue: the worker's own finishing script
+ * trims the oldest, so the producer sends no removal per job (its result
+ * came with the completed event). A result whose event was lost and whose job
+ * was trimmed already is computed again (the producer's poll re-enqueues it).
+ */
+export const KEEP_COMPLETED_JOBS = 1000;
+
 /** Which network a job is meant for: the sha256 of its cfg and of its weights. */
 export interface NetworkId {
   cfg: string;
@@ -70,6 +78,8 @@ export interface ParseJobOptions {
   network: NetworkId;
   /** Folder that path jobs must lie in; without it, path jobs are refused. */
   byPathRoot?: string | undefined;
+  /** byPathRoot through its symlinks, when the caller resolved it once already. */
+  realByPathRoot?: string | undefined;
   maxImageBytes: number;
   /** The only key this job's image may be in (imageKey of its queue and id). */
   imageKey: string;
@@ -132,7 +142,7 @@ export async function parseJobData(data: unknown, options: ParseJobOptions): Pro
     }
     if (input.length === 0) throw invalid('image.bytes is empty');
   } else if (typeof image.path === 'string') {
-    input = await checkedPath(image.path, options.byPathRoot);
+    input = await checkedPath(image.path, options.byPathRoot, options.realByPathRoot);
   } else {
     throw invalid('image must be one of { key }, { bytes }, { path }');
   }
@@ -140,10 +150,10 @@ export async function parseJobData(data: unknown, options: ParseJobOptions): Pro
 }
 
 /** A path job's file, resolved through symlinks, which must stay inside the allowed root. */
-async function checkedPath(path: string, root: string | undefined): Promise<string> {
+async function checkedPath(path: string, root: string | undefined, resolvedRoot: string | undefined): Promise<string> {
   if (root === undefined) throw invalid(`image path ${path}: this worker takes no paths (start it with an allowed root for path jobs)`);
   if (!isAbsolute(path) || path.includes('\0')) throw invalid(`image path ${JSON.stringify(path)} is not an absolute path`);
-  const realRoot = await realpath(root);
+  const realRoot = resolvedRoot ?? (await realpath(root));
   let real: string;
   try {
     real = await realpath(path);

@@ -23,6 +23,7 @@ import {
   defaultQueueName,
   imageKey,
   JOB_SCHEMA_VERSION,
+  KEEP_COMPLETED_JOBS,
   networkIdOf,
   parseJobResult,
   type ClassifyJobData,
@@ -86,6 +87,26 @@ async function untilSent<T>(send: () => Promise<T>, stopped: () => boolean): Pro
 /** Keeps only what a job was read back as (an old job of the run may be retried after a restart). */
 const REMOVE_AFTER_SECONDS = 24 * 3600;
 
+
+/** How long an ending run waits for Redis to take its removals and closes. */
+const CLEANUP_MS = 5000;
+
+/** Whether work settled within CLEANUP_MS. */
+async function withinCleanup(work: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolvePromise) => {
+    timer = setTimeout(() => resolvePromise(false), CLEANUP_MS);
+  });
+  try {
+    return await Promise.race([work.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Image keys deleted in one DEL once this many are done (or at the next tick). */
+const DELETE_BATCH = 64;
+
 interface Pending {
   input: string;
   file: string;
@@ -97,7 +118,7 @@ interface Pending {
 /**
  * Classifies images on whatever workers serve the network's queue; yields
  * `{ input, predictions }` or `{ input, error }` per image in completion
- * order, as classifyMany does. Jobs are removed from Redis once read.
+ * order, as classifyMany does. Failed jobs are removed once read, completed ones trimmed by BullMQ (KEEP_COMPLETED_JOBS).
  */
 export async function* classifyRemote(
   source: RemoteSource,
@@ -127,7 +148,7 @@ export async function* classifyRemote(
   const jobOptions = {
     attempts: positiveIntegerOf('attempts', options.attempts, 5),
     backoff: { type: 'exponential', delay: 1000 },
-    removeOnComplete: { age: REMOVE_AFTER_SECONDS },
+    removeOnComplete: { age: REMOVE_AFTER_SECONDS, count: KEEP_COMPLETED_JOBS },
     removeOnFail: { age: REMOVE_AFTER_SECONDS },
   };
 
@@ -144,6 +165,28 @@ export async function* classifyRemote(
     lastResultAt = Date.now();
     stream.publish(result);
   };
+  const track = (removal: Promise<unknown>): void => {
+    const quiet = removal.catch(() => undefined);
+    removals.add(quiet);
+    void quiet.finally(() => removals.delete(quiet));
+  };
+  // Image keys done with, deleted in batches: one command for many jobs.
+  let doneImages: string[] = [];
+  let deleteTimer: NodeJS.Immediate | undefined;
+  const deleteImages = (): void => {
+    if (deleteTimer) clearImmediate(deleteTimer);
+    deleteTimer = undefined;
+    if (doneImages.length === 0) return;
+    const keys = doneImages;
+    doneImages = [];
+    track(images.del(...keys));
+  };
+  const dropImage = (id: string): void => {
+    if (options.byPath) return; // nothing was stored
+    doneImages.push(imageKey(name, id));
+    if (doneImages.length >= DELETE_BATCH) deleteImages();
+    else deleteTimer ??= setImmediate(deleteImages);
+  };
   const settle = (id: string, outcome: { predictions: unknown } | { reason: string | undefined }): void => {
     const entry = pending.get(id);
     if (!entry) return; // already reported: a second event, or a job that ran twice
@@ -157,9 +200,9 @@ export async function* classifyRemote(
     } else {
       publish({ input: entry.input, error: decodeFailure(outcome.reason, entry.file) });
     }
-    const removal = Promise.all([queue.remove(id), images.del(imageKey(name, id))]).catch(() => undefined);
-    removals.add(removal);
-    void removal.finally(() => removals.delete(removal));
+    // A failed job is kept by BullMQ (for its reason): removed here, it and its bytes.
+    if (!('predictions' in outcome)) track(queue.remove(id));
+    dropImage(id);
     roomFreed?.();
   };
   /** Looks a job up in Redis; a 'failed' event is only final once the job is in the failed set. */
@@ -279,11 +322,17 @@ export async function* classifyRemote(
     stopped = true;
     roomFreed?.();
     clearInterval(poller);
-    // Jobs of an abandoned run are not left waiting for a worker.
-    await Promise.all([...pending.keys()].map((id) => Promise.all([queue.remove(id), images.del(imageKey(name, id))]).catch(() => undefined)));
-    await Promise.all(removals);
-    // Every connection closed, even when one of them fails to.
-    await Promise.allSettled([events.close(), queue.close()]);
+    // Jobs of an abandoned run are not left waiting for a worker; with Redis
+    // away that waits CLEANUP_MS at most (the run's jobs then expire with
+    // their age limit).
+    const abandoned = [...pending.keys()].map((id) => Promise.all([queue.remove(id), images.del(imageKey(name, id))]).catch(() => undefined));
+    deleteImages();
+    const cleaned = await withinCleanup(Promise.all([...abandoned, ...removals]));
+    // Every connection closed, even when one of them fails to, or Redis is away.
+    if (!cleaned || !(await withinCleanup(Promise.allSettled([events.close(), queue.close()])))) {
+      // BullMQ's own disconnect() waits for an 'end' that a closing client may never emit.
+      await withinCleanup(Promise.allSettled([queue.client, events.client].map((client) => client.then((c) => c.disconnect()))));
+    }
     images.disconnect();
   }
 }

@@ -72,12 +72,13 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Darkne
   const copies = positiveIntegerOf('networks', options.networks, 1);
   const concurrency = positiveIntegerOf('concurrency', options.concurrency, copies + 1);
   const maxImageBytes = positiveIntegerOf('maxImageBytes', options.maxImageBytes, DEFAULT_MAX_IMAGE_BYTES);
-  if (options.byPathRoot !== undefined) {
-    // Checked once here: a missing root would otherwise fail every path job as a crash (and retry it).
-    await realpath(options.byPathRoot).catch((error: Error) => {
-      throw new DarknetError(`byPathRoot ${options.byPathRoot}: ${error.message}`, 'ERR_FILE_NOT_FOUND');
-    });
-  }
+  // Resolved once here: a missing root would otherwise fail every path job as a crash (and retry it).
+  const realByPathRoot =
+    options.byPathRoot === undefined
+      ? undefined
+      : await realpath(options.byPathRoot).catch((error: Error) => {
+          throw new DarknetError(`byPathRoot ${options.byPathRoot}: ${error.message}`, 'ERR_FILE_NOT_FOUND');
+        });
   if (options.threads !== undefined) setThreads(options.threads);
   const connection = connectionOptions(options.connection);
   // Only what loadNetwork takes.
@@ -110,15 +111,17 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Darkne
   const images = new Redis({ ...(connection as RedisOptions), lazyConnect: true });
   images.on('error', () => undefined);
 
-  /** A job's bytes from Redis, refused before they are fetched when over the limit. */
+  /**
+   * A job's bytes from Redis in one round trip: GETRANGE returns at most one
+   * byte over the limit, so an oversized value is refused without fetching it.
+   */
   const storedImage = async (key: string, file: string): Promise<Buffer> => {
-    const size = await images.strlen(key);
-    if (size === 0) throw new DarknetError(`invalid job: image ${file}: its bytes are not in Redis (${key} expired or was removed)`, 'ERR_INVALID_JOB');
-    if (size > maxImageBytes) {
+    const bytes = await images.getrangeBuffer(key, 0, maxImageBytes);
+    if (bytes.length === 0) throw new DarknetError(`invalid job: image ${file}: its bytes are not in Redis (${key} expired or was removed)`, 'ERR_INVALID_JOB');
+    if (bytes.length > maxImageBytes) {
+      const size = await images.strlen(key);
       throw new DarknetError(`image ${file}: ${size} bytes, over this worker's ${maxImageBytes}-byte limit`, 'ERR_PAYLOAD_TOO_LARGE');
     }
-    const bytes = await images.getBuffer(key);
-    if (!bytes) throw new DarknetError(`invalid job: image ${file}: its bytes are not in Redis (${key} expired or was removed)`, 'ERR_INVALID_JOB');
     return bytes;
   };
 
@@ -126,7 +129,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Darkne
     let parsed;
     let input: string | Buffer;
     try {
-      parsed = await parseJobData(job.data, { network: id, byPathRoot: options.byPathRoot, maxImageBytes, imageKey: imageKey(queue, job.id ?? '') });
+      parsed = await parseJobData(job.data, { network: id, byPathRoot: options.byPathRoot, realByPathRoot, maxImageBytes, imageKey: imageKey(queue, job.id ?? '') });
       input = typeof parsed.input === 'object' && !Buffer.isBuffer(parsed.input) ? await storedImage(parsed.input.key, parsed.file) : parsed.input;
     } catch (error) {
       // A connection error (Redis away) is retried like a crash; a bad job is not.

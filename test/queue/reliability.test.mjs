@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 
 import { QueueEvents, Queue } from 'bullmq';
 
-import { classifyMany, classifyRemote } from '../../dist/index.js';
+import { classifyMany, classifyRemote, KEEP_COMPLETED_JOBS } from '../../dist/index.js';
 import { MB } from '../support/memory.mjs';
 import { linesByFile, makeImages, rssOf, runProducer, startRedis, startWorker, tempDir, tinyCfg, tinyWeights } from '../queue-helpers.mjs';
 
@@ -208,5 +208,14 @@ test('10,000 small jobs: the worker\'s RSS is flat between the first and the sec
       `peak ${(halves[0] / MB).toFixed(1)} MB in the first half, ${(halves[1] / MB).toFixed(1)} MB in the second`,
   );
   assert.ok(growth < 16, `worker RSS grew ${growth.toFixed(1)} MB from the first half to the second`);
+  // What Redis keeps is bounded: the newest completed jobs and no image bytes.
+  const queue = new Queue('many', { connection: { host: '127.0.0.1', port: redis.port } });
+  const counts = await queue.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
+  const jobKeys = (await queue.client.then((client) => client.keys('bull:many:????????????-*'))).length;
+  const storedImages = await queue.client.then((client) => client.keys('darknet-napi:image:*'));
+  await queue.close();
+  assert.deepEqual(counts, { completed: KEEP_COMPLETED_JOBS, failed: 0, waiting: 0, active: 0, delayed: 0 });
+  assert.equal(jobKeys, KEEP_COMPLETED_JOBS, 'the trimmed jobs\' hashes are gone too');
+  assert.deepEqual(storedImages, []);
   assert.deepEqual(await worker.kill('SIGTERM'), { code: 0, signal: null });
 });
