@@ -55,16 +55,51 @@ function assertHeadsEqual(actual, expected, what) {
   }
 }
 
+const INT_MIN = -(2 ** 31);
+const INT_MAX = 2 ** 31 - 1;
+/** detect.c's conversion: C's truncation, saturating where C's is undefined (NaN, out of int range). */
+const toInt = (v) => (!(v > INT_MIN) ? INT_MIN : v >= INT_MAX ? INT_MAX : Math.trunc(v) + 0); // + 0: C's ints have no -0
+
+/**
+ * draw_detections' rectangle from the reference's floats, in the same
+ * doubles: checked against the ints the reference printed wherever darknet's
+ * own conversion is defined. Where an edge is out of int range (huge boxes
+ * from synthetic weights) darknet's conversion is undefined behaviour (x86-64
+ * gives INT_MIN, which then escapes the clamps; arm64 saturates): we
+ * saturate, and there the reference's int must be one of the two.
+ */
+function drawnRect(d, width, height) {
+  const edges = {
+    left: (d.x - d.w / 2) * width,
+    right: (d.x + d.w / 2) * width,
+    top: (d.y - d.h / 2) * height,
+    bottom: (d.y + d.h / 2) * height,
+  };
+  const rect = Object.fromEntries(Object.entries(edges).map(([k, v]) => [k, toInt(v)]));
+  if (rect.left < 0) rect.left = 0;
+  if (rect.right > width - 1) rect.right = width - 1;
+  if (rect.top < 0) rect.top = 0;
+  if (rect.bottom > height - 1) rect.bottom = height - 1;
+  for (const [k, v] of Object.entries(edges)) {
+    if (v > INT_MIN && v < INT_MAX) assert.equal(rect[k], d[k], `${k} of ${JSON.stringify(d)}`);
+    else assert.ok(d[k] === INT_MIN || d[k] === rect[k], `${k} out of int range: darknet gave ${d[k]}`);
+  }
+  return rect;
+}
+
 /** The reference's lines as detect() returns them. */
 function expectedDetections(reference, labels) {
-  return reference.detections.map((d) => ({
-    label: labels[d.classIndex] ?? String(d.classIndex),
-    classIndex: d.classIndex,
-    probability: d.probability,
-    objectness: d.objectness,
-    box: { x: d.left, y: d.top, width: d.right - d.left, height: d.bottom - d.top },
-    relativeBox: { x: d.x - d.w / 2, y: d.y - d.h / 2, width: d.w, height: d.h },
-  }));
+  return reference.detections.map((d) => {
+    const r = drawnRect(d, reference.width, reference.height);
+    return {
+      label: labels[d.classIndex] ?? String(d.classIndex),
+      classIndex: d.classIndex,
+      probability: d.probability,
+      objectness: d.objectness,
+      box: { x: r.left, y: r.top, width: r.right - r.left, height: r.bottom - r.top },
+      relativeBox: { x: d.x - d.w / 2, y: d.y - d.h / 2, width: d.w, height: d.h },
+    };
+  });
 }
 
 const summary = [];

@@ -17,8 +17,11 @@ int dn_network_classes(const network *net) {
 }
 
 /* draw_detections' int conversions of a double, without the undefined
- * behaviour of a NaN or an out-of-range value (darknet's own would be UB):
- * those saturate, and the clamps that follow then give 0 or the last pixel. */
+ * behaviour of a NaN or an out-of-range value: those saturate, and the clamps
+ * that follow then give 0 or the last pixel. darknet's own conversion gives
+ * INT_MIN there on x86-64 (cvttsd2si), which escapes its clamps (a bottom
+ * edge of -2147483648); arm64's saturates, as this does. Seen with huge
+ * boxes (exp of a large logit), e.g. yolov3 with synthetic weights. */
 static int truncate_to_int(double v) {
   if (!(v > (double)INT_MIN)) return INT_MIN; /* NaN too */
   if (v >= (double)INT_MAX) return INT_MAX;

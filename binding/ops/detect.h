@@ -36,7 +36,8 @@ typedef struct dn_detection {
   float x, y, w, h;
   /* draw_detections' rectangle in pixels: (b.x - b.w/2.)*im.w ... truncated
    * toward zero, then left and top raised to 0, right and bottom lowered to
-   * the last column and row (only those four clamps, as darknet) */
+   * the last column and row (only those four clamps, as darknet; an edge out
+   * of int range saturates, where darknet's conversion is undefined) */
   int left, top, right, bottom;
 } dn_detection;
 
