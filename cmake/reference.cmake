@@ -1,6 +1,7 @@
 # darknet exactly as its Makefile builds it, the oracle of the tests: its CLI
-# (bin/darknet) and our two tools over the same library (bin/reference-vector:
-# the classify flow's whole output vector; bin/reencode: an image re-encoded
+# (bin/darknet) and our tools over the same library (bin/reference-vector:
+# the classify flow's whole output vector; bin/reference-detect: the detector
+# test flow's heads and boxes; bin/reencode: an image re-encoded
 # with darknet's own code). Included by test/reference/CMakeLists.txt after
 # cmake/darknet.cmake.
 add_library(darknet_reference STATIC ${DARKNET_LIB_SOURCES})
@@ -15,7 +16,7 @@ target_link_libraries(darknet_cli PRIVATE darknet_reference)
 set_target_properties(darknet_cli PROPERTIES OUTPUT_NAME darknet RUNTIME_OUTPUT_DIRECTORY "${DARKNET_REFERENCE_BIN}")
 
 # Our tools: darknet's flags (the same arithmetic as its examples), and our warnings.
-foreach(tool reference_vector reencode)
+foreach(tool reference_vector reference_detect reencode)
   string(REPLACE "_" "-" tool_name "${tool}")
   add_executable(darknet_${tool} "${DARKNET_NAPI_ROOT}/test/reference/${tool}.c")
   target_compile_options(darknet_${tool} PRIVATE ${DARKNET_C_OPTIONS} ${DARKNET_C_DEFINE_OPTIONS} ${DARKNET_NAPI_WARNINGS})

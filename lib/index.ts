@@ -7,11 +7,16 @@ export {
   Network,
   type Classification,
   type ClassifyOptions,
+  type Box,
+  type Detection,
+  type DetectionsWithHeads,
+  type DetectOptions,
   type Engine,
   type LayerSummary,
   type LoadOptions,
   type PredictOptions,
   type ResizeMode,
+  type Task,
 } from './network.js';
 export type { LayerParameters, NetworkParameters } from './native.js';
 export { darknetRoot } from './paths.js';

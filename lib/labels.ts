@@ -95,3 +95,42 @@ export async function resolveLabels(option: LabelsOption | undefined, outputs: n
 export function labelOf(labels: readonly string[], index: number): string {
   return labels[index] ?? String(index);
 }
+
+/**
+ * darknet's names lists for its detectors, by the head's class count (the
+ * .data files of cfg/: coco.data, voc.data, 9k names for yolo9000,
+ * openimages.data).
+ */
+export const DETECTOR_NAMES: ReadonlyMap<number, string> = new Map([
+  [80, 'data/coco.names'],
+  [20, 'data/voc.names'],
+  [9418, 'data/9k.names'],
+  [601, 'data/openimages.names'],
+]);
+
+/**
+ * Labels for a detector with `classes` classes: `option` as resolveLabels
+ * reads it (a .data file's names=, as test_detector reads it, default
+ * data/names.list), else darknet's list for that class count, else none
+ * (labels read as the index). A list shorter than `classes` is refused:
+ * darknet's draw_detections would read past its end.
+ */
+export async function resolveDetectorLabels(option: LabelsOption | undefined, classes: number): Promise<string[]> {
+  let labels: string[];
+  if (typeof option === 'string' && option.endsWith('.data')) {
+    const data = await readDataFile(option);
+    labels = await readLabels(resolveDarknetPath(data.get('names') ?? 'data/names.list'));
+  } else if (option !== undefined) {
+    labels = await resolveLabels(option, classes);
+  } else {
+    const names = DETECTOR_NAMES.get(classes);
+    labels = names ? await readLabels(join(darknetRoot, names)) : [];
+  }
+  if (labels.length > 0 && labels.length < classes) {
+    throw new DarknetError(
+      `labels: ${labels.length} names for a detector with ${classes} classes (darknet would read past the end of the list)`,
+      'ERR_INVALID_LABELS',
+    );
+  }
+  return labels;
+}

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 
 import { binaryProblem } from './binary-check.js';
 import { DarknetError } from './errors.js';
-import type { NativeLoadOptions, NativeRunOptions } from './options.js';
+import type { NativeDetectOptions, NativeLoadOptions, NativeRunOptions } from './options.js';
 import { packageRoot } from './paths.js';
 
 /** An image as the addon takes it (validated in input.ts). */
@@ -33,6 +33,10 @@ export interface NativeNetworkInfo {
   channels: number;
   outputs: number;
   hierarchy: boolean;
+  /** 'detect' when the last layer is a [yolo], [region] or [detection] head. */
+  task: 'classify' | 'detect';
+  /** The head's classes (a detector), else the outputs. */
+  classes: number;
   weightFloats: number;
   layers: NativeLayer[];
 }
@@ -90,9 +94,23 @@ export interface NetworkParameters {
   layers: LayerParameters[];
 }
 
+/** darknet's detections as columns (binding/napi/detect_worker.cc). */
+export interface NativeDetections {
+  classIndex: Int32Array;
+  probability: Float32Array;
+  objectness: Float32Array;
+  /** darknet's box per detection: centre x, y, width, height, fractions of the image. */
+  box: Float32Array;
+  /** draw_detections' rectangle per detection: left, top, right, bottom pixels. */
+  rect: Int32Array;
+  /** With `heads`: every head's raw output. */
+  heads?: { layer: number; output: Float32Array }[];
+}
+
 export interface NativeNetwork {
   load(cfg: string, weights: string | null, options: NativeLoadOptions): Promise<NativeNetworkInfo>;
   run(input: NativeInput, options: NativeRunOptions): Promise<{ output: Float32Array; top: Int32Array }>;
+  detect(input: NativeInput, options: NativeDetectOptions): Promise<NativeDetections>;
   parameters(): Promise<NetworkParameters>;
   close(): void;
 }

@@ -4,16 +4,25 @@ import { download, type DownloadProgress } from './download.js';
 import { DarknetError, withCallerStack } from './errors.js';
 import { checkInputFile } from './files.js';
 import { captureInput, resolveInput, type ImageInput } from './input.js';
-import { labelOf, resolveLabels, type LabelsOption } from './labels.js';
+import { labelOf, resolveDetectorLabels, resolveLabels, type LabelsOption } from './labels.js';
 import { modelNamed, modelCfg, modelLabels, modelWeights, type ModelInfo } from './models.js';
-import { native, type NativeInput, type NativeLayer, type NativeNetwork, type NetworkParameters } from './native.js';
+import {
+  native,
+  type NativeDetections,
+  type NativeInput,
+  type NativeLayer,
+  type NativeNetwork,
+  type NetworkParameters,
+} from './native.js';
 import {
   engineOf,
   limitInputPixelsOf,
   limitNetworkBytesOf,
   resizeOf,
+  thresholdOf,
   topOf,
   type Engine,
+  type NativeDetectOptions,
   type NativeRunOptions,
   type ResizeMode,
 } from './options.js';
@@ -96,6 +105,56 @@ export interface Classification {
   index: number;
 }
 
+export interface DetectOptions {
+  /** A class is reported when its probability (objectness x class) is above this: (0, 1], default 0.5 (detector test's -thresh). */
+  thresh?: number;
+  /** [region] heads with a tree (yolo9000): the hierarchy's threshold, [0, 1], default 0.5 (-hier). */
+  hierThresh?: number;
+  /** do_nms_sort's IoU threshold, [0, 1], default 0.45 as detector test; 0: no NMS. */
+  nms?: number;
+}
+
+/** A rectangle: top-left corner and size. */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** One line of `./darknet detector test`'s output ("label: NN%"), with its box. */
+export interface Detection {
+  label: string;
+  classIndex: number;
+  /** objectness x the class's probability, after NMS (darknet prints it x100 rounded). */
+  probability: number;
+  objectness: number;
+  /**
+   * In pixels of the input image, the rectangle darknet's draw_detections
+   * draws: each edge truncated toward zero, then left and top raised to 0 and
+   * right and bottom lowered to the last column and row (only those clamps:
+   * a box wholly outside the image can come out with a width or height <= 0).
+   * width = right - left, height = bottom - top.
+   */
+  box: Box;
+  /**
+   * darknet's own box (detection.bbox), unclamped floats: x, y the top-left
+   * corner and width, height the size, all as fractions of the image's
+   * width and height (centre = x + width / 2).
+   */
+  relativeBox: Box;
+}
+
+/** detectWithHeads' result: the detections and the raw outputs of every head. */
+export interface DetectionsWithHeads {
+  detections: Detection[];
+  /** Each [yolo], [region] or [detection] layer's output after network_predict, in layer order. */
+  heads: { layer: number; output: Float32Array }[];
+}
+
+/** What a network does: its last layer is a detection head, or it is not. */
+export type Task = 'classify' | 'detect';
+
 /** One row of darknet's layer table. */
 export type LayerSummary = Readonly<NativeLayer>;
 
@@ -112,11 +171,15 @@ export class Network {
   readonly channels: number;
   /** Number of output values (classes, for a classifier). */
   readonly outputs: number;
+  /** 'detect' when the last layer is a [yolo], [region] or [detection] head (see detect()). */
+  readonly task: Task;
+  /** The head's class count for a detector; `outputs` for a classifier. */
+  readonly classes: number;
   /** darknet's layer table. */
   readonly layers: readonly LayerSummary[];
   /** Number of float parameters in the weights file this cfg takes. */
   readonly parameters: number;
-  /** The names of the outputs (may be shorter than `outputs`; missing names read as the index). */
+  /** The names of the outputs, or of a detector's classes (may be shorter than `outputs` for a classifier, or empty; missing names read as the index). */
   readonly labels: readonly string[];
   /** The files it was loaded from. */
   readonly cfg: string;
@@ -149,6 +212,8 @@ export class Network {
     this.height = info.height;
     this.channels = info.channels;
     this.outputs = info.outputs;
+    this.task = info.task;
+    this.classes = info.classes;
     this.layers = Object.freeze(info.layers.map((layer) => Object.freeze(layer)));
     this.parameters = info.weightFloats;
     this.labels = Object.freeze(labels);
@@ -176,7 +241,10 @@ export class Network {
       const info = await nativeNetwork.load(cfgPath, weightsPath, { limitNetworkBytes });
       let labels: string[];
       try {
-        labels = await resolveLabels(options.labels, info.outputs);
+        labels =
+          info.task === 'detect'
+            ? await resolveDetectorLabels(options.labels, info.classes)
+            : await resolveLabels(options.labels, info.outputs);
       } catch (error) {
         nativeNetwork.close();
         throw error;
@@ -241,12 +309,20 @@ export class Network {
     }, prepare);
   }
 
+  /** A DarknetError for a call this network's task does not take. */
+  #checkTask(task: Task, call: string): void {
+    if (this.task === task) return;
+    const what = this.task === 'detect' ? 'a detector (use detect())' : 'not a detector (its last layer is not [yolo], [region] or [detection]; use classify())';
+    throw new DarknetError(`${call}: network ${this.cfg} is ${what}`, 'ERR_WRONG_TASK');
+  }
+
   /** The `top` most probable classes, best first, ranked by darknet's top_k. */
   classify(input: ImageInput, options?: ClassifyOptions): Promise<Classification[]> {
     let captured: NativeInput;
     let resize: ResizeMode;
     let top: number;
     const prepare = (): void => {
+      this.#checkTask('classify', 'classify');
       resize = resizeOf(options?.resize);
       top = topOf(options?.top, this.outputs);
       captured = captureInput(input, this.#pixelLimit);
@@ -259,6 +335,62 @@ export class Network {
         index,
       }));
     }, prepare);
+  }
+
+  /**
+   * Objects in the image, as `./darknet detector test` finds and prints them:
+   * letterbox_image to the network's size, network_predict,
+   * get_network_boxes, do_nms_sort (when nms > 0); then every box in darknet's
+   * order with each class whose probability is above `thresh`, classes
+   * ascending. A [detection] head (YOLOv1) takes examples/yolo.c's flow
+   * instead (the image stretched to the network's size), whose boxes are
+   * right where detector test's are not.
+   */
+  detect(input: ImageInput, options?: DetectOptions): Promise<Detection[]> {
+    return this.#detect(input, options, false).then(({ detections }) => detections);
+  }
+
+  /** detect(), and the raw output of every head (the parity tests compare them bit for bit). */
+  detectWithHeads(input: ImageInput, options?: DetectOptions): Promise<DetectionsWithHeads> {
+    return this.#detect(input, options, true);
+  }
+
+  #detect(input: ImageInput, options: DetectOptions | undefined, heads: boolean): Promise<DetectionsWithHeads> {
+    let captured: NativeInput;
+    let detectOptions: NativeDetectOptions;
+    const prepare = (): void => {
+      this.#checkTask('detect', 'detect');
+      detectOptions = {
+        engine: this.engine,
+        limitInputPixels: this.#pixelLimit,
+        thresh: thresholdOf('thresh', options?.thresh, 0.5, true),
+        hierThresh: thresholdOf('hierThresh', options?.hierThresh, 0.5),
+        nms: thresholdOf('nms', options?.nms, 0.45),
+        heads,
+      };
+      captured = captureInput(input, this.#pixelLimit);
+    };
+    return this.#enqueue(async (nativeNetwork) => {
+      const result = await nativeNetwork.detect(await resolveInput(captured), detectOptions);
+      return { detections: this.#detections(result), heads: result.heads ?? [] };
+    }, prepare);
+  }
+
+  /** The addon's columns as Detection objects. */
+  #detections(result: NativeDetections): Detection[] {
+    return Array.from(result.classIndex, (classIndex, i) => {
+      const [x = 0, y = 0, w = 0, h = 0] = result.box.subarray(4 * i, 4 * i + 4);
+      const [left = 0, top = 0, right = 0, bottom = 0] = result.rect.subarray(4 * i, 4 * i + 4);
+      return {
+        label: labelOf(this.labels, classIndex),
+        classIndex,
+        probability: result.probability[i] ?? Number.NaN,
+        objectness: result.objectness[i] ?? Number.NaN,
+        box: { x: left, y: top, width: right - left, height: bottom - top },
+        // darknet's float arithmetic for the corner (b.x - b.w/2), in doubles here
+        relativeBox: { x: x - w / 2, y: y - h / 2, width: w, height: h },
+      };
+    });
   }
 
   /**

@@ -47,6 +47,18 @@ export interface NativeRunOptions {
   limitInputPixels: number;
 }
 
+/** What the addon's detect takes (dn_detect_options). */
+export interface NativeDetectOptions {
+  engine: Engine;
+  /** 0: no limit. */
+  limitInputPixels: number;
+  thresh: number;
+  hierThresh: number;
+  nms: number;
+  /** Also return every head's raw output. */
+  heads: boolean;
+}
+
 function invalid(message: string): DarknetError {
   return new DarknetError(message, 'ERR_INVALID_INPUT');
 }
@@ -108,4 +120,20 @@ export function threadCountOf(count: unknown, max: number): number {
     throw invalid(`setThreads: count must be an integer from 1 to ${max}, got ${String(count)}`);
   }
   return count;
+}
+
+/**
+ * A detection threshold: a finite number in [0, 1] (default `fallback`);
+ * with `positive`, 0 is refused too. detect's `thresh` is positive: at 0
+ * every box darknet makes passes (yolov3 at 608x608: 22,743 boxes x 80
+ * classes into an O(n^2) NMS), and darknet's own `prob > thresh` tests make
+ * 0 and "keep everything" the same; a low positive thresh that still leaves
+ * too many boxes is refused by the addon (binding/ops/detect.h).
+ */
+export function thresholdOf(name: string, option: unknown, fallback: number, positive = false): number {
+  const value = option ?? fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1 || (positive && value === 0)) {
+    throw invalid(`${name} must be a number ${positive ? 'above 0 and at most 1' : 'from 0 to 1'}, got ${String(value)}`);
+  }
+  return value;
 }

@@ -13,8 +13,20 @@ import { prng } from './support/random.mjs';
  * variances, then weights; connected layers biases, weights, then the
  * batch-norm triple. Values are scaled like a trained network's (He-style
  * weights, variances near 1) so that activations stay finite.
+ *
+ * Detectors: with such weights every head's logits stay near 0, so
+ * objectness and class probabilities all sit near 0.5 and nothing passes
+ * detector test's thresholds. The weights of each convolution that feeds a
+ * head (the linear ones) are multiplied by `headGains[head type]`, so the
+ * logits spread out: 12 for [yolo] (yolov3-tiny then prints tens to hundreds
+ * of lines per sample image at thresh 0.5, about a thousand at 0.45), 48 for
+ * [region] (its softmax over 80 classes needs wider logits to give one class
+ * most of the probability: yolov2-tiny and yolov2-tiny-voc then print tens to
+ * hundreds at 0.45 to 0.55). Networks without a head are unchanged.
  */
-export async function writeSyntheticWeights(cfg, file, seed = 1) {
+export const DEFAULT_HEAD_GAINS = Object.freeze({ yolo: 12, region: 48, detection: 8 });
+
+export async function writeSyntheticWeights(cfg, file, seed = 1, { headGains = DEFAULT_HEAD_GAINS } = {}) {
   const network = await loadNetwork(cfg);
   const random = prng(seed);
   const uniform = (lo, hi) => lo + (hi - lo) * random();
@@ -25,6 +37,10 @@ export async function writeSyntheticWeights(cfg, file, seed = 1) {
   };
   // [lo, hi] per array; weights: He-style, from each layer's fan-in.
   const ranges = { biases: [-0.05, 0.05], scales: [0.8, 1.2], rollingMean: [-0.05, 0.05], rollingVariance: [0.8, 1.2] };
+  const gainOf = (index) => {
+    const next = network.layers[index + 1]?.type;
+    return next !== undefined && Object.hasOwn(headGains, next) ? headGains[next] : 1;
+  };
   for (const block of weightsLayout(network.layers)) {
     const layer = network.layers[block.layer];
     if (block.array !== 'weights') {
@@ -33,7 +49,7 @@ export async function writeSyntheticWeights(cfg, file, seed = 1) {
     }
     const [w, h, c] = layer.input;
     const fanIn = layer.type === 'convolutional' ? (c / layer.groups) * layer.size * layer.size : w * h * c;
-    const bound = Math.sqrt(3 / fanIn);
+    const bound = Math.sqrt(3 / fanIn) * gainOf(block.layer);
     fill(block.count, -bound, bound);
   }
   await network.close();

@@ -47,6 +47,13 @@ function runChild(file) {
         try {
           const output = await network.predict(${JSON.stringify(dogJpg)});
           report[engine] = { length: output.length, finite: output.every(Number.isFinite) };
+          if (network.task === 'detect') {
+            // darknet's box extraction and NMS too, at a low threshold
+            // (each load has its own random initial weights: nothing to compare across engines)
+            const { detections, heads } = await network.detectWithHeads(${JSON.stringify(dogJpg)}, { thresh: 0.1 });
+            report[engine].detections = detections.length;
+            report[engine].finite = report[engine].finite && heads.every((h) => h.output.every(Number.isFinite));
+          }
         } finally { await network.close(); }
       }
       report.ok = true;
@@ -116,6 +123,32 @@ check('yolo-anchors-2num', cfg('[convolutional]\nfilters=7\nsize=1\n[yolo]\nmask
 check('region-anchors-past-2num', cfg('[convolutional]\nfilters=7\nsize=1\n[region]\nnum=1\nclasses=2\ncoords=4\nanchors=1,1,2,2\n'),
   refused(/line 12: \[region\] anchors= has 4 values, more than 2\*num=2/));
 check('region-anchors-2num', cfg('[convolutional]\nfilters=7\nsize=1\n[region]\nnum=1\nclasses=2\ncoords=4\nanchors=1,1\n'), ok(16 * 16 * 7));
+
+// ---- detectors (binding/ops/cfg_rules.c; darknet's parse_yolo, parse_region, make_network_boxes) ----
+check('yolo-classes-0', cfg('[convolutional]\nfilters=5\nsize=1\n[yolo]\nnum=1\nclasses=0\n'), refused(/line 10: \[yolo\] classes=0 is out of range \(1\.\.65536\)/));
+check('yolo-classes-absurd', cfg('[convolutional]\nfilters=5\nsize=1\n[yolo]\nnum=1\nclasses=100000\n'),
+  refused(/line 10: \[yolo\] classes=100000 is out of range \(1\.\.65536\)/));
+check('region-classes-0', cfg('[convolutional]\nfilters=5\nsize=1\n[region]\nnum=1\nclasses=0\n'), refused(/line 10: \[region\] classes=0 is out of range/));
+check('region-num-0', cfg('[convolutional]\nfilters=7\nsize=1\n[region]\nnum=0\nclasses=2\n'), refused(/line 9: \[region\] num=0 is out of range \(1\.\./));
+check('yolo-filters-mismatch', cfg('[convolutional]\nfilters=8\nsize=1\n[yolo]\nmask=0\nnum=1\nclasses=2\n'),
+  refused(/line 8: \[yolo\] classes=2 with 1 mask= values needs \(classes\+5\)\*1 = 7 filters in the \[convolutional\] before it \(line 5\), which has filters=8/));
+check('yolo-filters-mismatch-no-mask', cfg('[convolutional]\nfilters=7\nsize=1\n[yolo]\nnum=2\nclasses=2\n'),
+  refused(/line 8: \[yolo\] classes=2 with 2 anchors \(num=, no mask=\) needs \(classes\+5\)\*2 = 14 filters/));
+check('yolo-filters-default-classes', cfg('[convolutional]\nfilters=25\nsize=1\n[yolo]\nmask=0\nnum=1\n'), ok(16 * 16 * 25));
+check('yolo-after-route-mismatch', cfg('[convolutional]\nfilters=8\nsize=1\n[route]\nlayers=-1\n[yolo]\nmask=0\nnum=1\nclasses=2\n'),
+  refused(/l\.outputs == params\.inputs \(parser\.c:\d+, parse_yolo\)/));
+check('region-filters-mismatch', cfg('[convolutional]\nfilters=6\nsize=1\n[region]\nnum=1\nclasses=2\ncoords=4\n'),
+  refused(/line 8: \[region\] coords=4 classes=2 num=1 needs \(coords\+1\+classes\)\*num = 7 filters in the \[convolutional\] before it \(line 5\), which has filters=6/));
+check('region-filters-match-num-2', cfg('[convolutional]\nfilters=14\nsize=1\n[region]\nnum=2\nclasses=2\ncoords=4\nanchors=1,1,2,2\n'), ok(16 * 16 * 14));
+check('detection-inputs-mismatch', cfg('[connected]\noutput=27\n[detection]\nclasses=2\ncoords=4\nnum=1\nside=2\n'),
+  refused(/side\*side\*\(\(1 \+ l\.coords\)\*l\.n \+ l\.classes\) == inputs/));
+check('heads-classes-differ', cfg('[convolutional]\nfilters=7\nsize=1\n[yolo]\nmask=0\nnum=2\nclasses=2\n[route]\nlayers=-2\n[convolutional]\nfilters=8\nsize=1\n[yolo]\nmask=1\nnum=2\nclasses=3\n'),
+  refused(/line 8: \[yolo\] \(layer 1\) has classes=2, and the last head \(layer 4\) classes=3: every head of a detector must have the same classes/));
+check('heads-more-classes-first', cfg('[convolutional]\nfilters=8\nsize=1\n[yolo]\nmask=0\nnum=2\nclasses=3\n[route]\nlayers=-2\n[convolutional]\nfilters=7\nsize=1\n[yolo]\nmask=1\nnum=2\nclasses=2\n'),
+  refused(/line 8: \[yolo\] \(layer 1\) has classes=3, and the last head \(layer 4\) classes=2/));
+check('head-not-last', cfg('[convolutional]\nfilters=7\nsize=1\n[yolo]\nmask=0\nnum=1\nclasses=2\n[convolutional]\nfilters=4\nsize=1\n'),
+  refused(/line 8: \[yolo\] \(layer 1\) is a detection head, and the last layer \(2\) is not one/));
+check('two-heads-same-classes', cfg('[convolutional]\nfilters=7\nsize=1\n[yolo]\nmask=0\nnum=2\nclasses=2\n[route]\nlayers=-2\n[convolutional]\nfilters=7\nsize=1\n[yolo]\nmask=1\nnum=2\nclasses=2\n'), ok(16 * 16 * 7));
 
 // ---- [net] ----
 check('net-width-1', cfg('[connected]\noutput=2\n', { w: 1 }), refused(/line 2: \[net\] width=1 is out of range \(2\.\./));
@@ -232,7 +265,7 @@ check('yolo-mask-past-num', cfg('[convolutional]\nfilters=7\nsize=1\n[yolo]\nmas
 check('yolo-mask-long-bad-last', cfg(`[convolutional]\nfilters=${301 * 7}\nsize=1\n[yolo]\nmask=${'0,'.repeat(300)}1\nnum=1\nclasses=2\n`),
   refused(/line 9: \[yolo\] mask= value 1 is not an anchor index \(num=1\)/));
 check('yolo-negative-mask', cfg('[convolutional]\nfilters=7\nsize=1\n[yolo]\nmask=-1\nnum=1\nclasses=2\n'), refused(/line 9: \[yolo\] mask= value -1 is not an anchor index/));
-check('yolo-classes-negative', cfg('[convolutional]\nfilters=7\nsize=1\n[yolo]\nnum=1\nclasses=-1\n'), refused(/line 10: \[yolo\] classes=-1 is out of range \(0\.\./));
+check('yolo-classes-negative', cfg('[convolutional]\nfilters=7\nsize=1\n[yolo]\nnum=1\nclasses=-1\n'), refused(/line 10: \[yolo\] classes=-1 is out of range \(1\.\./));
 check('yolo-num-0', cfg('[convolutional]\nfilters=7\nsize=1\n[yolo]\nnum=0\nclasses=2\n'), refused(/line 9: \[yolo\] num=0 is out of range \(1\.\./));
 check('iseg', cfg('[convolutional]\nfilters=4\nsize=1\n[iseg]\nclasses=2\nids=2\n'),
   refused(/line 8: \[iseg\] cannot run in inference: forward_iseg_layer reads training labels/));

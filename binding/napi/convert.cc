@@ -96,6 +96,20 @@ dn_run_options ToRunOptions(Napi::Env env, Napi::Value value) {
   return options;
 }
 
+dn_detect_options ToDetectOptions(Napi::Env env, Napi::Value value) {
+  Napi::Object o = OptionsObject(env, value);
+  dn_detect_options options{};
+  options.engine = StringOr(o, "engine", "fast") == "darknet" ? DN_ENGINE_DARKNET : DN_ENGINE_FAST;
+  double pixels = NumberOr(o, "limitInputPixels", 0);
+  options.limit_input_pixels = pixels > 0 ? pixels : 0;
+  // darknet's thresholds are floats (test_detector's atof into a float)
+  options.thresh = static_cast<float>(NumberOr(o, "thresh", 0.5));
+  options.hier_thresh = static_cast<float>(NumberOr(o, "hierThresh", 0.5));
+  options.nms = static_cast<float>(NumberOr(o, "nms", 0.45));
+  options.heads = o.Get("heads").ToBoolean() ? 1 : 0;
+  return options;
+}
+
 Napi::Object ToJs(Napi::Env env, const dn_layer_info& l) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("index", l.index);
@@ -134,6 +148,8 @@ Napi::Object ToJs(Napi::Env env, const dn_network& handle) {
   info.Set("channels", net->c);
   info.Set("outputs", net->outputs);
   info.Set("hierarchy", net->hierarchy != nullptr);
+  info.Set("task", dn_network_is_detector(net) ? "detect" : "classify");
+  info.Set("classes", dn_network_is_detector(net) ? dn_network_classes(net) : net->outputs);
   info.Set("weightFloats", static_cast<double>(handle.weight_floats));
   Napi::Array layers = Napi::Array::New(env, net->n);
   for (int i = 0; i < net->n; ++i) {

@@ -42,6 +42,8 @@ InputCopy ToInput(Napi::Env env, Napi::Value value);
 dn_load_options ToLoadOptions(Napi::Env env, Napi::Value value);
 // { resize: 'letterbox'|'min', engine: 'fast'|'darknet', top, hierarchy, limitInputPixels }.
 dn_run_options ToRunOptions(Napi::Env env, Napi::Value value);
+// { engine, limitInputPixels, thresh, hierThresh, nms, heads }.
+dn_detect_options ToDetectOptions(Napi::Env env, Napi::Value value);
 
 Napi::Object ToJs(Napi::Env env, const dn_layer_info& info);
 Napi::Object ToJs(Napi::Env env, const dn_network& handle);

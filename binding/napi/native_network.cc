@@ -2,6 +2,7 @@
 #include "native_network.h"
 
 #include "convert.h"
+#include "detect_worker.h"
 #include "load_worker.h"
 #include "parameters_worker.h"
 #include "run_worker.h"
@@ -11,6 +12,7 @@ namespace dn {
 Napi::Function NativeNetwork::Define(Napi::Env env) {
   return DefineClass(env, "NativeNetwork",
                      {InstanceMethod<&NativeNetwork::Load>("load"), InstanceMethod<&NativeNetwork::Run>("run"),
+                      InstanceMethod<&NativeNetwork::Detect>("detect"),
                       InstanceMethod<&NativeNetwork::Parameters>("parameters"),
                       InstanceMethod<&NativeNetwork::Close>("close")});
 }
@@ -51,6 +53,18 @@ Napi::Value NativeNetwork::Run(const Napi::CallbackInfo& info) {
   InputCopy input = ToInput(env, info[0]);
   dn_run_options options = ToRunOptions(env, info[1]);
   auto* worker = new RunWorker(env, info.This().As<Napi::Object>(), state_, std::move(input), options);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+// detect(input, options): as run, through darknet's detection flow
+Napi::Value NativeNetwork::Detect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2) throw Napi::TypeError::New(env, "detect(input: object, options: object)");
+  InputCopy input = ToInput(env, info[0]);
+  dn_detect_options options = ToDetectOptions(env, info[1]);
+  auto* worker = new DetectWorker(env, info.This().As<Napi::Object>(), state_, std::move(input), options);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

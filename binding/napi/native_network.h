@@ -1,5 +1,5 @@
 // NativeNetwork: the JS object of one darknet network. load(cfg, weights,
-// options) and run(input, options) queue a worker and return its Promise;
+// options), run(input, options) and detect(input, options) queue a worker and return its Promise;
 // close() frees the network now, or as soon as the running call returns.
 #ifndef DARKNET_NAPI_NAPI_NATIVE_NETWORK_H
 #define DARKNET_NAPI_NAPI_NATIVE_NETWORK_H
@@ -23,6 +23,7 @@ class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
  private:
   Napi::Value Load(const Napi::CallbackInfo& info);
   Napi::Value Run(const Napi::CallbackInfo& info);
+  Napi::Value Detect(const Napi::CallbackInfo& info);
   Napi::Value Parameters(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   void RequestClose();

@@ -12,8 +12,12 @@
 #include <string.h>
 
 extern LAYER_TYPE string_to_layer_type(char *type);
+extern char *get_layer_string(LAYER_TYPE a);
 
 #define BIG (1L << 20)
+/* A head's classes: darknet's detectors have 20 to 9418 (yolo9000); every
+ * box of a detect call gets a float per class (make_network_boxes) */
+#define MAX_CLASSES 65536L
 
 typedef struct key_range {
   const char *key;
@@ -213,10 +217,10 @@ static const layer_rule rules[] = {
     {COST, "cost", NULL, 0, {{NULL, 0, 0}}, NULL},
     /* coords: darknet's box decoding reads 4 of them */
     {DETECTION, "detection", NULL, 0,
-     {{"coords", 4, BIG}, {"classes", 0, BIG}, {"num", 1, BIG}, {"side", 1, BIG}}, NULL},
+     {{"coords", 4, BIG}, {"classes", 1, MAX_CLASSES}, {"num", 1, BIG}, {"side", 1, BIG}}, NULL},
     {REGION, "region", NULL, 0,
-     {{"coords", 4, BIG}, {"classes", 0, BIG}, {"num", 1, BIG}, FLAG("background")}, region_shape},
-    {YOLO, "yolo", NULL, 0, {{"classes", 0, BIG}, {"num", 1, BIG}}, NULL},
+     {{"coords", 4, BIG}, {"classes", 1, MAX_CLASSES}, {"num", 1, BIG}, FLAG("background")}, region_shape},
+    {YOLO, "yolo", NULL, 0, {{"classes", 1, MAX_CLASSES}, {"num", 1, BIG}}, NULL},
     {ISEG, "iseg", "forward_iseg_layer reads training labels (net.truth), which inference does not have", 0,
      {{NULL, 0, 0}}, NULL},
 };
@@ -242,6 +246,9 @@ typedef struct section_state {
   const char *mask; /* [yolo] first mask= value, mask_n characters of the text */
   size_t mask_n;
   int mask_line;
+  long classes, coords; /* first classes= and coords= (a head's defaults until then) */
+  long filters;         /* [convolutional] first filters= (default 1) */
+  int seen_classes, seen_coords, seen_filters;
 } section_state;
 
 static int fail(dn_error *err, const char *path, int line, const char *section, const char *what) {
@@ -251,8 +258,8 @@ static int fail(dn_error *err, const char *path, int line, const char *section, 
 
 /* The checks that need the whole section (darknet reads the first of a
  * repeated key). */
-static int end_section(const char *path, const section_state *s, dn_error *err) {
-  char what[160];
+static int end_section(const char *path, const section_state *s, const section_state *prev, dn_error *err) {
+  char what[300];
   if (s->type == ROUTE && !s->has_layers)
     return fail(err, path, s->line, s->name, "has no layers= (darknet reads it without checking)");
   if ((s->type == YOLO || s->type == REGION) && s->anchors >= 0 && s->anchors > 2 * s->num) {
@@ -274,14 +281,41 @@ static int end_section(const char *path, const section_state *s, dn_error *err) 
       ++p;
     }
   }
+  if ((s->type == YOLO || s->type == REGION) && prev && prev->type == CONVOLUTIONAL) {
+    /* parse_yolo and parse_region assert that the head's outputs,
+     * w*h*n*(classes + coords + 1), are its input's w*h*filters (a failed
+     * assert that names neither the section nor the numbers) */
+    long n = s->num, per_box = s->classes + (s->type == YOLO ? 4 : s->coords) + 1, need;
+    if (s->type == YOLO && s->mask_line) {
+      size_t i;
+      n = 1;
+      for (i = 0; i < s->mask_n; ++i) n += s->mask[i] == ',';
+    }
+    need = n * per_box;
+    if (need != prev->filters) {
+      if (s->type == YOLO)
+        snprintf(what, sizeof what,
+                 "classes=%ld with %ld %s needs (classes+5)*%ld = %ld filters in the [convolutional] before it "
+                 "(line %d), which has filters=%ld",
+                 s->classes, n, s->mask_line ? "mask= values" : "anchors (num=, no mask=)", n, need, prev->line,
+                 prev->filters);
+      else
+        snprintf(what, sizeof what,
+                 "coords=%ld classes=%ld num=%ld needs (coords+1+classes)*num = %ld filters in the [convolutional] "
+                 "before it (line %d), which has filters=%ld",
+                 s->coords, s->classes, s->num, need, prev->line, prev->filters);
+      return fail(err, path, s->line, s->name, what);
+    }
+  }
   return 0;
 }
 
 int dn_cfg_rules_text(const char *path, const char *text, dn_error *err) {
-  section_state s;
+  section_state s, prev;
   const char *p = text;
   int line = 0, sections = 0, computing = 0; /* computing: a layer that is not [cost] */
   memset(&s, 0, sizeof s);
+  memset(&prev, 0, sizeof prev);
   s.type = BLANK;
   while (*p) {
     const char *end = strchr(p, '\n');
@@ -290,8 +324,9 @@ int dn_cfg_rules_text(const char *path, const char *text, dn_error *err) {
     if (n > 0 && p[0] == '[') {
       char header[48];
       const layer_rule *rule;
-      if (sections > 0 && end_section(path, &s, err) != 0) return -1;
+      if (sections > 0 && end_section(path, &s, sections > 1 ? &prev : NULL, err) != 0) return -1;
       snprintf(header, sizeof header, "%.*s", (int)(n < 47 ? n : 47), p);
+      prev = s;
       memset(&s, 0, sizeof s);
       s.type = string_to_layer_type(header);
       snprintf(s.name, sizeof s.name, "%s", header);
@@ -299,6 +334,11 @@ int dn_cfg_rules_text(const char *path, const char *text, dn_error *err) {
       if (sections > 0 && s.type != COST) computing = 1;
       s.num = 1; /* parse_yolo's and parse_region's default */
       s.anchors = -1;
+      /* parse_yolo's and parse_region's defaults (classes=20, coords=4),
+       * parse_detection's (1, 1), make_convolutional_layer's filters=1 */
+      s.classes = s.type == DETECTION ? 1 : 20;
+      s.coords = s.type == DETECTION ? 1 : 4;
+      s.filters = 1;
       ++sections;
       rule = rule_for(s.type);
       if (rule && rule->refused) {
@@ -336,6 +376,10 @@ int dn_cfg_rules_text(const char *path, const char *text, dn_error *err) {
           s.has_num = 1;
         }
         if (strcmp(key, "layers") == 0) s.has_layers = 1;
+        /* the first of each (option_find), as atoi reads it */
+        if (strcmp(key, "classes") == 0 && !s.seen_classes++) s.classes = atol(value);
+        if (strcmp(key, "coords") == 0 && !s.seen_coords++) s.coords = atol(value);
+        if (strcmp(key, "filters") == 0 && !s.seen_filters++) s.filters = atol(value);
         if ((s.type == ROUTE && strcmp(key, "layers") == 0) || (s.type == SHORTCUT && strcmp(key, "from") == 0)) {
           /* parse_route reads every comma-separated value, parse_shortcut the
            * first, with atoi (a non-number is 0), negative ones counting back
@@ -371,7 +415,7 @@ int dn_cfg_rules_text(const char *path, const char *text, dn_error *err) {
     if (!end) break;
     p = end + 1;
   }
-  if (sections > 0 && end_section(path, &s, err) != 0) return -1;
+  if (sections > 0 && end_section(path, &s, sections > 1 ? &prev : NULL, err) != 0) return -1;
   if (sections > 1 && !computing) {
     /* get_network_output_layer looks for the last layer that is not [cost]
      * and, finding none, reads the layer before the first */
@@ -440,6 +484,37 @@ static int section_line(const char *text, int layer_index) {
   }
 }
 
+static int is_head(LAYER_TYPE t) { return t == YOLO || t == REGION || t == DETECTION; }
+
+/* get_network_boxes sizes every box's prob (make_network_boxes) by the last
+ * layer's classes and fills them from every head: an earlier head with more
+ * classes writes past them, and heads before a last layer that is not one
+ * write into buffers sized by a layer with no classes at all. */
+static int heads_rule(const char *path, const char *text, const network *net, dn_error *err) {
+  const layer *last = &net->layers[net->n - 1];
+  int i, line;
+  for (i = 0; i < net->n; ++i) {
+    const layer *l = &net->layers[i];
+    char why[300];
+    if (!is_head(l->type)) continue;
+    if (!is_head(last->type))
+      snprintf(why, sizeof why, "is a detection head, and the last layer (%d) is not one: darknet reads the boxes' "
+               "class count from the last layer", net->n - 1);
+    else if (l->classes != last->classes)
+      snprintf(why, sizeof why, "has classes=%d, and the last head (layer %d) classes=%d: every head of a detector "
+               "must have the same classes", l->classes, net->n - 1, last->classes);
+    else
+      continue;
+    line = section_line(text, i);
+    if (line > 0)
+      dn_error_set(err, DN_E_CFG, "%s line %d: [%s] (layer %d) %s", path, line, get_layer_string(l->type), i, why);
+    else
+      dn_error_set(err, DN_E_CFG, "%s: [%s] (layer %d) %s", path, get_layer_string(l->type), i, why);
+    return -1;
+  }
+  return 0;
+}
+
 int dn_cfg_rules_network(const char *path, const char *text, network *net, dn_error *err) {
   size_t workspace_bytes = 0;           /* what parse_network_cfg allocated */
   unsigned long long needed_bytes = 0;
@@ -485,6 +560,7 @@ int dn_cfg_rules_network(const char *path, const char *text, network *net, dn_er
     if (l->workspace_size > workspace_bytes) workspace_bytes = l->workspace_size;
     if (workspace_needed(l) > needed_bytes) needed_bytes = workspace_needed(l);
   }
+  if (net->n > 0 && heads_rule(path, text, net, err) != 0) return -1;
   if (needed_bytes > workspace_bytes) {
     float *workspace = (float *)calloc((size_t)(needed_bytes / sizeof(float) + 1), sizeof(float));
     if (!workspace) {

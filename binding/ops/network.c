@@ -263,6 +263,24 @@ static void run(void *arg) {
   if (mode == DN_RESIZE_MIN && (net->w != w || net->h != h)) resize_network(net, w, h);
 }
 
+int dn_network_check_letterbox(const network *net, const image *im, dn_error *err) {
+  /* letterbox_image's size for the image; its resize_image divides by the
+   * new width-1 and height-1 (a NaN index at 1 pixel, on a worker thread) */
+  long long new_w = net->w, new_h = net->h;
+  if ((float)net->w / im->w < (float)net->h / im->h)
+    new_h = (long long)im->h * net->w / im->w;
+  else
+    new_w = (long long)im->w * net->h / im->h;
+  if (new_w < 2 || new_h < 2) {
+    dn_error_set(err, DN_E_INPUT,
+                 "a %dx%d image letterboxed into the network's %dx%d is %lldx%lld: darknet resizes to at least "
+                 "2 pixels a side",
+                 im->w, im->h, net->w, net->h, new_w, new_h);
+    return -1;
+  }
+  return 0;
+}
+
 int dn_network_run(dn_network *handle, const image *im, const dn_run_options *options, dn_result *result,
                    dn_error *err) {
   network *net = handle->net;
@@ -271,22 +289,7 @@ int dn_network_run(dn_network *handle, const image *im, const dn_run_options *op
   err->code = DN_OK;
   memset(result, 0, sizeof *result);
   if (options->resize == DN_RESIZE_MIN && resizable(net, err) != 0) return -1;
-  if (options->resize == DN_RESIZE_LETTERBOX) {
-    /* letterbox_image's size for the image; its resize_image divides by the
-     * new width-1 and height-1 (a NaN index at 1 pixel, on a worker thread) */
-    long long new_w = net->w, new_h = net->h;
-    if ((float)net->w / im->w < (float)net->h / im->h)
-      new_h = (long long)im->h * net->w / im->w;
-    else
-      new_w = (long long)im->w * net->h / im->h;
-    if (new_w < 2 || new_h < 2) {
-      dn_error_set(err, DN_E_INPUT,
-                   "a %dx%d image letterboxed into the network's %dx%d is %lldx%lld: darknet resizes to at least "
-                   "2 pixels a side",
-                   im->w, im->h, net->w, net->h, new_w, new_h);
-      return -1;
-    }
-  }
+  if (options->resize == DN_RESIZE_LETTERBOX && dn_network_check_letterbox(net, im, err) != 0) return -1;
   if (top > net->outputs) top = net->outputs;
   call.handle = handle;
   call.im = im;

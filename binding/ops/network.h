@@ -56,6 +56,10 @@ int dn_network_run_input(dn_network *handle, const dn_input *input, const dn_run
 
 void dn_result_free(dn_result *result);
 
+/* Whether letterbox_image can fit im into the network (it resizes to at
+ * least 2 pixels a side). Returns 0, or -1 with err set (DN_E_INPUT). */
+int dn_network_check_letterbox(const network *net, const image *im, dn_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,7 @@
 #define DARKNET_NAPI_OPS_OPS_H
 
 #include "cfg_check.h"
+#include "detect.h"
 #include "error_codes.h"
 #include "file.h"
 #include "image.h"

@@ -34,6 +34,18 @@ typedef struct dn_run_options {
   double limit_input_pixels; /* an encoded image's header may claim at most this many; 0: no limit */
 } dn_run_options;
 
+/* A detect call: ./darknet detector test's thresholds (lib/options.ts checks
+ * them: thresh in (0, 1], hier_thresh and nms in [0, 1]; nms 0 skips NMS, as
+ * darknet's `if (nms)`). */
+typedef struct dn_detect_options {
+  dn_engine engine;
+  double limit_input_pixels; /* as dn_run_options */
+  float thresh;
+  float hier_thresh;
+  float nms;
+  int heads; /* also copy every head's raw output (for the parity tests) */
+} dn_detect_options;
+
 #ifdef __cplusplus
 }
 #endif

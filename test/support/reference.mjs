@@ -13,6 +13,8 @@ import { darknetDir, referenceDir } from './paths.mjs';
 export const referenceCli = join(referenceDir, 'darknet');
 /** Prints a network's whole output vector for one image (test/reference/reference_vector.c). */
 export const referenceVector = join(referenceDir, 'reference-vector');
+/** darknet's detector test flow, heads and boxes printed exactly (test/reference/reference_detect.c). */
+export const referenceDetect = join(referenceDir, 'reference-detect');
 /** Re-encodes an image with darknet's own code (test/reference/reencode.c). */
 export const referenceReencode = join(referenceDir, 'reencode');
 
@@ -62,4 +64,53 @@ export function maxAbsDiff(a, b) {
   let max = 0;
   for (let i = 0; i < a.length; ++i) max = Math.max(max, Math.abs(a[i] - b[i]));
   return max;
+}
+
+/** A C99 %a float as printed by glibc ("-0x1.8p+3", "0x0p+0", "inf", "nan"), exactly. */
+export function parseHexFloat(text) {
+  const m = /^(-?)0x([0-9a-f]+)(?:\.([0-9a-f]*))?p([+-]\d+)$/.exec(text);
+  if (!m) {
+    const special = { inf: Infinity, '-inf': -Infinity, nan: NaN, '-nan': NaN }[text];
+    if (special === undefined) throw new Error(`not a %a float: ${text}`);
+    return special;
+  }
+  const fraction = m[3] ? Number.parseInt(m[3], 16) / 16 ** m[3].length : 0;
+  const value = (Number.parseInt(m[2], 16) + fraction) * 2 ** Number(m[4]);
+  return m[1] ? -value : value;
+}
+
+/**
+ * The reference's detection flow on `images` (paths relative to darknet/,
+ * one network for all): per image { image, width, height, heads: [{ layer,
+ * output: Float32Array }], detections: [{ classIndex, probability,
+ * objectness, x, y, w, h, left, top, right, bottom }] }.
+ */
+export async function referenceDetections(cfg, weights, images, { thresh = 0.5, hierThresh = 0.5, nms = 0.45 } = {}) {
+  assertBuilt('detect tool', referenceDetect);
+  const { stdout } = await execFileAsync(referenceDetect, [cfg, weights, String(thresh), String(hierThresh), String(nms), ...images], {
+    cwd: darknetDir,
+    maxBuffer: 1 << 30,
+  });
+  const lines = stdout.split('\n');
+  const results = [];
+  let at = 0;
+  while (at < lines.length && lines[at] !== '') {
+    const [, image, width, height] = lines[at++].split(' ');
+    const result = { image, width: Number(width), height: Number(height), heads: [], detections: [] };
+    while (lines[at].startsWith('head ')) {
+      const [, layer, count] = lines[at++].split(' ').map(Number);
+      const output = new Float32Array(count);
+      for (let i = 0; i < count; ++i) output[i] = parseHexFloat(lines[at++]);
+      result.heads.push({ layer, output });
+    }
+    const [, count] = lines[at++].split(' ');
+    for (let i = 0; i < Number(count); ++i) {
+      const f = lines[at++].split(' ');
+      const [probability, objectness, x, y, w, h] = f.slice(1, 7).map((v) => Math.fround(parseHexFloat(v)));
+      const [left, top, right, bottom] = f.slice(7).map(Number);
+      result.detections.push({ classIndex: Number(f[0]), probability, objectness, x, y, w, h, left, top, right, bottom });
+    }
+    results.push(result);
+  }
+  return results;
 }

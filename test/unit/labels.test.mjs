@@ -6,7 +6,17 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 
 import { DarknetError } from '../../dist/errors.js';
-import { IMAGENET_NAMES, labelOf, readClassifierData, readDataFile, readLabels, resolveLabels, splitLines } from '../../dist/labels.js';
+import {
+  DETECTOR_NAMES,
+  IMAGENET_NAMES,
+  labelOf,
+  readClassifierData,
+  readDataFile,
+  readLabels,
+  resolveDetectorLabels,
+  resolveLabels,
+  splitLines,
+} from '../../dist/labels.js';
 import { darknetDir, tempDir } from '../support/paths.mjs';
 
 const dir = tempDir('darknet-napi-labels-');
@@ -89,4 +99,25 @@ test("labelOf: the output's name, or its index where the list has none", () => {
   assert.equal(labelOf(['a', 'b'], 1), 'b');
   assert.equal(labelOf(['a', 'b'], 2), '2');
   assert.equal(labelOf([], 0), '0');
+});
+
+test("resolveDetectorLabels: darknet's list for the class count, a .data file's names=, and never fewer names than classes", async () => {
+  for (const [classes, names] of DETECTOR_NAMES) {
+    const labels = await resolveDetectorLabels(undefined, classes);
+    assert.equal(labels.length, classes, names);
+    assert.deepEqual(labels, await readLabels(join(darknetDir, names)));
+  }
+  assert.deepEqual(await resolveDetectorLabels(undefined, 7), []);
+  assert.equal((await resolveDetectorLabels(join(darknetDir, 'cfg', 'voc.data'), 20))[0], 'aeroplane');
+  // more names than classes is fine (darknet reads the first ones)
+  assert.equal((await resolveDetectorLabels(join(darknetDir, 'data', 'coco.names'), 20)).length, 80);
+  assert.deepEqual(await resolveDetectorLabels([], 80), []);
+  for (const option of [['a', 'b'], join(darknetDir, 'data', 'voc.names'), join(darknetDir, 'cfg', 'voc.data')]) {
+    await assert.rejects(resolveDetectorLabels(option, 80), (error) => {
+      assert.ok(error instanceof DarknetError);
+      assert.equal(error.code, 'ERR_INVALID_LABELS');
+      assert.match(error.message, /names for a detector with 80 classes/);
+      return true;
+    });
+  }
 });

@@ -12,6 +12,7 @@ import {
   limitNetworkBytesOf,
   positiveIntegerOf,
   resizeOf,
+  thresholdOf,
   threadCountOf,
   topOf,
 } from '../../dist/options.js';
@@ -97,4 +98,18 @@ test('thread count: an integer from 1 to the cap', () => {
   for (const bad of [0, 65, 1.5, '4']) {
     rejects(() => threadCountOf(bad, 64), `setThreads: count must be an integer from 1 to 64, got ${String(bad)}`);
   }
+});
+
+test("detect's thresholds: finite numbers in [0, 1] (the fallback by default); thresh above 0", () => {
+  assert.equal(thresholdOf('nms', undefined, 0.45), 0.45);
+  assert.equal(thresholdOf('nms', 0, 0.45), 0);
+  assert.equal(thresholdOf('thresh', 1, 0.5, true), 1);
+  assert.equal(thresholdOf('thresh', 1e-9, 0.5, true), 1e-9);
+  rejects(() => thresholdOf('thresh', 0, 0.5, true), 'thresh must be a number above 0 and at most 1, got 0');
+  rejects(() => thresholdOf('thresh', -0, 0.5, true), 'thresh must be a number above 0 and at most 1, got 0');
+  rejects(() => thresholdOf('hierThresh', 1.01, 0.5), 'hierThresh must be a number from 0 to 1, got 1.01');
+  rejects(() => thresholdOf('nms', -0.1, 0.45), 'nms must be a number from 0 to 1, got -0.1');
+  rejects(() => thresholdOf('nms', Number.NaN, 0.45), 'nms must be a number from 0 to 1, got NaN');
+  rejects(() => thresholdOf('nms', Infinity, 0.45), 'nms must be a number from 0 to 1, got Infinity');
+  rejects(() => thresholdOf('nms', '0.4', 0.45), 'nms must be a number from 0 to 1, got 0.4');
 });

@@ -1,0 +1,31 @@
+// Runs darknet's detection flow on an image input (ops/detect.h:
+// dn_network_detect_input) off the JS thread.
+#ifndef DARKNET_NAPI_NAPI_DETECT_WORKER_H
+#define DARKNET_NAPI_NAPI_DETECT_WORKER_H
+
+#include <vector>
+
+#include "network_worker.h"
+
+namespace dn {
+
+class DetectWorker : public NetworkWorker {
+ public:
+  DetectWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<NetState> state, InputCopy input,
+               dn_detect_options options);
+
+ protected:
+  void Run(NetState* state) override;
+  Napi::Value Result(Napi::Env env) override;
+
+ private:
+  InputCopy input_;
+  dn_detect_options options_;
+  std::vector<dn_detection> detections_;
+  std::vector<std::vector<float>> heads_;
+  std::vector<int> head_layers_;
+};
+
+}  // namespace dn
+
+#endif
