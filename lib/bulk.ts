@@ -1,14 +1,29 @@
 import { availableParallelism } from 'node:os';
 
+import { DarknetError } from './errors.js';
 import type { ImageInput } from './input.js';
 import { concurrencyOf } from './options.js';
 import { ResultStream } from './result-stream.js';
-import { loadNetwork, Network, type Classification, type ClassifyOptions, type LoadOptions } from './network.js';
+import {
+  loadNetwork,
+  Network,
+  type Classification,
+  type ClassifyOptions,
+  type Detection,
+  type DetectOptions,
+  type LoadOptions,
+  type Task,
+} from './network.js';
 
 /** One image's outcome: its predictions, or the error it gave. */
 export type BulkResult<T extends ImageInput = ImageInput> =
   | { input: T; predictions: Classification[]; error?: undefined }
   | { input: T; predictions?: undefined; error: Error };
+
+/** One image's outcome in detectMany: its detections, or the error it gave. */
+export type DetectResult<T extends ImageInput = ImageInput> =
+  | { input: T; detections: Detection[]; error?: undefined }
+  | { input: T; detections?: undefined; error: Error };
 
 export interface BulkProgress {
   done: number;
@@ -24,7 +39,13 @@ export interface ClassifyManyOptions extends ClassifyOptions, LoadOptions {
   onProgress?: (progress: BulkProgress) => void;
 }
 
-/** What classifyMany runs: a loaded network, a model name, or a cfg/weights pair. */
+export interface DetectManyOptions extends DetectOptions, LoadOptions {
+  /** Networks working in parallel (default: one per core). Each is a separate copy of the network. */
+  concurrency?: number;
+  onProgress?: (progress: BulkProgress) => void;
+}
+
+/** What classifyMany and detectMany run: a loaded network, a model name, or a cfg/weights pair. */
 export type BulkSource = Network | string | { cfg: string; weights: string };
 
 /** What a copy of `first` loads with: its labels, pixel limit and engine. */
@@ -63,28 +84,40 @@ async function openNetworks(source: BulkSource, count: number, options: LoadOpti
   }
 }
 
+interface ManyOptions extends LoadOptions {
+  concurrency?: number | undefined;
+  onProgress?: ((progress: BulkProgress) => void) | undefined;
+}
+
 /**
- * Classifies many images with `concurrency` networks working in parallel and
- * yields each result as it completes (completion order), carrying its input.
- * A failing image yields its error and the run goes on. Networks this call
- * loads are closed when the iteration ends, also when it is abandoned early.
+ * The one bulk loop of both tasks: `concurrency` networks working in
+ * parallel, each pulling the next input, every result yielded as it completes
+ * (completion order) with its input. A failing image yields its error and the
+ * run goes on. Networks this call loads are closed when the iteration ends,
+ * also when it is abandoned early.
  */
-export async function* classifyMany<T extends ImageInput>(
+async function* runMany<T extends ImageInput, R extends { error?: unknown }>(
+  task: Task,
   source: BulkSource,
   inputs: Iterable<T> | AsyncIterable<T>,
-  options: ClassifyManyOptions = {},
-): AsyncGenerator<BulkResult<T>, void, undefined> {
+  options: ManyOptions,
+  run: (network: Network, input: T) => Promise<R>,
+  failed: (input: T, error: Error) => R,
+): AsyncGenerator<R, void, undefined> {
   const concurrency = concurrencyOf(options.concurrency, availableParallelism());
   const total = Array.isArray(inputs) ? inputs.length : undefined;
   const { networks, owned } = await openNetworks(source, total === undefined ? concurrency : Math.max(1, Math.min(concurrency, total)), options);
+  const [first] = networks;
+  if (first && first.task !== task) {
+    // Once, before any image: each one would fail the same way.
+    await Promise.all(owned.map((network) => network.close()));
+    const [name, other] = task === 'detect' ? ['detectMany', 'classifyMany'] : ['classifyMany', 'detectMany'];
+    throw new DarknetError(`${name}: ${first.cfg} is ${first.task === 'detect' ? 'a detector' : 'not a detector'} (use ${other}())`, 'ERR_WRONG_TASK');
+  }
 
   const iterator = Symbol.asyncIterator in inputs ? (inputs as AsyncIterable<T>)[Symbol.asyncIterator]() : (inputs as Iterable<T>)[Symbol.iterator]();
-  const stream = new ResultStream<T>(total, options.onProgress);
+  const stream = new ResultStream<R>(total, options.onProgress);
   let stopped = false;
-  const { top, resize } = options;
-  const classifyOptions: ClassifyOptions = { ...(top !== undefined ? { top } : {}), ...(resize !== undefined ? { resize } : {}) };
-
-  const publish = (result: BulkResult<T>): void => stream.publish(result);
 
   // One worker per network; each pulls the next input (the iterator is shared).
   let pulling: Promise<unknown> = Promise.resolve();
@@ -98,9 +131,9 @@ export async function* classifyMany<T extends ImageInput>(
       const item = await next();
       if (item.done) return;
       try {
-        publish({ input: item.value, predictions: await network.classify(item.value, classifyOptions) });
+        stream.publish(await run(network, item.value));
       } catch (error) {
-        publish({ input: item.value, error: error as Error });
+        stream.publish(failed(item.value, error as Error));
       }
     }
   });
@@ -118,4 +151,44 @@ export async function* classifyMany<T extends ImageInput>(
     await all.catch(() => undefined);
     await Promise.all(owned.map((network) => network.close()));
   }
+}
+
+/** Classifies many images in parallel (see runMany); yields `{ input, predictions } | { input, error }`. */
+export function classifyMany<T extends ImageInput>(
+  source: BulkSource,
+  inputs: Iterable<T> | AsyncIterable<T>,
+  options: ClassifyManyOptions = {},
+): AsyncGenerator<BulkResult<T>, void, undefined> {
+  const { top, resize } = options;
+  const classifyOptions: ClassifyOptions = { ...(top !== undefined ? { top } : {}), ...(resize !== undefined ? { resize } : {}) };
+  return runMany<T, BulkResult<T>>(
+    'classify',
+    source,
+    inputs,
+    options,
+    async (network, input) => ({ input, predictions: await network.classify(input, classifyOptions) }),
+    (input, error) => ({ input, error }),
+  );
+}
+
+/** Detects objects in many images in parallel (see runMany); yields `{ input, detections } | { input, error }`. */
+export function detectMany<T extends ImageInput>(
+  source: BulkSource,
+  inputs: Iterable<T> | AsyncIterable<T>,
+  options: DetectManyOptions = {},
+): AsyncGenerator<DetectResult<T>, void, undefined> {
+  const { thresh, hierThresh, nms } = options;
+  const detectOptions: DetectOptions = {
+    ...(thresh !== undefined ? { thresh } : {}),
+    ...(hierThresh !== undefined ? { hierThresh } : {}),
+    ...(nms !== undefined ? { nms } : {}),
+  };
+  return runMany<T, DetectResult<T>>(
+    'detect',
+    source,
+    inputs,
+    options,
+    async (network, input) => ({ input, detections: await network.detect(input, detectOptions) }),
+    (input, error) => ({ input, error }),
+  );
 }

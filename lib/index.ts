@@ -48,7 +48,7 @@ export function threads(): number {
 export function loadedNetworkCount(): number {
   return native().loadedNetworkCount();
 }
-export { classifyMany, type BulkProgress, type BulkResult, type BulkSource, type ClassifyManyOptions } from './bulk.js';
+export { classifyMany, detectMany, type BulkProgress, type BulkResult, type BulkSource, type ClassifyManyOptions, type DetectManyOptions, type DetectResult } from './bulk.js';
 export { cacheDir } from './cache.js';
 export { download, type DownloadOptions, type DownloadProgress } from './download.js';
 export { findModel, isDownloaded, MODELS, modelWeights, type ModelInfo } from './models.js';
@@ -56,6 +56,7 @@ export { exportOnnx } from './onnx-export.js';
 export {
   classifyRemote,
   createWorker,
+  detectRemote,
   DEFAULT_MAX_IMAGE_BYTES,
   defaultQueueName,
   JOB_SCHEMA_VERSION,
@@ -65,6 +66,11 @@ export {
   type ClassifyRemoteOptions,
   type CreateWorkerOptions,
   type DarknetWorker,
+  type DetectJobData,
+  type DetectRemoteOptions,
+  type JobData,
+  type JobResult,
+  type RemoteOptions,
   type NetworkId,
   type RemoteSource,
 } from './queue/index.js';

@@ -1,13 +1,12 @@
-import type { BulkProgress, BulkResult } from './bulk.js';
-import type { ImageInput } from './input.js';
+import type { BulkProgress } from './bulk.js';
 
 /**
  * The results of a bulk run, made in the background (by the local networks,
  * or by a queue's events) and handed to one async generator in the order
  * they were made, with the progress counted as each arrives.
  */
-export class ResultStream<T extends ImageInput> {
-  readonly #ready: BulkResult<T>[] = [];
+export class ResultStream<R extends { error?: unknown }> {
+  readonly #ready: R[] = [];
   readonly #started = Date.now();
   readonly #total: number | undefined;
   readonly #onProgress: ((progress: BulkProgress) => void) | undefined;
@@ -20,7 +19,7 @@ export class ResultStream<T extends ImageInput> {
     this.#onProgress = onProgress;
   }
 
-  publish(result: BulkResult<T>): void {
+  publish(result: R): void {
     this.#ready.push(result);
     ++this.#done;
     if (result.error) ++this.#failed;
@@ -40,7 +39,7 @@ export class ResultStream<T extends ImageInput> {
    * to wait for the next result or wake(). `end` is called synchronously
    * before each wait, so no wake-up is lost between the check and the wait.
    */
-  async *results(end: () => Promise<unknown> | undefined): AsyncGenerator<BulkResult<T>, void, undefined> {
+  async *results(end: () => Promise<unknown> | undefined): AsyncGenerator<R, void, undefined> {
     for (;;) {
       const result = this.#ready.shift();
       if (result) {

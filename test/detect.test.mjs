@@ -6,7 +6,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { loadNetwork, DarknetError } from '../dist/index.js';
+import { classifyMany, detectMany, loadNetwork, DarknetError } from '../dist/index.js';
 import { writeSyntheticWeights } from './helpers.mjs';
 import { darknetCfg, darknetDir, dogJpg, sampleImages, tempDir, tinyCfg } from './support/paths.mjs';
 import { tinyWeights } from './support/weights.mjs';
@@ -186,5 +186,29 @@ describe('detect()', () => {
     } finally {
       await stock.close();
     }
+  });
+});
+
+describe('detectMany: the bulk loop classifyMany uses', () => {
+  test('2 copies of the network give what one network gives image by image, and an unreadable image its error', async () => {
+    const images = [...sampleImages.map((image) => join(darknetDir, image)), join(dir, 'missing.jpg'), join(darknetDir, sampleImages[0])];
+    const want = new Map();
+    for (const image of images) want.set(image, await network.detect(image, { thresh: 0.55 }).catch((error) => error.code));
+    const progress = [];
+    const seen = [];
+    for await (const r of detectMany({ cfg: yolo, weights: yoloWeights }, images, { concurrency: 2, thresh: 0.55, onProgress: (p) => progress.push(p.done) })) {
+      seen.push(r.input);
+      assert.deepEqual(r.error ? r.error.code : r.detections, want.get(r.input), r.input);
+    }
+    assert.deepEqual([...seen].sort(), [...images].sort());
+    assert.deepEqual(progress, images.map((_, i) => i + 1));
+    assert.equal(want.get(join(dir, 'missing.jpg')), 'ERR_FILE_NOT_FOUND');
+    assert.ok([...want.values()].some((d) => Array.isArray(d) && d.length > 0), 'the synthetic weights detect');
+  });
+
+  test('the wrong task is refused once, before any image', async () => {
+    await assert.rejects(detectMany({ cfg: tinyCfg, weights: tinyWeights }, [dogJpg]).next(), { code: 'ERR_WRONG_TASK', message: /detectMany: .*tiny\.cfg is not a detector \(use classifyMany\(\)\)/ });
+    await assert.rejects(classifyMany(network, [dogJpg]).next(), { code: 'ERR_WRONG_TASK', message: /classifyMany: .*yolov3-tiny\.cfg is a detector \(use detectMany\(\)\)/ });
+    assert.ok(Array.isArray(await network.detect(dogJpg)), 'the given network still works');
   });
 });

@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test';
 
 import { Queue, QueueEvents } from 'bullmq';
 
-import { classifyMany, classifyRemote, createWorker, DarknetError, defaultQueueName, loadedNetworkCount } from '../dist/index.js';
+import { classifyMany, classifyRemote, createWorker, DarknetError, defaultQueueName, detectMany, detectRemote, loadedNetworkCount } from '../dist/index.js';
+import { writeSyntheticWeights } from './helpers.mjs';
 import { darknetDir, startRedis, startWorker, tempDir, tinyCfg, tinyWeights, runProducer, linesByFile } from './queue-helpers.mjs';
 import { root } from './support/paths.mjs';
 import { runInChild } from './support/child.mjs';
@@ -106,6 +107,31 @@ test('createWorker and classifyRemote give classifyMany\'s results and errors, b
     await worker.close();
   }
   assert.equal(loadedNetworkCount(), before, 'close() frees the worker\'s networks');
+});
+
+test('a detector through the queue: detectRemote gives detectMany\'s detections bit for bit; a classify job for it fails for good', async () => {
+  const cfg = join(darknetDir, 'cfg', 'yolov3-tiny.cfg');
+  const weights = await writeSyntheticWeights(cfg, join(dir, 'yolov3-tiny.weights'), 41);
+  const inputs = [...samples, join(dir, 'missing.jpg')];
+  const local = new Map();
+  for await (const r of detectMany({ cfg, weights }, inputs, { concurrency: 1, thresh: 0.55, nms: 0.4 })) local.set(r.input, r.error ? errorOf(r.error) : r.detections);
+  assert.ok([...local.values()].some((d) => Array.isArray(d) && d.length > 0), 'the synthetic weights detect');
+  const worker = await createWorker({ connection: redis.url, network: { cfg, weights }, threads: 1 });
+  try {
+    let count = 0;
+    for await (const r of detectRemote({ cfg, weights }, inputs, { connection: redis.url, thresh: 0.55, nms: 0.4 })) {
+      ++count;
+      assert.deepEqual(r.error ? errorOf(r.error) : r.detections, local.get(r.input), r.input);
+    }
+    assert.equal(count, inputs.length);
+    const wrongs = [];
+    for await (const r of classifyRemote({ cfg, weights }, [samples[0]], { connection: redis.url })) wrongs.push(r);
+    const [wrong] = wrongs;
+    assert.equal(wrong?.error?.code, 'ERR_WRONG_TASK');
+    assert.match(wrong.error.message, /^invalid job: a classify job, and this worker's network .*yolov3-tiny\.cfg is a detector/);
+  } finally {
+    await worker.close();
+  }
 });
 
 test('classifyRemote refuses an image over the size limit before enqueueing it', async () => {

@@ -1,11 +1,11 @@
 // The queue's public entry points. BullMQ and ioredis (about 170 ms to load)
 // are imported on first use, so `import 'darknet-napi'` and every CLI command
 // that does not talk to Redis start without them.
-import type { BulkResult } from '../bulk.js';
-import type { ClassifyRemoteOptions, RemoteSource } from './producer.js';
+import type { BulkResult, DetectResult } from '../bulk.js';
+import type { ClassifyRemoteOptions, DetectRemoteOptions, RemoteSource } from './producer.js';
 import type { CreateWorkerOptions, DarknetWorker } from './worker.js';
 
-export type { ClassifyRemoteOptions, RemoteSource } from './producer.js';
+export type { ClassifyRemoteOptions, DetectRemoteOptions, RemoteOptions, RemoteSource } from './producer.js';
 export type { CreateWorkerOptions, DarknetWorker } from './worker.js';
 export {
   DEFAULT_MAX_IMAGE_BYTES,
@@ -14,6 +14,9 @@ export {
   defaultQueueName,
   type ClassifyJobData,
   type ClassifyJobResult,
+  type DetectJobData,
+  type JobData,
+  type JobResult,
   type NetworkId,
 } from './job.js';
 
@@ -31,4 +34,14 @@ export async function* classifyRemote(
 ): AsyncGenerator<BulkResult<string>, void, undefined> {
   const producer = await import('./producer.js');
   yield* producer.classifyRemote(source, inputs, options);
+}
+
+/** detectMany through the queue (see classifyRemote). */
+export async function* detectRemote(
+  source: RemoteSource,
+  inputs: Iterable<string> | AsyncIterable<string>,
+  options: DetectRemoteOptions,
+): AsyncGenerator<DetectResult<string>, void, undefined> {
+  const producer = await import('./producer.js');
+  yield* producer.detectRemote(source, inputs, options);
 }

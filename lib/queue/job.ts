@@ -7,7 +7,8 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ERROR_CODES } from '../error-codes.js';
 import { DarknetError, type DarknetErrorCode } from '../errors.js';
 import { sha256Of } from '../files.js';
-import type { Classification, ResizeMode } from '../network.js';
+import type { Classification, Detection, ResizeMode, Task } from '../network.js';
+import { thresholdOf } from '../options.js';
 
 /** Bumped when the job data changes shape; workers refuse other versions. */
 export const JOB_SCHEMA_VERSION = 1;
@@ -49,30 +50,52 @@ export function imageKey(queue: string, jobId: string): string {
   return `darknet-napi:image:${queue}:${jobId}`;
 }
 
-export interface ClassifyJobData {
+interface JobDataBase {
   v: typeof JOB_SCHEMA_VERSION;
-  /** What to run; 'detect' will be the next one. */
-  task: 'classify';
   network: NetworkId;
   /** The image's absolute path on the producer's machine: error messages name it. */
   file: string;
   image: JobImage;
-  options: { top: number; resize: ResizeMode };
 }
 
-/** A job's return value. */
+export interface ClassifyJobOptions {
+  top: number;
+  resize: ResizeMode;
+}
+
+export interface DetectJobOptions {
+  thresh: number;
+  hierThresh: number;
+  nms: number;
+}
+
+export interface ClassifyJobData extends JobDataBase {
+  task: 'classify';
+  options: ClassifyJobOptions;
+}
+
+export interface DetectJobData extends JobDataBase {
+  task: 'detect';
+  options: DetectJobOptions;
+}
+
+export type JobData = ClassifyJobData | DetectJobData;
+
+/** A job's return value: the predictions of a classify job, the detections of a detect job. */
+export type JobResult = { v: typeof JOB_SCHEMA_VERSION; predictions: Classification[] } | { v: typeof JOB_SCHEMA_VERSION; detections: Detection[] };
+
+/** A classify job's return value. */
 export interface ClassifyJobResult {
   v: typeof JOB_SCHEMA_VERSION;
   predictions: Classification[];
 }
 
 /** What a worker runs for a job once its data has been checked. */
-export interface ParsedJob {
+export type ParsedJob = {
   file: string;
   /** A path, the bytes, or the Redis key that holds them. */
   input: string | Buffer | { key: string };
-  options: { top: number; resize: ResizeMode };
-}
+} & ({ task: 'classify'; options: ClassifyJobOptions } | { task: 'detect'; options: DetectJobOptions });
 
 export interface ParseJobOptions {
   network: NetworkId;
@@ -99,7 +122,8 @@ const SHA256 = /^[0-9a-f]{64}$/;
 export async function parseJobData(data: unknown, options: ParseJobOptions): Promise<ParsedJob> {
   if (!isRecord(data)) throw invalid('data is not an object');
   if (data.v !== JOB_SCHEMA_VERSION) throw invalid(`schema version ${JSON.stringify(data.v) ?? 'undefined'}, this worker takes ${JOB_SCHEMA_VERSION}`);
-  if (data.task !== 'classify') throw invalid(`unknown task ${JSON.stringify(data.task) ?? 'undefined'}`);
+  if (data.task !== 'classify' && data.task !== 'detect') throw invalid(`unknown task ${JSON.stringify(data.task) ?? 'undefined'}`);
+  const task: Task = data.task;
   const network = data.network;
   if (!isRecord(network) || typeof network.cfg !== 'string' || typeof network.weights !== 'string' || !SHA256.test(network.cfg) || !SHA256.test(network.weights)) {
     throw invalid('network must be { cfg, weights } sha256 digests');
@@ -114,9 +138,7 @@ export async function parseJobData(data: unknown, options: ParseJobOptions): Pro
   const file = data.file;
   const jobOptions = data.options;
   if (!isRecord(jobOptions)) throw invalid('options is not an object');
-  const { top, resize } = jobOptions;
-  if (typeof top !== 'number' || !Number.isInteger(top) || top < 1 || top > 1_000_000) throw invalid(`options.top must be a positive integer, got ${String(top)}`);
-  if (resize !== 'letterbox' && resize !== 'min') throw invalid(`options.resize must be letterbox or min, got ${String(resize)}`);
+  const checked = task === 'classify' ? ({ task, options: classifyOptionsOf(jobOptions) } as const) : ({ task, options: detectOptionsOf(jobOptions) } as const);
   const image = data.image;
   if (!isRecord(image)) throw invalid('image is not an object');
   let input: ParsedJob['input'];
@@ -146,7 +168,28 @@ export async function parseJobData(data: unknown, options: ParseJobOptions): Pro
   } else {
     throw invalid('image must be one of { key }, { bytes }, { path }');
   }
-  return { file, input, options: { top, resize } };
+  return { file, input, ...checked };
+}
+
+function classifyOptionsOf(options: Record<string, unknown>): ClassifyJobOptions {
+  const { top, resize } = options;
+  if (typeof top !== 'number' || !Number.isInteger(top) || top < 1 || top > 1_000_000) throw invalid(`options.top must be a positive integer, got ${String(top)}`);
+  if (resize !== 'letterbox' && resize !== 'min') throw invalid(`options.resize must be letterbox or min, got ${String(resize)}`);
+  return { top, resize };
+}
+
+/** Each threshold as Network.detect checks it (lib/options.ts), present (the producer fills the defaults). */
+function detectOptionsOf(options: Record<string, unknown>): DetectJobOptions {
+  const threshold = (name: 'thresh' | 'hierThresh' | 'nms'): number => {
+    const value = options[name];
+    if (value === undefined) throw invalid(`options.${name} is missing`);
+    try {
+      return thresholdOf(name, value, 0, name === 'thresh');
+    } catch (error) {
+      throw invalid(`options.${(error as Error).message}`);
+    }
+  };
+  return { thresh: threshold('thresh'), hierThresh: threshold('hierThresh'), nms: threshold('nms') };
 }
 
 /** A path job's file, resolved through symlinks, which must stay inside the allowed root. */
@@ -182,8 +225,10 @@ export function decodeFailure(reason: string | undefined, file: string): Darknet
   return new DarknetError(`image ${file}: the job failed: ${reason ?? 'no reason given'}`, 'ERR_JOB_FAILED');
 }
 
-/** A result read back from Redis, checked before it is handed out. */
-export function parseJobResult(value: unknown): Classification[] {
+/** A result read back from Redis, checked before it is handed out: a classify job's predictions or a detect job's detections. */
+export function parseJobResult(value: unknown, task: 'detect'): Detection[];
+export function parseJobResult(value: unknown, task?: 'classify'): Classification[];
+export function parseJobResult(value: unknown, task: Task = 'classify'): Classification[] | Detection[] {
   const unreadable = (): DarknetError => new DarknetError('a worker returned a result this producer cannot read', 'ERR_JOB_FAILED');
   let parsed: unknown = value;
   if (typeof value === 'string') {
@@ -193,8 +238,9 @@ export function parseJobResult(value: unknown): Classification[] {
       throw unreadable();
     }
   }
-  if (!isRecord(parsed) || parsed.v !== JOB_SCHEMA_VERSION || !Array.isArray(parsed.predictions)) throw unreadable();
-  return parsed.predictions as Classification[];
+  const field = task === 'detect' ? 'detections' : 'predictions';
+  if (!isRecord(parsed) || parsed.v !== JOB_SCHEMA_VERSION || !Array.isArray(parsed[field])) throw unreadable();
+  return parsed[field] as Classification[] | Detection[];
 }
 
 export async function networkIdOf(cfg: string, weights: string): Promise<NetworkId> {

@@ -9,13 +9,13 @@ import { resolve } from 'node:path';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 
-import type { BulkProgress, BulkResult } from '../bulk.js';
+import type { BulkProgress, BulkResult, DetectResult } from '../bulk.js';
 import { ResultStream } from '../result-stream.js';
 import { DarknetError } from '../errors.js';
 import { checkInputFile } from '../files.js';
 import { modelCfg, modelNamed } from '../models.js';
-import { modelWeightsFor, Network, type ClassifyOptions } from '../network.js';
-import { positiveIntegerOf, resizeOf, topOf } from '../options.js';
+import { modelWeightsFor, Network, type ClassifyOptions, type DetectOptions } from '../network.js';
+import { positiveIntegerOf, resizeOf, thresholdOf, topOf } from '../options.js';
 import { connectionOptions, type RedisConnection } from './connection.js';
 import {
   DEFAULT_MAX_IMAGE_BYTES,
@@ -26,10 +26,11 @@ import {
   KEEP_COMPLETED_JOBS,
   networkIdOf,
   parseJobResult,
-  type ClassifyJobData,
+  type JobData,
 } from './job.js';
 
-export interface ClassifyRemoteOptions extends ClassifyOptions {
+/** What classifyRemote and detectRemote share. */
+export interface RemoteOptions {
   connection: RedisConnection;
   /** Default: the network's own queue (defaultQueueName), as the workers use. */
   queue?: string;
@@ -46,6 +47,17 @@ export interface ClassifyRemoteOptions extends ClassifyOptions {
   onProgress?: (progress: BulkProgress) => void;
   /** Redis connection errors; the run waits for Redis to come back (default: ignored). */
   onRedisError?: (error: Error) => void;
+}
+
+export interface ClassifyRemoteOptions extends ClassifyOptions, RemoteOptions {}
+
+export interface DetectRemoteOptions extends DetectOptions, RemoteOptions {}
+
+/** A task as the producer sends it: the job's task and options, and how a result or a failure becomes a line. */
+interface RemoteTask<R> {
+  job: Pick<JobData, 'task' | 'options'>;
+  done: (input: string, value: unknown) => R;
+  failed: (input: string, error: Error) => R;
 }
 
 /** The network whose queue is fed: the workers check its digests. */
@@ -118,16 +130,63 @@ interface Pending {
 /**
  * Classifies images on whatever workers serve the network's queue; yields
  * `{ input, predictions }` or `{ input, error }` per image in completion
- * order, as classifyMany does. Failed jobs are removed once read, completed ones trimmed by BullMQ (KEEP_COMPLETED_JOBS).
+ * order, as classifyMany does.
  */
-export async function* classifyRemote(
+export function classifyRemote(
   source: RemoteSource,
   inputs: Iterable<string> | AsyncIterable<string>,
   options: ClassifyRemoteOptions,
 ): AsyncGenerator<BulkResult<string>, void, undefined> {
-  // The workers' networks cap top at their outputs.
-  const top = topOf(options.top, Number.MAX_SAFE_INTEGER);
-  const resize = resizeOf(options.resize);
+  return remote<BulkResult<string>>(
+    () => ({
+      // The workers' networks cap top at their outputs.
+      job: { task: 'classify', options: { top: topOf(options.top, Number.MAX_SAFE_INTEGER), resize: resizeOf(options.resize) } },
+      done: (input, value) => ({ input, predictions: parseJobResult(value) }),
+      failed: (input, error) => ({ input, error }),
+    }),
+    source,
+    inputs,
+    options,
+  );
+}
+
+/** detectMany through the queue: `{ input, detections }` or `{ input, error }` per image, in completion order. */
+export function detectRemote(
+  source: RemoteSource,
+  inputs: Iterable<string> | AsyncIterable<string>,
+  options: DetectRemoteOptions,
+): AsyncGenerator<DetectResult<string>, void, undefined> {
+  return remote<DetectResult<string>>(
+    () => ({
+      job: {
+        task: 'detect',
+        options: {
+          thresh: thresholdOf('thresh', options.thresh, 0.5, true),
+          hierThresh: thresholdOf('hierThresh', options.hierThresh, 0.5),
+          nms: thresholdOf('nms', options.nms, 0.45),
+        },
+      },
+      done: (input, value) => ({ input, detections: parseJobResult(value, 'detect') }),
+      failed: (input, error) => ({ input, error }),
+    }),
+    source,
+    inputs,
+    options,
+  );
+}
+
+/**
+ * The producer of both tasks. Failed jobs are removed once read, completed
+ * ones trimmed by BullMQ (KEEP_COMPLETED_JOBS). `taskOf` runs at the first
+ * next(), so that bad options reject there, as the local bulk functions do.
+ */
+async function* remote<R extends { error?: unknown }>(
+  taskOf: () => RemoteTask<R>,
+  source: RemoteSource,
+  inputs: Iterable<string> | AsyncIterable<string>,
+  options: RemoteOptions,
+): AsyncGenerator<R, void, undefined> {
+  const task = taskOf();
   const maxImageBytes = positiveIntegerOf('maxImageBytes', options.maxImageBytes, DEFAULT_MAX_IMAGE_BYTES);
   const window = positiveIntegerOf('window', options.window, 1000);
   const pollInterval = positiveIntegerOf('pollInterval', options.pollInterval, 2000);
@@ -153,7 +212,7 @@ export async function* classifyRemote(
   };
 
   const pending = new Map<string, Pending>();
-  const stream = new ResultStream<string>(Array.isArray(inputs) ? inputs.length : undefined, options.onProgress);
+  const stream = new ResultStream<R>(Array.isArray(inputs) ? inputs.length : undefined, options.onProgress);
   const removals = new Set<Promise<unknown>>();
   let roomFreed: (() => void) | undefined;
   let feeding = true;
@@ -161,7 +220,7 @@ export async function* classifyRemote(
   let stopped = false;
 
   let lastResultAt = Date.now();
-  const publish = (result: BulkResult<string>): void => {
+  const publish = (result: R): void => {
     lastResultAt = Date.now();
     stream.publish(result);
   };
@@ -187,21 +246,21 @@ export async function* classifyRemote(
     if (doneImages.length >= DELETE_BATCH) deleteImages();
     else deleteTimer ??= setImmediate(deleteImages);
   };
-  const settle = (id: string, outcome: { predictions: unknown } | { reason: string | undefined }): void => {
+  const settle = (id: string, outcome: { value: unknown } | { reason: string | undefined }): void => {
     const entry = pending.get(id);
     if (!entry) return; // already reported: a second event, or a job that ran twice
     pending.delete(id);
-    if ('predictions' in outcome) {
+    if ('value' in outcome) {
       try {
-        publish({ input: entry.input, predictions: parseJobResult(outcome.predictions) });
+        publish(task.done(entry.input, outcome.value));
       } catch (error) {
-        publish({ input: entry.input, error: error as Error });
+        publish(task.failed(entry.input, error as Error));
       }
     } else {
-      publish({ input: entry.input, error: decodeFailure(outcome.reason, entry.file) });
+      publish(task.failed(entry.input, decodeFailure(outcome.reason, entry.file)));
     }
     // A failed job is kept by BullMQ (for its reason): removed here, it and its bytes.
-    if (!('predictions' in outcome)) track(queue.remove(id));
+    if ('reason' in outcome) track(queue.remove(id));
     dropImage(id);
     roomFreed?.();
   };
@@ -214,13 +273,13 @@ export async function* classifyRemote(
       const state = await queue.getJobState(id);
       if (state === 'completed' || state === 'failed') {
         const job = await Job.fromId(queue, id);
-        if (job) settle(id, state === 'completed' ? { predictions: job.returnvalue as unknown } : { reason: job.failedReason });
+        if (job) settle(id, state === 'completed' ? { value: job.returnvalue as unknown } : { reason: job.failedReason });
       } else if (state === 'unknown' && ++entry.unknownPolls >= 2) {
         // Redis lost it (restarted without persistence): enqueue it again.
         entry.unknownPolls = 0;
         const data = await jobData(entry.input, id);
         if (data instanceof Error) settle(id, { reason: `${(data as DarknetError).code}: ${data.message}` });
-        else await untilSent(() => queue.add('classify', data, { ...jobOptions, jobId: id }), () => stopped);
+        else await untilSent(() => queue.add(task.job.task, data, { ...jobOptions, jobId: id }), () => stopped);
       } else if (state !== 'unknown') {
         entry.unknownPolls = 0;
       }
@@ -230,7 +289,7 @@ export async function* classifyRemote(
       entry.settling = false;
     }
   };
-  events.on('completed', ({ jobId, returnvalue }) => settle(jobId, { predictions: returnvalue }));
+  events.on('completed', ({ jobId, returnvalue }) => settle(jobId, { value: returnvalue }));
   events.on('failed', ({ jobId }) => void check(jobId));
 
   // Only when no result has come for a while (events lost while Redis was
@@ -252,11 +311,12 @@ export async function* classifyRemote(
    * The job data for an image, with its bytes stored at the job's key, or the
    * error that keeps it from being enqueued (as classifyMany reports it).
    */
-  const jobData = async (input: string, id: string): Promise<ClassifyJobData | Error> => {
+  const jobData = async (input: string, id: string): Promise<JobData | Error> => {
     try {
       const file = await checkInputFile(input, 'image');
-      const base: Omit<ClassifyJobData, 'image'> = { v: JOB_SCHEMA_VERSION, task: 'classify', network, file, options: { top, resize } };
-      if (options.byPath) return { ...base, image: { path: file } };
+      // task.job pairs a task with its own options: the union is one of JobData's.
+      const job = (image: JobData['image']): JobData => ({ v: JOB_SCHEMA_VERSION, network, file, image, ...task.job }) as JobData;
+      if (options.byPath) return job({ path: file });
       const { size } = await stat(file);
       if (size > maxImageBytes) {
         throw new DarknetError(`image ${file}: ${size} bytes, over the queue's ${maxImageBytes}-byte limit (send paths on shared storage instead)`, 'ERR_PAYLOAD_TOO_LARGE');
@@ -264,7 +324,7 @@ export async function* classifyRemote(
       const bytes = await readFile(file);
       const key = imageKey(name, id);
       await untilSent(() => images.set(key, bytes, 'EX', REMOVE_AFTER_SECONDS), () => stopped);
-      return { ...base, image: { key } };
+      return job({ key });
     } catch (error) {
       return error as Error;
     }
@@ -272,7 +332,7 @@ export async function* classifyRemote(
 
   const feed = async (): Promise<void> => {
     let index = 0;
-    let batch: { name: string; data: ClassifyJobData; opts: typeof jobOptions & { jobId: string } }[] = [];
+    let batch: { name: string; data: JobData; opts: typeof jobOptions & { jobId: string } }[] = [];
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
       const jobs = batch;
@@ -284,11 +344,11 @@ export async function* classifyRemote(
       const id = `${run}-${index++}`;
       const data = await jobData(input, id);
       if (data instanceof Error) {
-        publish({ input, error: data });
+        publish(task.failed(input, data));
         continue;
       }
       pending.set(id, { input, file: data.file, since: Date.now(), unknownPolls: 0, settling: false });
-      batch.push({ name: 'classify', data, opts: { ...jobOptions, jobId: id } });
+      batch.push({ name: task.job.task, data, opts: { ...jobOptions, jobId: id } });
       if (batch.length >= 50) await flush();
       while (pending.size >= window && !stopped) {
         await flush();

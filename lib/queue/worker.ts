@@ -22,7 +22,7 @@ import {
   nameFileInMessage,
   networkIdOf,
   parseJobData,
-  type ClassifyJobResult,
+  type JobResult,
   type NetworkId,
 } from './job.js';
 
@@ -53,7 +53,7 @@ export interface CreateWorkerOptions extends LoadOptions {
 
 /** The running worker: BullMQ's Worker (attach your own events), and close() that also frees the networks. */
 export interface DarknetWorker {
-  readonly worker: Worker<unknown, ClassifyJobResult>;
+  readonly worker: Worker<unknown, JobResult>;
   readonly queue: string;
   readonly network: NetworkId;
   /** Stops taking jobs, finishes the ones held, then closes the networks. Idempotent. */
@@ -125,11 +125,15 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Darkne
     return bytes;
   };
 
-  const processor = async (job: Job<unknown, ClassifyJobResult>): Promise<ClassifyJobResult> => {
+  const processor = async (job: Job<unknown, JobResult>): Promise<JobResult> => {
     let parsed;
     let input: string | Buffer;
     try {
       parsed = await parseJobData(job.data, { network: id, byPathRoot: options.byPathRoot, realByPathRoot, maxImageBytes, imageKey: imageKey(queue, job.id ?? '') });
+      if (parsed.task !== first.task) {
+        // A producer that asked this network for the other task (it hashes the files, it does not parse them).
+        throw new DarknetError(`invalid job: a ${parsed.task} job, and this worker's network ${first.cfg} ${first.task === 'detect' ? 'is a detector' : 'is not a detector'}`, 'ERR_WRONG_TASK');
+      }
       input = typeof parsed.input === 'object' && !Buffer.isBuffer(parsed.input) ? await storedImage(parsed.input.key, parsed.file) : parsed.input;
     } catch (error) {
       // A connection error (Redis away) is retried like a crash; a bad job is not.
@@ -141,8 +145,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Darkne
     for (const [candidate, count] of busy) if (count < (busy.get(network) ?? 0)) network = candidate;
     busy.set(network, (busy.get(network) ?? 0) + 1);
     try {
-      const predictions = await network.classify(input, parsed.options);
-      return { v: JOB_SCHEMA_VERSION, predictions };
+      if (parsed.task === 'detect') return { v: JOB_SCHEMA_VERSION, detections: await network.detect(input, parsed.options) };
+      return { v: JOB_SCHEMA_VERSION, predictions: await network.classify(input, parsed.options) };
     } catch (error) {
       // An image darknet refuses fails the same way on every machine: no retry.
       if (error instanceof DarknetError && error.code !== 'ERR_NETWORK_CLOSED') {
@@ -154,9 +158,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Darkne
     }
   };
 
-  let worker: Worker<unknown, ClassifyJobResult>;
+  let worker: Worker<unknown, JobResult>;
   try {
-    worker = new Worker<unknown, ClassifyJobResult>(queue, processor, {
+    worker = new Worker<unknown, JobResult>(queue, processor, {
       connection,
       concurrency,
       lockDuration: options.lockDuration ?? 30000,

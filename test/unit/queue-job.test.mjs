@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { DarknetError } from '../../dist/errors.js';
-import { decodeFailure, encodeFailure, JOB_SCHEMA_VERSION, parseJobResult } from '../../dist/queue/job.js';
+import { decodeFailure, encodeFailure, JOB_SCHEMA_VERSION, parseJobData, parseJobResult } from '../../dist/queue/job.js';
 
 test('a DarknetError crosses as its code and message', () => {
   const reason = encodeFailure(new DarknetError('image a.jpg: not an image darknet can decode', 'ERR_INVALID_IMAGE'));
@@ -28,5 +28,34 @@ test('a result the producer cannot read is ERR_JOB_FAILED, whatever it is', () =
   assert.deepEqual(parseJobResult({ v: JOB_SCHEMA_VERSION, predictions }), predictions);
   for (const bad of ['{not json', JSON.stringify({ v: JOB_SCHEMA_VERSION + 1, predictions }), JSON.stringify({ v: JOB_SCHEMA_VERSION }), null, 42]) {
     assert.throws(() => parseJobResult(bad), (error) => error instanceof DarknetError && error.code === 'ERR_JOB_FAILED' && /cannot read/.test(error.message));
+  }
+});
+
+test("a detect job's result is its detections; a classify result read as one is unreadable", () => {
+  const detections = [{ label: 'dog', classIndex: 16, probability: 0.9, objectness: 0.95, box: { x: 1, y: 2, width: 3, height: 4 } }];
+  assert.deepEqual(parseJobResult(JSON.stringify({ v: JOB_SCHEMA_VERSION, detections }), 'detect'), detections);
+  assert.throws(() => parseJobResult({ v: JOB_SCHEMA_VERSION, predictions: [] }, 'detect'), { code: 'ERR_JOB_FAILED' });
+});
+
+const digest = 'a'.repeat(64);
+const network = { cfg: digest, weights: digest };
+const parse = (data) => parseJobData(data, { network, maxImageBytes: 1000, imageKey: 'k' });
+const detectJob = (options) => ({ v: JOB_SCHEMA_VERSION, task: 'detect', network, file: '/x/dog.jpg', image: { key: 'k' }, options });
+
+test("a detect job's thresholds are checked as Network.detect checks them", async () => {
+  assert.deepEqual(await parse(detectJob({ thresh: 0.25, hierThresh: 0.5, nms: 0 })), {
+    file: '/x/dog.jpg',
+    input: { key: 'k' },
+    task: 'detect',
+    options: { thresh: 0.25, hierThresh: 0.5, nms: 0 },
+  });
+  for (const [options, message] of [
+    [{ thresh: 0, hierThresh: 0.5, nms: 0.45 }, /^invalid job: options\.thresh must be a number above 0 and at most 1, got 0$/],
+    [{ thresh: 0.5, hierThresh: 2, nms: 0.45 }, /^invalid job: options\.hierThresh must be a number from 0 to 1, got 2$/],
+    [{ thresh: 0.5, hierThresh: 0.5, nms: '0.4' }, /^invalid job: options\.nms must be a number from 0 to 1, got 0\.4$/],
+    [{ thresh: 0.5, hierThresh: 0.5 }, /^invalid job: options\.nms is missing$/],
+    [{ top: 5, resize: 'letterbox' }, /^invalid job: options\.thresh is missing$/],
+  ]) {
+    await assert.rejects(parse(detectJob(options)), (error) => error instanceof DarknetError && error.code === 'ERR_INVALID_JOB' && message.test(error.message));
   }
 });
