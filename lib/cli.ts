@@ -385,7 +385,11 @@ async function classifyBulk(cfg: string, weights: string, names: string, args: s
   return failed > 0 ? 1 : 0;
 }
 
-/** worker --redis URL <cfg> <weights> | <model>: the network and labels as classify takes them. */
+/**
+ * worker --redis URL <cfg> <weights> | <model>: a model's labels, or for a
+ * cfg loadNetwork's default for its task (ImageNet's short names for a
+ * classifier, as classify, a names list by class count for a detector).
+ */
 async function workerCommandOf(rest: string[], options: Options): Promise<number> {
   if (options.redis === undefined) throw new UsageError('worker needs --redis URL');
   const [first, second, extra] = rest;
@@ -395,7 +399,7 @@ async function workerCommandOf(rest: string[], options: Options): Promise<number
   }
   const cfg = model ? modelCfg(model) : first;
   const weights = model ? await weightsOfModel(model, options) : (second as string);
-  const names = model ? modelLabels(model) : (await readClassifierData(resolveDarknetPath('cfg/imagenet1k.data'))).names;
+  const names = model ? modelLabels(model) : undefined;
   // BullMQ and ioredis load only for the commands that use them.
   const { workerCommand } = await import('./queue/worker-command.js');
   return workerCommand(cfg, weights, names, {

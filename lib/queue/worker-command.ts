@@ -13,11 +13,12 @@ export interface WorkerCommandOptions {
   quiet: boolean;
 }
 
-export async function workerCommand(cfg: string, weights: string, labels: string, options: WorkerCommandOptions): Promise<number> {
+/** labels: a names file or a model's labels; undefined: loadNetwork's default for the network's task. */
+export async function workerCommand(cfg: string, weights: string, labels: string | undefined, options: WorkerCommandOptions): Promise<number> {
   const running = await createWorker({
     connection: options.redis,
     network: { cfg, weights },
-    labels,
+    ...(labels !== undefined ? { labels } : {}),
     ...(options.queue !== undefined ? { queue: options.queue } : {}),
     ...(options.networks !== undefined ? { networks: options.networks } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
