@@ -14,6 +14,9 @@ import { writeSyntheticWeights } from './helpers.mjs';
 import { runOurCli } from './support/child.mjs';
 import { darknetCfg, darknetDir, sampleImages, tempDir } from './support/paths.mjs';
 import { runReferenceCli } from './support/reference.mjs';
+import { tinyWeights } from './support/weights.mjs';
+
+const tinyWeightsOrNull = () => tinyWeights;
 
 const dir = tempDir('darknet-napi-detect-cli-');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,16 +24,36 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 // darknet's CLI reads cfg/coco.data, data/coco.names and data/labels/ from
 // its working directory and writes predictions.jpg there: a folder of ours
 // with darknet's cfg/ and data/ linked in, for the reference and for us.
-const work = join(dir, 'work');
-mkdirSync(work);
-symlinkSync(join(darknetDir, 'cfg'), join(work, 'cfg'));
-symlinkSync(join(darknetDir, 'data'), join(work, 'data'));
+function darknetLikeDir(name) {
+  const folder = join(dir, name);
+  mkdirSync(folder);
+  symlinkSync(join(darknetDir, 'cfg'), join(folder, 'cfg'));
+  symlinkSync(join(darknetDir, 'data'), join(folder, 'data'));
+  return folder;
+}
+const theirDir = darknetLikeDir('reference');
+const ourDir = darknetLikeDir('ours');
 
 const weightsOf = new Map();
+// How each is run: `detect` (cfg/coco.data, thresh .5, predictions.jpg), or
+// `detector test` with a data file, thresholds and -out.
 const MODELS = [
-  { name: 'yolov3-tiny', seed: 31, data: 'cfg/coco.data', images: sampleImages },
-  { name: 'yolov2-tiny', seed: 32, data: 'cfg/coco.data', images: sampleImages },
-  { name: 'yolov2-tiny-voc', seed: 33, data: 'cfg/voc.data', images: sampleImages },
+  { name: 'yolov3-tiny', seed: 31, args: (w, image) => ['detect', 'cfg/yolov3-tiny.cfg', w, image], file: 'predictions.jpg', options: {} },
+  {
+    name: 'yolov2-tiny',
+    seed: 32,
+    args: (w, image) => ['detector', 'test', 'cfg/coco.data', 'cfg/yolov2-tiny.cfg', w, image, '-thresh', '0.45', '-out', 'drawn'],
+    file: 'drawn.jpg',
+    options: { thresh: 0.45 },
+  },
+  {
+    name: 'yolov2-tiny-voc',
+    seed: 33,
+    args: (w, image) => ['detector', 'test', 'cfg/voc.data', 'cfg/yolov2-tiny-voc.cfg', w, image, '-thresh', '0.45', '-hier', '0.4'],
+    file: 'predictions.jpg',
+    options: { thresh: 0.45, hierThresh: 0.4 },
+    labels: 'cfg/voc.data',
+  },
 ];
 before(async () => {
   for (const model of MODELS) {
@@ -87,6 +110,103 @@ describe('drawn detections', () => {
       assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
     } finally {
       await network.close();
+    }
+  });
+});
+
+describe('darknet detect and darknet detector test equal the reference CLI', () => {
+  for (const model of MODELS) {
+    test(`${model.name}: stdout (but the seconds) and the drawn JPEG, on ${sampleImages.length} images; detect({ draw: true }) gives the same bytes`, async () => {
+      const weights = weightsOf.get(model.name);
+      const network = await loadNetwork(darknetCfg(model.name), weights, model.labels ? { labels: join(darknetDir, model.labels) } : {});
+      let lines = 0;
+      try {
+        for (const image of sampleImages) {
+          const args = model.args(weights, image);
+          const [theirs, ours] = await Promise.all([runReferenceCli(args, { cwd: theirDir }), runOurCli(args, { cwd: ourDir })]);
+          assert.equal(theirs.code, 0, theirs.stderr);
+          assert.equal(ours.code, 0, ours.stderr);
+          assert.equal(masked(ours.stdout), masked(theirs.stdout), `${model.name} ${image}: stdout`);
+          lines += theirs.stdout.split('\n').length - 2;
+          const reference = readFileSync(join(theirDir, model.file));
+          assert.ok(reference.equals(readFileSync(join(ourDir, model.file))), `${model.name} ${image}: ${model.file} differs`);
+          const { image: drawn } = await network.detect(join(darknetDir, image), { ...model.options, draw: true });
+          assert.ok(reference.equals(drawn), `${model.name} ${image}: detect({ draw: true }) differs from the reference's ${model.file}`);
+        }
+      } finally {
+        await network.close();
+      }
+      assert.ok(lines > 20 * sampleImages.length, `${model.name}: only ${lines} label lines: the test would not test much`);
+    });
+  }
+
+  test('the Enter Image Path: loop: one network, a bad image reported on stderr and the loop goes on, exit status 1', async () => {
+    const weights = weightsOf.get('yolov3-tiny');
+    const args = ['detect', 'cfg/yolov3-tiny.cfg', weights];
+    const [theirs, ours] = await Promise.all([
+      runReferenceCli(args, { cwd: theirDir, input: 'data/dog.jpg\ndata/eagle.jpg\n' }),
+      runOurCli(args, { cwd: ourDir, input: 'data/dog.jpg\nno-such.jpg\ndata/eagle.jpg\n' }),
+    ]);
+    assert.equal(theirs.code, 0, theirs.stderr);
+    assert.equal(ours.code, 1);
+    const prompt = 'Enter Image Path: ';
+    const [dog, eagle] = masked(theirs.stdout).split(prompt).slice(1, 3);
+    assert.equal(masked(ours.stdout), `${prompt}${dog}${prompt}${prompt}${eagle}${prompt}`);
+    assert.match(dog, /^data\/dog\.jpg: Predicted in S seconds\.\n(.+: \d+%\n)+$/);
+    assert.equal(ours.stderr.trim().split('\n').length, 1, ours.stderr);
+    assert.match(ours.stderr, /^darknet: .*no-such\.jpg/);
+    // the last image's drawing is what is left in predictions.jpg
+    assert.ok(readFileSync(join(theirDir, 'predictions.jpg')).equals(readFileSync(join(ourDir, 'predictions.jpg'))));
+  });
+
+  test('works from any directory: cfg/coco.data and its names from the package\'s darknet copy; --json', async () => {
+    const elsewhere = join(dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    const weights = weightsOf.get('yolov3-tiny');
+    const image = join(darknetDir, 'data', 'dog.jpg');
+    const [theirs, ours] = await Promise.all([
+      runReferenceCli(['detect', 'cfg/yolov3-tiny.cfg', weights, image, '-out', join(elsewhere, 'theirs')], { cwd: theirDir }),
+      runOurCli(['detect', darknetCfg('yolov3-tiny'), weights, image, '-out', 'ours'], { cwd: elsewhere }),
+    ]);
+    assert.equal(ours.code, 0, ours.stderr);
+    assert.equal(masked(ours.stdout), masked(theirs.stdout));
+    assert.ok(readFileSync(join(elsewhere, 'theirs.jpg')).equals(readFileSync(join(elsewhere, 'ours.jpg'))));
+    const json = await runOurCli(['detect', darknetCfg('yolov3-tiny'), weights, '--json'], { cwd: elsewhere, input: `${image}\n${image}\n` });
+    assert.equal(json.code, 0, json.stderr);
+    const objects = json.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.equal(objects.length, 2);
+    assert.equal(objects[0].file, image);
+    assert.ok(objects[0].seconds > 0);
+    assert.deepEqual(Object.keys(objects[0].detections[0]).sort(), ['box', 'classIndex', 'label', 'objectness', 'probability', 'relativeBox']);
+    assert.equal(objects[0].detections.length, masked(theirs.stdout).split('\n').length - 2);
+  });
+
+  test('failures: one darknet: line on stderr, nothing on stdout, exit status 1 (2 for usage)', async () => {
+    const weights = weightsOf.get('yolov3-tiny');
+    const names = join(dir, 'bad.data');
+    writeFileSync(names, 'classes=80\nnames=no/such.names\n');
+    const cases = [
+      [['detect', 'cfg/no-such.cfg', weights, 'data/dog.jpg'], /no-such\.cfg/],
+      [['detect', 'cfg/yolov3-tiny.cfg', join(dir, 'no-such.weights'), 'data/dog.jpg'], /no-such\.weights/],
+      [['detect', 'cfg/yolov3-tiny.cfg', weights, 'data/no-such.jpg'], /no-such\.jpg/],
+      [['detect', 'cfg/yolov3-tiny.cfg', weights, 'cfg/coco.data'], /coco\.data/],
+      [['detect', 'cfg/tiny.cfg', tinyWeightsOrNull(), 'data/dog.jpg'], /not a detector/],
+      [['detector', 'test', 'cfg/no-such.data', 'cfg/yolov3-tiny.cfg', weights, 'data/dog.jpg'], /no-such\.data/],
+      [['detector', 'test', names, 'cfg/yolov3-tiny.cfg', weights, 'data/dog.jpg'], /such\.names/],
+      [['detect', 'cfg/yolov3-tiny.cfg', weights, 'data/dog.jpg', '-thresh', '0'], /thresh must be/],
+    ];
+    for (const [args, message] of cases) {
+      const ours = await runOurCli(args, { cwd: ourDir });
+      assert.equal(ours.code, 1, `${args.join(' ')}: ${ours.stderr}`);
+      assert.equal(ours.stdout, '', args.join(' '));
+      assert.equal(ours.stderr.trim().split('\n').length, 1, ours.stderr);
+      assert.match(ours.stderr, /^darknet: /);
+      assert.match(ours.stderr, message, args.join(' '));
+    }
+    for (const args of [['detect'], ['detector', 'train', 'cfg/coco.data', 'cfg/yolov3-tiny.cfg'], ['detect', 'cfg/yolov3-tiny.cfg', weights, 'a.jpg', 'b.jpg']]) {
+      const ours = await runOurCli(args, { cwd: ourDir });
+      assert.equal(ours.code, 2, args.join(' '));
+      assert.match(ours.stderr, /^darknet: /);
     }
   });
 });
