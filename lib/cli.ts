@@ -352,7 +352,7 @@ async function detectCommand(rest: string[], options: Options): Promise<number> 
   }
   const [weights, image, extra] = others;
   if (weights === undefined || extra !== undefined) {
-    throw new UsageError(`detect takes <cfg> <weights> [image]${weights === undefined ? `; ${first} is neither a file nor a model (see \`darknet models\`)` : ''}`);
+    throw new UsageError(`detect takes <cfg> <weights> [image]${weights === undefined && !existsSync(first) ? `; ${first} is neither a file nor a model (see \`darknet models\`)` : ''}`);
   }
   return detectImages(first, weights, resolveDarknetPath('cfg/coco.data'), image, options);
 }
