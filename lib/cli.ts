@@ -15,7 +15,7 @@ import { expandImageArguments } from './image-files.js';
 import { readClassifierData } from './labels.js';
 import { findModel, isDownloaded, MODELS, modelCfg, modelLabels, modelNamed, modelWeights, type ModelInfo } from './models.js';
 import { native } from './native.js';
-import { loadNetwork, modelWeightsFor, type Classification, type Network, type ResizeMode } from './network.js';
+import { loadNetwork, modelWeightsFor, type Classification, type Detection, type Network, type ResizeMode } from './network.js';
 import { exportOnnx } from './onnx-export.js';
 import { resolveDarknetPath } from './paths.js';
 import { createProgress, formatBytes } from './progress.js';
@@ -28,6 +28,9 @@ const USAGE = `usage:
   darknet classify <cfg> <weights> | <model>  <images...> --redis URL [--queue NAME] [--by-path]
   darknet worker --redis URL [--queue NAME] <cfg> <weights> | <model>  [worker options]
   darknet classifier predict <data> <cfg> <weights> [image] [options]
+  darknet detect <cfg> <weights> [image] [-thresh T] [-out NAME] [--json]
+  darknet detect <model> [image] [--yes] ...
+  darknet detector test <data> <cfg> <weights> [image] [-thresh T] [-hier H] [-out NAME] [--json]
   darknet models
   darknet download <model|url> [--sha256 HEX] [--quiet] [--timeout SECONDS]
   darknet export --onnx <cfg> <weights> | <model>  [-o out.onnx]
@@ -39,7 +42,16 @@ are read from standard input, one per line, all with the one loaded network.
 classify takes its labels from cfg/imagenet1k.data (in the working directory,
 else in the package's darknet copy); classifier predict from <data>.
 
+detect and detector test are ./darknet's: stdout gets "<image>: Predicted in
+<seconds> seconds." and one "label: NN%" line per class above -thresh (0.5),
+and the image with the boxes drawn goes to predictions.jpg (-out NAME: NAME.jpg).
+detect takes its labels from cfg/coco.data, detector test from <data> (each
+relative to the working directory, else the package's darknet copy).
+
 options:
+  -thresh T          detect: report classes above T (0 < T <= 1, default 0.5)
+  -hier T            detector test: the hierarchy threshold (yolo9000; default 0.5)
+  -out NAME          detect: write the drawn image to NAME.jpg (default predictions.jpg)
   --top N, -t N      print the N best classes (classify: 5; predict: the data file's top=)
   --resize MODE      letterbox (default, as ./darknet classify) or min (the 2016
                      Tiny Darknet flow; prints "label: 0.167168" lines as that page did)
@@ -99,6 +111,9 @@ interface Options {
   concurrency: number | undefined;
   threads: number | undefined;
   stalledInterval: number | undefined;
+  thresh: number | undefined;
+  hier: number | undefined;
+  out: string | undefined;
 }
 
 function positiveInteger(flag: string, text: string): number {
@@ -131,6 +146,9 @@ function parseArguments(argv: string[]): Options {
     concurrency: undefined,
     threads: undefined,
     stalledInterval: undefined,
+    thresh: undefined,
+    hier: undefined,
+    out: undefined,
   };
   for (let i = 0; i < argv.length; ++i) {
     const arg = argv[i] as string;
@@ -139,7 +157,15 @@ function parseArguments(argv: string[]): Options {
       if (next === undefined) throw new UsageError(`${arg} needs a value`);
       return next;
     };
-    if (arg === '--top' || arg === '-t') {
+    if (arg === '-thresh') {
+      options.thresh = Number(value());
+    } else if (arg === '-hier') {
+      options.hier = Number(value());
+    } else if (arg === '-out') {
+      options.out = value();
+    } else if (arg === '-fullscreen') {
+      // darknet's OpenCV window: there is none
+    } else if (arg === '--top' || arg === '-t') {
       options.top = positiveInteger('--top', value());
     } else if (arg === '--jobs' || arg === '-j') {
       options.jobs = positiveInteger('--jobs', value());
@@ -257,6 +283,87 @@ async function predict(
   } finally {
     await network.close();
   }
+}
+
+/** One image through detect, printed as test_detector prints it; the drawn image to <out>.jpg. */
+async function detectOne(network: Network, file: string, options: Options): Promise<boolean> {
+  try {
+    const start = process.hrtime.bigint();
+    const detectOptions = {
+      ...(options.thresh !== undefined ? { thresh: options.thresh } : {}),
+      ...(options.hier !== undefined ? { hierThresh: options.hier } : {}),
+    };
+    const drawn = !options.json || options.out !== undefined;
+    let detections: Detection[];
+    let image: Buffer | undefined;
+    if (drawn) ({ detections, image } = await network.detect(file, { ...detectOptions, draw: 'jpeg' }));
+    else detections = await network.detect(file, detectOptions);
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    if (image) await writeFile(`${options.out ?? 'predictions'}.jpg`, image);
+    if (options.json) {
+      write(`${JSON.stringify({ file, detections, seconds })}\n`);
+    } else {
+      // printf("%s: %.0f%%\n", names[j], dets[i].prob[j]*100)
+      const lines = detections.map((d) => `${d.label}: ${formatFixed(percentOf(d.probability), 0)}%\n`).join('');
+      write(`${file}: Predicted in ${formatFixed(seconds, 6)} seconds.\n${lines}`);
+    }
+    return true;
+  } catch (error) {
+    reportError(error);
+    return false;
+  }
+}
+
+/**
+ * test_detector: one network, one image or the `Enter Image Path: ` loop
+ * (a bad image is reported and the loop goes on).
+ */
+async function detectImages(cfg: string, weights: string | undefined, data: string, image: string | undefined, options: Options): Promise<number> {
+  const network = await loadNetwork(cfg, weights, { labels: data });
+  try {
+    if (network.task !== 'detect') {
+      throw new Error(`${cfg} is not a detector (its last layer is not [yolo], [region] or [detection]): use classify`);
+    }
+    if (image !== undefined) return (await detectOne(network, image, options)) ? 0 : 1;
+    let ok = true;
+    const prompt = options.json ? '' : 'Enter Image Path: ';
+    write(prompt);
+    const lines = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
+    for await (const line of lines) {
+      if (line.length > 0) ok = (await detectOne(network, line, options)) && ok;
+      write(prompt);
+    }
+    return ok ? 0 : 1;
+  } finally {
+    await network.close();
+  }
+}
+
+/** detect <cfg> <weights> [image] | detect <model> [image]: test_detector with cfg/coco.data. */
+async function detectCommand(rest: string[], options: Options): Promise<number> {
+  const [first, ...others] = rest;
+  if (first === undefined) throw new UsageError('detect takes <cfg> <weights> [image], or <model> [image]');
+  const model = modelNamed(first);
+  if (model) {
+    if (others.length > 1) throw new UsageError('detect <model> takes one [image]');
+    const weights = await weightsOfModel(model, options);
+    return detectImages(modelCfg(model), weights, modelLabels(model), others[0], options);
+  }
+  const [weights, image, extra] = others;
+  if (weights === undefined || extra !== undefined) {
+    throw new UsageError(`detect takes <cfg> <weights> [image]${weights === undefined && !existsSync(first) ? `; ${first} is neither a file nor a model (see \`darknet models\`)` : ''}`);
+  }
+  return detectImages(first, weights, resolveDarknetPath('cfg/coco.data'), image, options);
+}
+
+/** detector test <data> <cfg> <weights> [image] */
+async function detectorCommand(rest: string[], options: Options): Promise<number> {
+  const [sub, data, cfg, weights, image, extra] = rest;
+  if (sub !== 'test') throw new UsageError(`detector ${sub ?? ''}: only "detector test" is supported`);
+  if (data === undefined || cfg === undefined || extra !== undefined) {
+    throw new UsageError('detector test takes <data> <cfg> <weights> [image]');
+  }
+  return detectImages(cfg, weights, resolveDarknetPath(data), image, options);
 }
 
 /** Asks on a terminal; elsewhere the answer is no (pass --yes). */
@@ -500,6 +607,8 @@ export async function main(argv: string[]): Promise<number> {
       const { names, top } = await readClassifierData(data);
       return await predict(names, cfg, weights, image, options.top ?? top, options);
     }
+    if (command === 'detect') return await detectCommand(rest, options);
+    if (command === 'detector') return await detectorCommand(rest, options);
     if (command === 'models') return listModels();
     if (command === 'worker') return await workerCommandOf(rest, options);
     if (command === 'export') return await exportCommand(rest, options);

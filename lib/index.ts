@@ -11,6 +11,8 @@ export {
   type Detection,
   type DetectionsWithHeads,
   type DetectOptions,
+  type DrawFormat,
+  type DrawnDetections,
   type Engine,
   type LayerSummary,
   type LoadOptions,

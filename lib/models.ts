@@ -5,7 +5,7 @@ import { cacheDir } from './cache.js';
 import { IMAGENET_NAMES } from './labels.js';
 import { darknetRoot } from './paths.js';
 
-/** A pretrained classifier pjreddie publishes for one of darknet's cfgs. */
+/** A pretrained classifier or detector pjreddie publishes for one of darknet's cfgs. */
 export interface ModelInfo {
   /** The shorthand: `darknet classify tiny dog.jpg`, `loadNetwork('tiny')`. */
   name: string;
@@ -20,6 +20,8 @@ export interface ModelInfo {
   size?: number;
   /** sha256 of the weights, where we know it (users can supply one: --sha256). */
   sha256?: string;
+  /** 'detect' for the YOLO detectors (`darknet detect <model>`); classifiers otherwise. */
+  task?: 'classify' | 'detect';
 }
 
 const BASE = 'https://pjreddie.com/media/files/';
@@ -28,7 +30,16 @@ function imagenet(name: string, cfg: string, description: string, file = `${name
   return { name, description, cfg: `cfg/${cfg}.cfg`, url: BASE + file, labels: IMAGENET_NAMES };
 }
 
-/** The catalogue: darknet's ImageNet classifiers. */
+/**
+ * A YOLO detector: labels as its .data file of cfg/ names them. Sizes follow
+ * from the cfgs (20-byte header + 4 bytes a parameter; test/unit/models-detect
+ * computes them with the loader); checksums unknown.
+ */
+function yolo(name: string, description: string, labels: string, size: number): ModelInfo {
+  return { name, description, cfg: `cfg/${name}.cfg`, url: `${BASE}${name}.weights`, labels, size, task: 'detect' };
+}
+
+/** The catalogue: darknet's ImageNet classifiers and YOLO detectors. */
 export const MODELS: readonly ModelInfo[] = Object.freeze([
   {
     ...imagenet('tiny', 'tiny', 'Tiny Darknet, 0.98 GFLOPs at 224x224'),
@@ -50,6 +61,14 @@ export const MODELS: readonly ModelInfo[] = Object.freeze([
   imagenet('extraction', 'extraction', 'Extraction (GoogLeNet-like)'),
   imagenet('alexnet', 'alexnet', 'AlexNet'),
   imagenet('vgg-16', 'vgg-16', 'VGG-16', 'vgg-16.weights'),
+  yolo('yolov3-tiny', 'YOLOv3-tiny detector, COCO, 416x416', 'data/coco.names', 35434956),
+  yolo('yolov3', 'YOLOv3 detector, COCO, 608x608', 'data/coco.names', 248007048),
+  yolo('yolov3-spp', 'YOLOv3-SPP detector, COCO, 608x608', 'data/coco.names', 252209544),
+  yolo('yolov2', 'YOLOv2 detector, COCO, 608x608', 'data/coco.names', 203934264),
+  yolo('yolov2-tiny', 'YOLOv2-tiny detector, COCO, 416x416', 'data/coco.names', 44948600),
+  yolo('yolov2-voc', 'YOLOv2 detector, VOC, 416x416', 'data/voc.names', 202704264),
+  yolo('yolov2-tiny-voc', 'YOLOv2-tiny detector, VOC, 416x416', 'data/voc.names', 63471560),
+  yolo('yolo9000', 'YOLO9000 detector, 9418 classes, 544x544', 'data/9k.names', 195230024),
 ]);
 
 export function findModel(name: string): ModelInfo | undefined {

@@ -105,6 +105,8 @@ export interface NativeDetections {
   rect: Int32Array;
   /** With `heads`: every head's raw output. */
   heads?: { layer: number; output: Float32Array }[];
+  /** With `draw`: the image with the detections drawn, encoded. */
+  image?: Buffer;
 }
 
 export interface NativeNetwork {

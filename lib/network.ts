@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { download, type DownloadProgress } from './download.js';
 import { DarknetError, withCallerStack } from './errors.js';
 import { checkInputFile } from './files.js';
 import { captureInput, resolveInput, type ImageInput } from './input.js';
 import { labelOf, resolveDetectorLabels, resolveLabels, type LabelsOption } from './labels.js';
+import { darknetRoot } from './paths.js';
 import { modelNamed, modelCfg, modelLabels, modelWeights, type ModelInfo } from './models.js';
 import {
   native,
@@ -15,19 +17,21 @@ import {
   type NetworkParameters,
 } from './native.js';
 import {
+  drawOf,
   engineOf,
   limitInputPixelsOf,
   limitNetworkBytesOf,
   resizeOf,
   thresholdOf,
   topOf,
+  type DrawFormat,
   type Engine,
   type NativeDetectOptions,
   type NativeRunOptions,
   type ResizeMode,
 } from './options.js';
 
-export type { Engine, ResizeMode } from './options.js';
+export type { DrawFormat, Engine, ResizeMode } from './options.js';
 export { DEFAULT_LIMIT_INPUT_PIXELS, DEFAULT_LIMIT_NETWORK_BYTES } from './options.js';
 
 export interface LoadOptions {
@@ -112,6 +116,46 @@ export interface DetectOptions {
   hierThresh?: number;
   /** do_nms_sort's IoU threshold, [0, 1], default 0.45 as detector test; 0: no NMS. */
   nms?: number;
+  /**
+   * Also return the image with the detections drawn as darknet's
+   * draw_detections draws them, encoded: true or 'jpeg' (quality 80, the
+   * bytes of detector test's predictions.jpg), or 'png' (save_image_png).
+   */
+  draw?: boolean | DrawFormat;
+}
+
+/** detect() with `draw`: the detections and the drawn image. */
+export interface DrawnDetections {
+  detections: Detection[];
+  /** The input image with darknet's boxes and labels, encoded as `format`. */
+  image: Buffer;
+  format: DrawFormat;
+}
+
+/**
+ * darknet's label alphabet (data/labels/: characters 32..126 in 8 sizes, the
+ * PNGs darknet's load_alphabet reads from the working directory), from the
+ * package's own darknet copy; DARKNET_NAPI_ALPHABET_DIR names another folder
+ * (for the tests). Checked once per folder; the addon loads it once per
+ * process.
+ */
+const checkedAlphabets = new Set<string>();
+function alphabetDir(): string {
+  const dir = process.env.DARKNET_NAPI_ALPHABET_DIR || join(darknetRoot, 'data', 'labels');
+  if (checkedAlphabets.has(dir)) return dir;
+  for (let size = 0; size < 8; ++size) {
+    for (let char = 32; char < 127; ++char) {
+      const file = join(dir, `${char}_${size}.png`);
+      if (!existsSync(file)) {
+        throw new DarknetError(
+          `draw: darknet's label alphabet is missing ${file} (data/labels/, 760 PNGs, ships with the package's darknet copy)`,
+          'ERR_FILE_NOT_FOUND',
+        );
+      }
+    }
+  }
+  checkedAlphabets.add(dir);
+  return dir;
 }
 
 /** A rectangle: top-left corner and size. */
@@ -150,6 +194,9 @@ export interface DetectionsWithHeads {
   detections: Detection[];
   /** Each [yolo], [region] or [detection] layer's output after network_predict, in layer order. */
   heads: { layer: number; output: Float32Array }[];
+  /** With `draw`: the drawn image (see DrawnDetections). */
+  image?: Buffer;
+  format?: DrawFormat;
 }
 
 /** What a network does: its last layer is a detection head, or it is not. */
@@ -187,6 +234,8 @@ export class Network {
 
   #native: NativeNetwork | undefined;
   readonly #hierarchy: boolean;
+  /** draw_detections' names: one per class (the index where there is no label). */
+  #drawNames: string[] | undefined;
   /** limitInputPixels, 0 for none. */
   readonly #pixelLimit: number;
   /** What runs the layers. */
@@ -346,8 +395,13 @@ export class Network {
    * instead (the image stretched to the network's size), whose boxes are
    * right where detector test's are not.
    */
-  detect(input: ImageInput, options?: DetectOptions): Promise<Detection[]> {
-    return this.#detect(input, options, false).then(({ detections }) => detections);
+  detect(input: ImageInput, options: DetectOptions & { draw: true | DrawFormat }): Promise<DrawnDetections>;
+  detect(input: ImageInput, options?: DetectOptions & { draw?: false }): Promise<Detection[]>;
+  detect(input: ImageInput, options?: DetectOptions): Promise<Detection[] | DrawnDetections>;
+  detect(input: ImageInput, options?: DetectOptions): Promise<Detection[] | DrawnDetections> {
+    return this.#detect(input, options, false).then(({ detections, image, format }) =>
+      image !== undefined && format !== undefined ? { detections, image, format } : detections,
+    );
   }
 
   /** detect(), and the raw output of every head (the parity tests compare them bit for bit). */
@@ -368,11 +422,23 @@ export class Network {
         nms: thresholdOf('nms', options?.nms, 0.45),
         heads,
       };
+      const draw = drawOf(options?.draw);
+      if (draw !== undefined) {
+        detectOptions.draw = draw;
+        detectOptions.alphabetDir = alphabetDir();
+        this.#drawNames ??= Array.from({ length: this.classes }, (_, i) => labelOf(this.labels, i));
+        detectOptions.names = this.#drawNames;
+      }
       captured = captureInput(input, this.#pixelLimit);
     };
     return this.#enqueue(async (nativeNetwork) => {
       const result = await nativeNetwork.detect(await resolveInput(captured), detectOptions);
-      return { detections: this.#detections(result), heads: result.heads ?? [] };
+      const found: DetectionsWithHeads = { detections: this.#detections(result), heads: result.heads ?? [] };
+      if (result.image && detectOptions.draw) {
+        found.image = result.image;
+        found.format = detectOptions.draw;
+      }
+      return found;
     }, prepare);
   }
 

@@ -57,6 +57,23 @@ export interface NativeDetectOptions {
   nms: number;
   /** Also return every head's raw output. */
   heads: boolean;
+  /** Also draw the detections and encode the image (binding/ops/draw.h). */
+  draw?: DrawFormat;
+  /** With draw: a name for every class (draw_detections' labels). */
+  names?: string[];
+  /** With draw: darknet's data/labels/ (the label alphabet). */
+  alphabetDir?: string;
+}
+
+/** How detect's drawn image is encoded: JPEG at quality 80 (darknet's save_image) or PNG (save_image_png). */
+export type DrawFormat = 'jpeg' | 'png';
+
+/** detect's `draw` option: true is 'jpeg', as ./darknet detector test writes predictions.jpg. */
+export function drawOf(option: unknown): DrawFormat | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option === true || option === 'jpeg') return 'jpeg';
+  if (option === 'png') return 'png';
+  throw invalid(`draw must be true, false, 'jpeg' or 'png', got ${String(option)}`);
 }
 
 function invalid(message: string): DarknetError {

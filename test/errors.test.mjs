@@ -203,7 +203,7 @@ describe('CLI errors: a one-line message and a non-zero exit status', () => {
     ['not an image', ['classify', tinyCfg, tinyWeights, files.notAnImage], 1, files.notAnImage],
     ['a missing data file', ['classifier', 'predict', files.missing, tinyCfg, tinyWeights, dogJpg], 1, files.missing],
     ['too few arguments', ['classify', tinyCfg], 2, 'usage'],
-    ['an unknown command', ['detect', tinyCfg], 2, 'unknown command'],
+    ['an unknown command', ['nightmare', tinyCfg], 2, 'unknown command'],
     ['an unknown option', ['classify', tinyCfg, tinyWeights, dogJpg, '--frob'], 2, '--frob'],
     ['a bad --top', ['classify', tinyCfg, tinyWeights, dogJpg, '--top', 'x'], 2, '--top'],
   ];

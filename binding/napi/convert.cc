@@ -107,7 +107,22 @@ dn_detect_options ToDetectOptions(Napi::Env env, Napi::Value value) {
   options.hier_thresh = static_cast<float>(NumberOr(o, "hierThresh", 0.5));
   options.nms = static_cast<float>(NumberOr(o, "nms", 0.45));
   options.heads = o.Get("heads").ToBoolean() ? 1 : 0;
+  const std::string draw = StringOr(o, "draw", "");
+  options.draw = draw == "png" ? DN_DRAW_PNG : draw == "jpeg" ? DN_DRAW_JPEG : DN_DRAW_NONE;
   return options;
+}
+
+DrawInput ToDrawInput(Napi::Env env, Napi::Value value) {
+  Napi::Object o = OptionsObject(env, value);
+  DrawInput draw;
+  draw.alphabet_dir = StringOr(o, "alphabetDir", "");
+  Napi::Value names = o.Get("names");
+  if (names.IsArray()) {
+    Napi::Array list = names.As<Napi::Array>();
+    draw.names.reserve(list.Length());
+    for (uint32_t i = 0; i < list.Length(); ++i) draw.names.push_back(list.Get(i).ToString().Utf8Value());
+  }
+  return draw;
 }
 
 Napi::Object ToJs(Napi::Env env, const dn_layer_info& l) {

@@ -42,8 +42,16 @@ InputCopy ToInput(Napi::Env env, Napi::Value value);
 dn_load_options ToLoadOptions(Napi::Env env, Napi::Value value);
 // { resize: 'letterbox'|'min', engine: 'fast'|'darknet', top, hierarchy, limitInputPixels }.
 dn_run_options ToRunOptions(Napi::Env env, Napi::Value value);
-// { engine, limitInputPixels, thresh, hierThresh, nms, heads }.
+// { engine, limitInputPixels, thresh, hierThresh, nms, heads, draw: 'jpeg'|'png'|undefined }.
 dn_detect_options ToDetectOptions(Napi::Env env, Napi::Value value);
+
+// What drawing needs besides dn_detect_options, owned by the worker:
+// { names: string[], alphabetDir: string } of the same options object.
+struct DrawInput {
+  std::vector<std::string> names;
+  std::string alphabet_dir;
+};
+DrawInput ToDrawInput(Napi::Env env, Napi::Value value);
 
 Napi::Object ToJs(Napi::Env env, const dn_layer_info& info);
 Napi::Object ToJs(Napi::Env env, const dn_network& handle);

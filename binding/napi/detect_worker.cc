@@ -7,8 +7,13 @@
 namespace dn {
 
 DetectWorker::DetectWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<NetState> state, InputCopy input,
-                           dn_detect_options options)
-    : NetworkWorker(env, owner, std::move(state)), input_(std::move(input)), options_(options) {}
+                           dn_detect_options options, DrawInput draw)
+    : NetworkWorker(env, owner, std::move(state)), input_(std::move(input)), options_(options), draw_(std::move(draw)) {
+  for (const std::string& name : draw_.names) name_pointers_.push_back(name.c_str());
+  options_.names = name_pointers_.data();
+  options_.name_count = static_cast<int>(name_pointers_.size());
+  options_.alphabet_dir = draw_.alphabet_dir.c_str();
+}
 
 void DetectWorker::Run(NetState* state) {
   if (!state->net) {
@@ -30,6 +35,7 @@ void DetectWorker::Run(NetState* state) {
     head_layers_.push_back(result.head_layers[k]);
     at += result.head_sizes[k];
   }
+  if (options_.draw) image_.assign(result.image.bytes, result.image.bytes + result.image.size);
   dn_detections_free(&result);
 }
 
@@ -77,6 +83,7 @@ Napi::Value DetectWorker::Result(Napi::Env env) {
     }
     result.Set("heads", heads);
   }
+  if (options_.draw) result.Set("image", Napi::Buffer<unsigned char>::Copy(env, image_.data(), image_.size()));
   return result;
 }
 

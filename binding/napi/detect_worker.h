@@ -12,7 +12,7 @@ namespace dn {
 class DetectWorker : public NetworkWorker {
  public:
   DetectWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<NetState> state, InputCopy input,
-               dn_detect_options options);
+               dn_detect_options options, DrawInput draw);
 
  protected:
   void Run(NetState* state) override;
@@ -21,6 +21,9 @@ class DetectWorker : public NetworkWorker {
  private:
   InputCopy input_;
   dn_detect_options options_;
+  DrawInput draw_;
+  std::vector<const char*> name_pointers_;  // into draw_.names, for options_.names
+  std::vector<unsigned char> image_;        // with options_.draw: the encoded image
   std::vector<dn_detection> detections_;
   std::vector<std::vector<float>> heads_;
   std::vector<int> head_layers_;

@@ -64,7 +64,9 @@ Napi::Value NativeNetwork::Detect(const Napi::CallbackInfo& info) {
   if (info.Length() < 2) throw Napi::TypeError::New(env, "detect(input: object, options: object)");
   InputCopy input = ToInput(env, info[0]);
   dn_detect_options options = ToDetectOptions(env, info[1]);
-  auto* worker = new DetectWorker(env, info.This().As<Napi::Object>(), state_, std::move(input), options);
+  DrawInput draw = options.draw ? ToDrawInput(env, info[1]) : DrawInput{};
+  auto* worker =
+      new DetectWorker(env, info.This().As<Napi::Object>(), state_, std::move(input), options, std::move(draw));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

@@ -39,6 +39,9 @@ typedef struct detect_call {
   double nms_steps; /* do_nms_sort's comparisons, bounded */
   dn_detections *out;
   int out_of_memory;
+  image **alphabet; /* with options->draw */
+  dn_error draw_err;
+  int draw_failed;
 } detect_call;
 
 static void copy_heads(detect_call *c) {
@@ -163,6 +166,9 @@ static void detect_run(void *arg) {
   }
   c->out->items = items;
   c->out->count = count;
+  if (o->draw && dn_draw_and_encode(*c->im, c->dets, c->nboxes, o->thresh, o->names, classes, head->coords,
+                                    c->alphabet, (dn_draw_format)o->draw, &c->out->image, &c->draw_err) != 0)
+    c->draw_failed = 1;
 }
 
 int dn_network_detect(dn_network *handle, const image *im, const dn_detect_options *options, dn_detections *out,
@@ -178,6 +184,15 @@ int dn_network_detect(dn_network *handle, const image *im, const dn_detect_optio
   }
   if (net->layers[net->n - 1].type != DETECTION && dn_network_check_letterbox(net, im, err) != 0) return -1;
   memset(&call, 0, sizeof call);
+  if (options->draw) {
+    if (options->name_count < net->layers[net->n - 1].classes) {
+      dn_error_set(err, DN_E_INPUT, "drawing needs a name for each of the %d classes, got %d",
+                   net->layers[net->n - 1].classes, options->name_count);
+      return -1;
+    }
+    call.alphabet = dn_alphabet(options->alphabet_dir, err);
+    if (!call.alphabet) return -1;
+  }
   call.handle = handle;
   call.im = im;
   call.options = options;
@@ -186,7 +201,10 @@ int dn_network_detect(dn_network *handle, const image *im, const dn_detect_optio
   rc = dn_guard(detect_run, &call, DN_E_DARKNET, err);
   dn_relay_release(call.relay); /* here, after dn_guard: also when darknet failed */
   if (call.dets) free_detections(call.dets, call.nboxes);
-  if (rc == 0 && call.out_of_memory) {
+  if (rc == 0 && call.draw_failed) {
+    *err = call.draw_err;
+    rc = -1;
+  } else if (rc == 0 && call.out_of_memory) {
     dn_error_set(err, DN_E_DARKNET, "out of memory for the detections");
     rc = -1;
   } else if (rc == 0 && call.nms_steps > DN_DETECT_MAX_NMS_STEPS) {
@@ -223,5 +241,6 @@ void dn_detections_free(dn_detections *out) {
   free(out->heads);
   free(out->head_layers);
   free(out->head_sizes);
+  free(out->image.bytes);
   memset(out, 0, sizeof *out);
 }

@@ -9,6 +9,7 @@
 #define DARKNET_NAPI_OPS_DETECT_H
 
 #include "darknet.h"
+#include "draw.h"
 #include "image.h"
 #include "network.h"
 #include "options.h"
@@ -51,9 +52,11 @@ typedef struct dn_detections {
   int *head_layers;
   int *head_sizes;
   int head_count;
+  /* with options->draw: the image with the detections drawn, encoded */
+  dn_encoded image;
 } dn_detections;
 
-/* Detects on im. Returns 0 with *out filled (free with dn_detections_free),
+/* Detects on im (with options->draw, drawing on im's pixels). Returns 0 with *out filled (free with dn_detections_free),
  * or -1 with err set: DN_E_INPUT for a network that is not a detector, an
  * image letterbox_image cannot fit, or a threshold so low that darknet's NMS
  * would make more than DN_DETECT_MAX_NMS_STEPS box comparisons. */

@@ -4,6 +4,7 @@
 
 #include "cfg_check.h"
 #include "detect.h"
+#include "draw.h"
 #include "error_codes.h"
 #include "file.h"
 #include "image.h"

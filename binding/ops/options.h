@@ -44,6 +44,12 @@ typedef struct dn_detect_options {
   float hier_thresh;
   float nms;
   int heads; /* also copy every head's raw output (for the parity tests) */
+  /* 0, or a dn_draw_format (ops/draw.h): also draw the detections on the
+   * image and encode it */
+  int draw;
+  const char *const *names; /* with draw: name_count names, at least the head's classes */
+  int name_count;
+  const char *alphabet_dir; /* with draw: darknet's data/labels/ (ops/draw.h: dn_alphabet) */
 } dn_detect_options;
 
 #ifdef __cplusplus

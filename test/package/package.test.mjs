@@ -105,6 +105,8 @@ test('the package holds exactly the expected files', () => {
     ...readdirSync(join(darknetDir, 'examples')).filter((f) => f.endsWith('.c')).map((f) => `darknet/examples/${f}`),
     ...readdirSync(join(darknetDir, 'cfg')).map((f) => `darknet/cfg/${f}`),
     ...dataFiles.map((f) => `darknet/data/${f}`),
+    // draw_detections' label alphabet (detect's draw option)
+    ...readdirSync(join(darknetDir, 'data', 'labels')).filter((f) => f.endsWith('.png')).map((f) => `darknet/data/labels/${f}`),
     ...readdirSync(darknetDir).filter((f) => f.startsWith('LICENSE')).map((f) => `darknet/${f}`),
   ].sort();
   assert.deepEqual(files, expected);
