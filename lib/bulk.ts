@@ -39,7 +39,8 @@ export interface ClassifyManyOptions extends ClassifyOptions, LoadOptions {
   onProgress?: (progress: BulkProgress) => void;
 }
 
-export interface DetectManyOptions extends DetectOptions, LoadOptions {
+/** detect()'s thresholds (no drawing in bulk), and the bulk options. */
+export interface DetectManyOptions extends Omit<DetectOptions, 'draw'>, LoadOptions {
   /** Networks working in parallel (default: one per core). Each is a separate copy of the network. */
   concurrency?: number;
   onProgress?: (progress: BulkProgress) => void;
@@ -178,7 +179,7 @@ export function detectMany<T extends ImageInput>(
   options: DetectManyOptions = {},
 ): AsyncGenerator<DetectResult<T>, void, undefined> {
   const { thresh, hierThresh, nms } = options;
-  const detectOptions: DetectOptions = {
+  const detectOptions: DetectOptions & { draw?: false } = {
     ...(thresh !== undefined ? { thresh } : {}),
     ...(hierThresh !== undefined ? { hierThresh } : {}),
     ...(nms !== undefined ? { nms } : {}),

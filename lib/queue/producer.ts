@@ -51,7 +51,7 @@ export interface RemoteOptions {
 
 export interface ClassifyRemoteOptions extends ClassifyOptions, RemoteOptions {}
 
-export interface DetectRemoteOptions extends DetectOptions, RemoteOptions {}
+export interface DetectRemoteOptions extends Omit<DetectOptions, 'draw'>, RemoteOptions {}
 
 /** A task as the producer sends it: the job's task and options, and how a result or a failure becomes a line. */
 interface RemoteTask<R> {
