@@ -36,6 +36,8 @@ for (let i = 0; i < count; ++i) {
   files.push(file);
 }
 
+const averageKb = files.reduce((sum, file) => sum + readFileSync(file).length, 0) / count / 1024;
+
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
 function cpuOf(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -141,7 +143,7 @@ try {
 }
 
 const [local1, local2, queue1, path1, queue2, path2] = rows.map((row) => row.perSecond);
-console.log(`queue throughput: ${count} images (Tiny Darknet, darknet/data samples, ${(files.reduce((sum, file) => sum + readFileSync(file).length, 0) / count / 1024).toFixed(0)} KB on average), ${cpus()[0]?.model ?? process.arch}, ${availableParallelism()} cores, medians of ${runs} runs`);
+console.log(`queue throughput: ${count} images (Tiny Darknet, darknet/data samples, ${averageKb.toFixed(0)} KB on average), ${cpus()[0]?.model ?? process.arch}, ${availableParallelism()} cores, medians of ${runs} runs`);
 console.log('(producer, redis-server and workers all on this machine)');
 console.log('| way | images/s | / classifyMany, 1 network |');
 console.log('| --- | --- | --- |');
