@@ -81,7 +81,8 @@ until SIGTERM/SIGINT (then finishes the jobs it holds and exits 0):
   -v, --version      the package version and how the native addon was built
 
 export --onnx: the network as an ONNX model (opset 13; input "input" float32
-[1,channels,height,width] RGB in 0..1, output "output" [1,outputs]), written to
+[1,channels,height,width] RGB in 0..1, output "output" [1,outputs]; a detector
+outputs each [yolo]/[region] head's raw output, named yolo_16, ...), written to
 -o/--output FILE, default the cfg's name with .onnx in the working directory.
 
 Exit status: 0 when every image was classified, 1 on any failure, 2 on a usage error.`;

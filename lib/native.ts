@@ -77,6 +77,17 @@ export interface LayerParameters {
   alpha: number;
   beta: number;
   temperature: number;
+  /** [upsample]: a negative stride= (darknet downsamples by -stride). */
+  reverse: boolean;
+  /** [upsample]: scale=, the factor on every output (0 for other layers). */
+  scale: number;
+  /** [yolo], [region]: classes= (0 for other layers). */
+  classes: number;
+  /** [region]: coords=; 4 for [yolo] (0 for other layers). */
+  coords: number;
+  /** [region]: softmax= (over each anchor's classes) and background=. */
+  softmax: boolean;
+  background: boolean;
   biases?: Float32Array;
   scales?: Float32Array;
   rollingMean?: Float32Array;

@@ -30,10 +30,16 @@ async function parametersOf(cfg: string): Promise<NetworkParameters | undefined>
  * width], planar RGB in 0..1 (what darknet feeds the network after
  * letterboxing); output "output": float32 [1, outputs].
  *
+ * A detector ([yolo] or [region] heads) has one output per head instead,
+ * named after the layer (`yolo_16`, `yolo_23`, `region_15`): float32
+ * [1, filters, h, w], the head's output after its forward (what
+ * Network#detectWithHeads returns as `heads`), before any box decoding.
+ *
  * Batch normalization is folded into the convolution weights. Supported
  * layers: convolutional, connected, batchnorm, maxpool, avgpool, softmax,
- * dropout, cost, activation, shortcut, route and crop, which covers darknet's
- * ImageNet classifier cfgs. Throws loadNetwork's DarknetError for what darknet
+ * dropout, cost, activation, shortcut, route, crop, upsample, yolo and region,
+ * which covers darknet's ImageNet classifier cfgs and yolov3-tiny, yolov3,
+ * yolov3-spp, yolov2-tiny, yolov2-tiny-voc. Throws loadNetwork's DarknetError for what darknet
  * cannot load (ERR_FILE_NOT_FOUND, ERR_INVALID_CFG, ERR_INVALID_WEIGHTS, ...),
  * and ERR_UNSUPPORTED_LAYER naming the layer the export cannot translate.
  */
@@ -64,13 +70,20 @@ export async function exportOnnx(cfgPath: string, weightsPath: string): Promise<
   if (floats * 4 > MAX_PARAMETER_BYTES) {
     throw new DarknetError(`${cfgPath}: ${floats} float parameters do not fit in one ONNX protobuf file (2 GiB at most)`, 'ERR_NETWORK_TOO_LARGE');
   }
-  const { g, output } = buildGraph(parameters);
-  // The network's output as one flat vector, named "output".
-  const last = output.rank === 2 ? g.node('Identity', [output.name], 'output') : g.node('Flatten', [output.name], 'output', [{ name: 'axis', i: 1 }]);
+  const { g, output, heads } = buildGraph(parameters);
+  let outputs: { name: string; dims: number[] }[];
+  if (heads.length > 0) {
+    // A detector: every head's output (its tensor is named after its layer), as darknet's detection code reads them.
+    outputs = heads.map((t) => ({ name: t.name, dims: [1, t.shape.c, t.shape.h, t.shape.w] }));
+  } else {
+    // The network's output as one flat vector, named "output".
+    const last = output.rank === 2 ? g.node('Identity', [output.name], 'output') : g.node('Flatten', [output.name], 'output', [{ name: 'axis', i: 1 }]);
+    outputs = [{ name: last, dims: [1, output.shape.outputs] }];
+  }
   return g.model(
     basename(cfgPath).replace(/\.cfg$/, ''),
     `darknet ${basename(cfgPath)} with ${basename(weightsPath)}, exported by darknet-napi`,
     { name: 'input', dims: [1, parameters.channels, parameters.height, parameters.width] },
-    { name: last, dims: [1, output.shape.outputs] },
+    outputs,
   );
 }

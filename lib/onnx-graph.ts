@@ -5,7 +5,31 @@ import { DarknetError } from './errors.js';
 import type { LayerParameters, NetworkParameters } from './native.js';
 import { GraphBuilder } from './onnx-protobuf.js';
 
-const SUPPORTED = ['convolutional', 'connected', 'batchnorm', 'maxpool', 'avgpool', 'softmax', 'dropout', 'cost', 'activation', 'shortcut', 'route', 'crop'];
+const SUPPORTED = [
+  'convolutional',
+  'connected',
+  'batchnorm',
+  'maxpool',
+  'avgpool',
+  'softmax',
+  'dropout',
+  'cost',
+  'activation',
+  'shortcut',
+  'route',
+  'crop',
+  'upsample',
+  'yolo',
+  'region',
+];
+
+/** Detection heads: each one's output (l.output after its forward) is a graph output. */
+export const HEADS = ['yolo', 'region'];
+
+/** The graph output of a head: named after its layer (`yolo_16`). */
+export function headOutputName(l: LayerParameters): string {
+  return `${l.type}_${l.index}`;
+}
 
 interface Shape {
   w: number;
@@ -118,8 +142,67 @@ export function checkExportable(network: NetworkParameters, cfg: string): void {
           fail(`a ${output.w}x${output.h} crop does not fit its ${input.w}x${input.h} input`);
         }
         break;
+      case 'upsample': {
+        // (loadNetwork's cfg rules refuse a negative stride, darknet's downsample, already.)
+        if (l.reverse) fail(`stride=-${l.stride} (a downsample) is not supported by the ONNX export`);
+        if (l.stride < 1 || !input.c || output.w !== input.w * l.stride || output.h !== input.h * l.stride || output.c !== input.c) {
+          fail(`stride=${l.stride} on a ${input.w}x${input.h}x${input.c} input is not supported by the ONNX export`);
+        }
+        break;
+      }
+      case 'yolo':
+      case 'region': {
+        const entries = l.filters > 0 ? input.c / l.filters : 0;
+        if (!input.c || !Number.isInteger(entries) || entries !== l.coords + 1 + l.classes || output.c !== input.c) {
+          fail(`${l.filters} anchors of ${l.coords} coords and ${l.classes} classes do not make its ${input.c} input channels`);
+        }
+        if (l.type === 'region') {
+          if (l.tree) fail('a hierarchical softmax (tree=) is not supported by the ONNX export');
+          if (l.background) fail('background=1 is not supported by the ONNX export');
+          if (l.coords < 2) fail(`coords=${l.coords} is not supported by the ONNX export`);
+        }
+        break;
+      }
     }
   });
+}
+
+/**
+ * forward_yolo_layer / forward_region_layer at inference: the input copied,
+ * each anchor's entries (channels a*entries .. (a+1)*entries - 1) activated
+ * in ranges: LOGISTIC on x, y (entries 0, 1), on objectness (entry coords)
+ * and, for [yolo] and [region] without softmax, on the classes; [region]
+ * softmax=1: a softmax over each anchor's classes at each cell; the other
+ * coords (w, h, ...) unchanged.
+ */
+function emitHead(g: GraphBuilder, x: string, l: LayerParameters, shape: Shape): string {
+  const base = `l${l.index}`;
+  const anchors = l.filters;
+  const entries = shape.c / anchors;
+  const { coords, classes } = l;
+  const classKind = l.type === 'region' && l.softmax ? 'softmax' : 'logistic';
+  const ranges: [number, number, 'logistic' | 'linear' | 'softmax'][] = [
+    [0, 2, 'logistic'],
+    [2, coords, 'linear'],
+    [coords, coords + 1, 'logistic'],
+    [coords + 1, coords + 1 + classes, classKind],
+  ];
+  const anchored = g.node('Reshape', [x, g.int64s(`${base}_anchored_shape`, [1, anchors, entries, shape.h, shape.w])], g.name(`${base}_anchored`));
+  const parts: string[] = [];
+  for (const [start, end, kind] of ranges) {
+    if (end <= start) continue;
+    const part = g.node(
+      'Slice',
+      [anchored, g.int64s(`${base}_starts`, [start]), g.int64s(`${base}_ends`, [end]), g.int64s(`${base}_axes`, [2])],
+      g.name(`${base}_entries_${start}`),
+    );
+    if (kind === 'linear') parts.push(part);
+    else if (kind === 'logistic') parts.push(g.node('Sigmoid', [part], g.name(`${base}_logistic_${start}`)));
+    else parts.push(g.node('Softmax', [part], g.name(`${base}_softmax_${start}`), [{ name: 'axis', i: 2 }]));
+  }
+  const joined = g.node('Concat', parts, g.name(`${base}_activated`), [{ name: 'axis', i: 2 }]);
+  // The graph output's name, reserved by buildGraph.
+  return g.node('Reshape', [joined, g.int64s(`${base}_head_shape`, [1, shape.c, shape.h, shape.w])], headOutputName(l));
 }
 
 /**
@@ -218,10 +301,12 @@ function image(g: GraphBuilder, t: Tensor, base: string): Tensor {
  * The graph of a network checkExportable accepted. Folds batch norm into the
  * parameter arrays in place (they are the caller's copies).
  */
-export function buildGraph(network: NetworkParameters): { g: GraphBuilder; output: Tensor } {
+export function buildGraph(network: NetworkParameters): { g: GraphBuilder; output: Tensor; heads: Tensor[] } {
   const g = new GraphBuilder();
   g.name('input');
   g.name('output');
+  // Reserved before any other name is made.
+  for (const l of network.layers) if (HEADS.includes(l.type)) g.name(headOutputName(l));
   const { width, height, channels } = network;
   let x: Tensor = { name: 'input', rank: 4, shape: { w: width, h: height, c: channels, outputs: width * height * channels } };
   const outputs: Tensor[] = [];
@@ -383,11 +468,29 @@ export function buildGraph(network: NetworkParameters): { g: GraphBuilder; outpu
         x = { name: v, rank: 4, shape };
         break;
       }
+      case 'upsample': {
+        const s = layer.stride;
+        // upsample_cpu: out[j][i] = scale * in[j / s][i / s]; Resize nearest
+        // with asymmetric coordinates (x_in = x_out / s) and floor is that index.
+        let v = g.node('Resize', [image(g, x, base).name, '', g.floats(`${base}_scales`, [4], Float32Array.of(1, 1, s, s))], g.name(`${base}_upsample`), [
+          { name: 'mode', s: 'nearest' },
+          { name: 'coordinate_transformation_mode', s: 'asymmetric' },
+          { name: 'nearest_mode', s: 'floor' },
+        ]);
+        if (layer.scale !== 1) v = g.node('Mul', [v, g.scalar(`${base}_scale`, layer.scale)], g.name(`${base}_scaled`));
+        x = { name: v, rank: 4, shape };
+        break;
+      }
+      case 'yolo':
+      case 'region':
+        x = { name: emitHead(g, image(g, x, base).name, layer, shape), rank: 4, shape };
+        break;
       default:
         throw new Error(`buildGraph: layer ${layer.index} [${layer.type}] was not checked`);
     }
     outputs.push(x);
   }
   // get_network_output_layer: the last layer that is not [cost] (cost layers pass x through).
-  return { g, output: x };
+  const heads = network.layers.flatMap((l, i) => (HEADS.includes(l.type) ? [outputs[i] as Tensor] : []));
+  return { g, output: x, heads };
 }

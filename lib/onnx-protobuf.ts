@@ -94,6 +94,7 @@ const TENSOR_FLOAT = 1;
 const TENSOR_INT64 = 7;
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
+const ATTR_STRING = 3;
 const ATTR_INTS = 7;
 const IR_VERSION = 7;
 const OPSET = 13;
@@ -116,12 +117,17 @@ function int64Bytes(values: readonly number[]): Uint8Array {
   return bytes;
 }
 
-export type Attribute = { name: string; f: number } | { name: string; i: number } | { name: string; ints: readonly number[] };
+export type Attribute =
+  | { name: string; f: number }
+  | { name: string; i: number }
+  | { name: string; s: string }
+  | { name: string; ints: readonly number[] };
 
 function attributeProto(attribute: Attribute): ProtoMessage {
   const m = new ProtoMessage().string(1, attribute.name);
   if ('f' in attribute) m.float(2, attribute.f).int(20, ATTR_FLOAT);
   else if ('i' in attribute) m.int(3, attribute.i).int(20, ATTR_INT);
+  else if ('s' in attribute) m.string(4, attribute.s).int(20, ATTR_STRING);
   else {
     for (const v of attribute.ints) m.int(8, v);
     m.int(20, ATTR_INTS);
@@ -170,7 +176,7 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Adds a node; returns the name of its (one) output. */
+  /** Adds a node; returns the name of its (one) output. An input named '' is an omitted optional one. */
   node(op: string, inputs: readonly string[], output: string, attributes: readonly Attribute[] = []): string {
     const m = new ProtoMessage();
     for (const input of inputs) m.string(1, input);
@@ -180,14 +186,19 @@ export class GraphBuilder {
     return output;
   }
 
-  model(graphName: string, doc: string, input: { name: string; dims: number[] }, output: { name: string; dims: number[] }): Uint8Array {
+  model(
+    graphName: string,
+    doc: string,
+    input: { name: string; dims: number[] },
+    outputs: readonly { name: string; dims: number[] }[],
+  ): Uint8Array {
     const graph = new ProtoMessage();
     for (const n of this.nodes) graph.message(1, n);
     graph.string(2, graphName);
     for (const t of this.initializers) graph.message(5, t);
     graph.string(10, doc);
     graph.message(11, valueInfoProto(input.name, input.dims));
-    graph.message(12, valueInfoProto(output.name, output.dims));
+    for (const output of outputs) graph.message(12, valueInfoProto(output.name, output.dims));
     return new ProtoMessage()
       .int(1, IR_VERSION)
       .string(2, 'darknet-napi')

@@ -217,11 +217,11 @@ describe('export errors are DarknetErrors naming the file', () => {
     writeFileSync(unknown, '[net]\nwidth=8\nheight=8\nchannels=3\n\n[frobnicate]\nsize=3\n');
     await rejects(exportOnnx(unknown, tinyWeights), 'ERR_INVALID_CFG', unknown);
     await rejects(exportOnnx(unknown, tinyWeights), 'ERR_INVALID_CFG', '[frobnicate]');
-    const unsupported = join(dir, 'yolo.cfg');
-    writeFileSync(unsupported, '[net]\nwidth=8\nheight=8\nchannels=3\n\n[convolutional]\nfilters=4\n\n[upsample]\nstride=2\n');
-    // darknet loads [upsample]; the export has no translation for it (and says so before the weights' mismatch).
-    await rejects(exportOnnx(unsupported, tinyWeights), 'ERR_UNSUPPORTED_LAYER', '[upsample] is not supported by the ONNX export');
-    await rejects(exportOnnx(unsupported, tinyWeights), 'ERR_UNSUPPORTED_LAYER', 'layer 1 [upsample]');
+    const unsupported = join(dir, 'reorg.cfg');
+    writeFileSync(unsupported, '[net]\nwidth=8\nheight=8\nchannels=3\n\n[convolutional]\nfilters=4\n\n[reorg]\nstride=2\n');
+    // darknet loads [reorg]; the export has no translation for it (and says so before the weights' mismatch).
+    await rejects(exportOnnx(unsupported, tinyWeights), 'ERR_UNSUPPORTED_LAYER', '[reorg] is not supported by the ONNX export');
+    await rejects(exportOnnx(unsupported, tinyWeights), 'ERR_UNSUPPORTED_LAYER', 'layer 1 [reorg]');
     const noNet = join(dir, 'nonet.cfg');
     writeFileSync(noNet, '[convolutional]\nfilters=4\n');
     await rejects(exportOnnx(noNet, tinyWeights), 'ERR_INVALID_CFG', noNet);

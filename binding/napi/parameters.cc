@@ -49,6 +49,12 @@ Napi::Object LayerToJs(Napi::Env env, const dn_layer_params& p, int index) {
   o.Set("alpha", p.alpha);
   o.Set("beta", p.beta);
   o.Set("temperature", p.temperature);
+  o.Set("reverse", p.reverse != 0);
+  o.Set("scale", p.scale);
+  o.Set("classes", p.classes);
+  o.Set("coords", p.coords);
+  o.Set("softmax", p.softmax != 0);
+  o.Set("background", p.background != 0);
   SetFloats(env, o, "biases", p.biases);
   SetFloats(env, o, "scales", p.scales);
   SetFloats(env, o, "rollingMean", p.rolling_mean);

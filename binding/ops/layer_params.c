@@ -88,6 +88,16 @@ static int read_layer(const layer *l, dn_layer_params *p) {
   p->alpha = l->alpha;
   p->beta = l->beta;
   p->temperature = l->temperature;
+  if (l->type == UPSAMPLE) {
+    p->reverse = l->reverse;
+    p->scale = l->scale;
+  }
+  if (l->type == YOLO || l->type == REGION) {
+    p->classes = l->classes;
+    p->coords = l->type == YOLO ? 4 : l->coords;
+    p->softmax = l->softmax;
+    p->background = l->background;
+  }
   if (l->type == ROUTE && l->n > 0 && l->input_layers) {
     p->route_layers = (int *)malloc((size_t)l->n * sizeof(int));
     if (!p->route_layers) return -1;

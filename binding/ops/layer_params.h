@@ -35,6 +35,11 @@ typedef struct dn_layer_params {
   int tree;              /* [softmax] with a tree= hierarchy */
   float alpha, beta;     /* [shortcut] */
   float temperature;     /* [softmax] */
+  int reverse;           /* [upsample]: a negative stride (downsample) */
+  float scale;           /* [upsample]: the factor on every output */
+  int classes;           /* [yolo], [region] */
+  int coords;            /* [region]: box entries per anchor (4 for [yolo]) */
+  int softmax, background; /* [region] */
   dn_floats biases, scales, rolling_mean, rolling_variance, weights;
 } dn_layer_params;
 
