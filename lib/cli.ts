@@ -8,18 +8,18 @@ import { basename, extname } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { formatFixed, formatFixedWidth, percentOf } from './format.js';
-import { classifyMany } from './bulk.js';
+import { classifyMany, detectMany } from './bulk.js';
 import { cacheDir } from './cache.js';
 import { download } from './download.js';
 import { expandImageArguments } from './image-files.js';
 import { readClassifierData } from './labels.js';
 import { findModel, isDownloaded, MODELS, modelCfg, modelLabels, modelNamed, modelWeights, type ModelInfo } from './models.js';
 import { native } from './native.js';
-import { loadNetwork, modelWeightsFor, type Classification, type Detection, type Network, type ResizeMode } from './network.js';
+import { loadNetwork, modelWeightsFor, type Classification, type Detection, type Network, type ResizeMode, type Task } from './network.js';
 import { exportOnnx } from './onnx-export.js';
 import { resolveDarknetPath } from './paths.js';
 import { createProgress, formatBytes } from './progress.js';
-import { classifyRemote } from './queue/index.js';
+import { classifyRemote, detectRemote } from './queue/index.js';
 
 const USAGE = `usage:
   darknet classify <cfg> <weights> [image] [options]
@@ -30,6 +30,8 @@ const USAGE = `usage:
   darknet classifier predict <data> <cfg> <weights> [image] [options]
   darknet detect <cfg> <weights> [image] [-thresh T] [-out NAME] [--json]
   darknet detect <model> [image] [--yes] ...
+  darknet detect <cfg> <weights> | <model>  <images, folders, globs...> [-thresh T] [bulk options]
+  darknet detect <cfg> <weights> | <model>  <images...> --redis URL [--queue NAME] [--by-path]
   darknet detector test <data> <cfg> <weights> [image] [-thresh T] [-hier H] [-out NAME] [--json]
   darknet models
   darknet download <model|url> [--sha256 HEX] [--quiet] [--timeout SECONDS]
@@ -60,14 +62,15 @@ options:
                      else the platform's cache folder; DARKNET_NAPI_MIRROR replaces pjreddie.com)
 
 bulk (several images, a folder or a glob): one JSON line per image on stdout as
-results arrive ({"file","predictions"} or {"file","error"}), progress on stderr:
+results arrive ({"file","predictions"}, detect: {"file","detections"}, or
+{"file","error"}), progress on stderr (detect draws nothing in bulk):
   --jobs N           networks working in parallel (default: one per core)
   --recursive, -r    also the images in subfolders
-  --csv              CSV instead of JSON lines
+  --csv              CSV instead of JSON lines (detect: one row per detection)
   --quiet, -q        no progress
   -h, --help         this text
 
-queue (many machines; Redis, BullMQ): classify --redis URL enqueues one job per
+queue (many machines; Redis, BullMQ): classify (or detect) --redis URL enqueues one job per
 image and prints the same lines as results arrive; worker serves the queue
 until SIGTERM/SIGINT (then finishes the jobs it holds and exits 0):
   --redis URL        redis://host:port[/db]
@@ -340,21 +343,36 @@ async function detectImages(cfg: string, weights: string | undefined, data: stri
   }
 }
 
-/** detect <cfg> <weights> [image] | detect <model> [image]: test_detector with cfg/coco.data. */
+/**
+ * detect <cfg> <weights> [image] | detect <model> [image]: test_detector with
+ * cfg/coco.data; with several images, a folder, a glob or --redis, the bulk mode.
+ */
 async function detectCommand(rest: string[], options: Options): Promise<number> {
   const [first, ...others] = rest;
   if (first === undefined) throw new UsageError('detect takes <cfg> <weights> [image], or <model> [image]');
   const model = modelNamed(first);
+  let cfg: string;
+  let weights: string;
+  let labels: string;
+  let images: string[];
   if (model) {
-    if (others.length > 1) throw new UsageError('detect <model> takes one [image]');
-    const weights = await weightsOfModel(model, options);
-    return detectImages(modelCfg(model), weights, modelLabels(model), others[0], options);
+    weights = await weightsOfModel(model, options);
+    cfg = modelCfg(model);
+    labels = modelLabels(model);
+    images = others;
+  } else {
+    const [second, ...more] = others;
+    if (second === undefined) {
+      throw new UsageError(`detect takes <cfg> <weights> [image]${!existsSync(first) ? `; ${first} is neither a file nor a model (see \`darknet models\`)` : ''}`);
+    }
+    cfg = first;
+    weights = second;
+    labels = resolveDarknetPath('cfg/coco.data');
+    images = more;
   }
-  const [weights, image, extra] = others;
-  if (weights === undefined || extra !== undefined) {
-    throw new UsageError(`detect takes <cfg> <weights> [image]${weights === undefined && !existsSync(first) ? `; ${first} is neither a file nor a model (see \`darknet models\`)` : ''}`);
-  }
-  return detectImages(first, weights, resolveDarknetPath('cfg/coco.data'), image, options);
+  if (!isBulk(images, options)) return detectImages(cfg, weights, labels, images[0], options);
+  if (options.out !== undefined) throw new UsageError('-out draws one image: the bulk mode writes JSON lines or CSV only');
+  return bulkCommand('detect', cfg, weights, labels, images, options);
 }
 
 /** detector test <data> <cfg> <weights> [image] */
@@ -426,9 +444,13 @@ async function classifyCommand(rest: string[], options: Options): Promise<number
     names = (await readClassifierData(resolveDarknetPath('cfg/imagenet1k.data'))).names;
     images = more;
   }
-  const bulk = options.redis !== undefined || images.length > 1 || options.csv || options.recursive || options.jobs !== undefined || images.some(isBulkArgument);
-  if (!bulk) return predict(names, cfg, weights, images[0], options.top ?? 5, options);
-  return classifyBulk(cfg, weights, names, images, options);
+  if (!isBulk(images, options)) return predict(names, cfg, weights, images[0], options.top ?? 5, options);
+  return bulkCommand('classify', cfg, weights, names, images, options);
+}
+
+/** Several images, a folder or a glob, or a bulk option: one line per image. */
+function isBulk(images: string[], options: Options): boolean {
+  return options.redis !== undefined || images.length > 1 || options.csv || options.recursive || options.jobs !== undefined || images.some(isBulkArgument);
 }
 
 /** Says on stderr that Redis is away, now and then rather than per retry. */
@@ -446,44 +468,69 @@ function csvField(value: string | number): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-async function classifyBulk(cfg: string, weights: string, names: string, args: string[], options: Options): Promise<number> {
+const DETECT_CSV = ['file', 'label', 'class_index', 'probability', 'objectness', 'x', 'y', 'width', 'height', 'error'];
+
+/**
+ * The bulk mode of both commands: local networks (--jobs) or the queue
+ * (--redis), one JSON line (or CSV rows) per image as results arrive.
+ */
+async function bulkCommand(task: Task, cfg: string, weights: string, labels: string, args: string[], options: Options): Promise<number> {
   const files = await expandImageArguments(args, { recursive: options.recursive });
   if (files.length === 0) throw new Error(`no images found in ${args.join(' ')}`);
   const top = options.top ?? 5;
   const jobs = options.jobs ?? availableParallelism();
   if (options.csv) {
     const columns = Array.from({ length: top }, (_, i) => [`label_${i + 1}`, `probability_${i + 1}`, `index_${i + 1}`]).flat();
-    write(`${['file', ...columns, 'error'].join(',')}\n`);
+    write(`${(task === 'detect' ? DETECT_CSV : ['file', ...columns, 'error']).join(',')}\n`);
   }
-  const progress = createProgress('classify', 'images', { quiet: options.quiet });
+  const progress = createProgress(task, 'images', { quiet: options.quiet });
   const started = Date.now();
   let failed = 0;
   const onProgress = (p: { done: number; total: number | undefined; imagesPerSecond: number }): void => progress.update(p.done, p.total, p.imagesPerSecond);
-  const results =
+  const remote =
     options.redis !== undefined
-      ? classifyRemote({ cfg, weights }, files, {
+      ? {
           connection: options.redis,
-          top,
-          resize: options.resize,
           byPath: options.byPath,
           onProgress,
           onRedisError: redisErrorReporter(),
           ...(options.queue !== undefined ? { queue: options.queue } : {}),
-        })
-      : classifyMany({ cfg, weights }, files, { concurrency: jobs, top, resize: options.resize, labels: names, onProgress });
+        }
+      : undefined;
+  const thresholds = {
+    ...(options.thresh !== undefined ? { thresh: options.thresh } : {}),
+    ...(options.hier !== undefined ? { hierThresh: options.hier } : {}),
+  };
+  const results: AsyncIterable<{ input: string; error?: Error | undefined; predictions?: Classification[] | undefined; detections?: Detection[] | undefined }> =
+    task === 'detect'
+      ? remote
+        ? detectRemote({ cfg, weights }, files, { ...remote, ...thresholds })
+        : detectMany({ cfg, weights }, files, { concurrency: jobs, labels, onProgress, ...thresholds })
+      : remote
+        ? classifyRemote({ cfg, weights }, files, { ...remote, top, resize: options.resize })
+        : classifyMany({ cfg, weights }, files, { concurrency: jobs, top, resize: options.resize, labels, onProgress });
   for await (const result of results) {
     const error = result.error ? { code: (result.error as { code?: string }).code ?? 'ERR_DARKNET', message: result.error.message } : undefined;
     if (error) ++failed;
     if (options.csv) {
-      const cells: (string | number)[] = [result.input];
-      for (let i = 0; i < top; ++i) {
-        const p = result.predictions?.[i];
-        cells.push(p?.label ?? '', p?.probability ?? '', p?.index ?? '');
+      const rows: (string | number)[][] = [];
+      if (task === 'detect') {
+        for (const d of result.detections ?? []) rows.push([result.input, d.label, d.classIndex, d.probability, d.objectness, d.box.x, d.box.y, d.box.width, d.box.height, '']);
+        // An image without detections, or failed, still gets its row.
+        if (rows.length === 0) rows.push([result.input, ...Array<string>(DETECT_CSV.length - 2).fill(''), error ? `${error.code}: ${error.message}` : '']);
+      } else {
+        const cells: (string | number)[] = [result.input];
+        for (let i = 0; i < top; ++i) {
+          const p = result.predictions?.[i];
+          cells.push(p?.label ?? '', p?.probability ?? '', p?.index ?? '');
+        }
+        cells.push(error ? `${error.code}: ${error.message}` : '');
+        rows.push(cells);
       }
-      cells.push(error ? `${error.code}: ${error.message}` : '');
-      write(`${cells.map(csvField).join(',')}\n`);
+      write(rows.map((cells) => `${cells.map(csvField).join(',')}\n`).join(''));
     } else {
-      write(`${JSON.stringify(error ? { file: result.input, error } : { file: result.input, predictions: result.predictions })}\n`);
+      const found = task === 'detect' ? { detections: result.detections } : { predictions: result.predictions };
+      write(`${JSON.stringify(error ? { file: result.input, error } : { file: result.input, ...found })}\n`);
     }
   }
   const seconds = (Date.now() - started) / 1000;

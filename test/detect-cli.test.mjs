@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { loadNetwork } from '../dist/index.js';
+import { detectMany, loadNetwork } from '../dist/index.js';
 import { writeSyntheticWeights } from './helpers.mjs';
 import { runOurCli } from './support/child.mjs';
 import { darknetCfg, darknetDir, sampleImages, tempDir } from './support/paths.mjs';
@@ -206,10 +206,38 @@ describe('darknet detect and darknet detector test equal the reference CLI', () 
       assert.match(ours.stderr, /^darknet: /);
       assert.match(ours.stderr, message, args.join(' '));
     }
-    for (const args of [['detect'], ['detector', 'train', 'cfg/coco.data', 'cfg/yolov3-tiny.cfg'], ['detect', 'cfg/yolov3-tiny.cfg', weights, 'a.jpg', 'b.jpg']]) {
+    for (const args of [['detect'], ['detector', 'train', 'cfg/coco.data', 'cfg/yolov3-tiny.cfg'], ['detect', 'cfg/yolov3-tiny.cfg', weights, 'data/dog.jpg', 'data/eagle.jpg', '-out', 'drawn']]) {
       const ours = await runOurCli(args, { cwd: ourDir });
       assert.equal(ours.code, 2, args.join(' '));
       assert.match(ours.stderr, /^darknet: /);
     }
+  });
+
+  test('bulk: a folder with --jobs 2 gives detectMany\'s detections as JSON lines, a bad image its error line and exit status 1; --csv a row per detection', async () => {
+    const weights = weightsOf.get('yolov3-tiny');
+    const folder = join(dir, 'bulk');
+    mkdirSync(folder);
+    for (const image of sampleImages) writeFileSync(join(folder, image.replace(/^data\//, '')), readFileSync(join(darknetDir, image)));
+    writeFileSync(join(folder, 'broken.jpg'), 'not an image');
+    const cfg = darknetCfg('yolov3-tiny');
+    const want = new Map();
+    for await (const r of detectMany({ cfg, weights }, sampleImages.map((image) => join(folder, image.replace(/^data\//, ''))), { concurrency: 1, thresh: 0.55 })) {
+      want.set(r.input, r.detections);
+    }
+    const json = await runOurCli(['detect', cfg, weights, folder, '--jobs', '2', '-thresh', '0.55', '--quiet'], { cwd: ourDir });
+    assert.equal(json.code, 1, json.stderr);
+    const lines = json.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.equal(lines.length, sampleImages.length + 1, 'one line per image');
+    for (const line of lines) {
+      if (line.file.endsWith('broken.jpg')) assert.equal(line.error.code, 'ERR_INVALID_IMAGE');
+      else assert.deepEqual(line.detections, want.get(line.file), line.file);
+    }
+    assert.ok([...want.values()].some((d) => d.length > 0));
+    const csv = await runOurCli(['detect', cfg, weights, folder, '--csv', '-thresh', '0.55', '--quiet'], { cwd: ourDir });
+    const rows = csv.stdout.trim().split('\n');
+    assert.equal(rows[0], 'file,label,class_index,probability,objectness,x,y,width,height,error');
+    const expectedRows = [...want.values()].reduce((sum, d) => sum + Math.max(1, d.length), 0) + 1; // + broken.jpg's
+    assert.equal(rows.length - 1, expectedRows);
+    assert.ok(rows.some((row) => row.includes('broken.jpg') && row.endsWith('ERR_INVALID_IMAGE: image ' + join(folder, 'broken.jpg') + ': not an image darknet can decode (stb_image: unknown image type)')));
   });
 });

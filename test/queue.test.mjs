@@ -14,7 +14,7 @@ import { classifyMany, classifyRemote, createWorker, DarknetError, defaultQueueN
 import { writeSyntheticWeights } from './helpers.mjs';
 import { darknetDir, startRedis, startWorker, tempDir, tinyCfg, tinyWeights, runProducer, linesByFile } from './queue-helpers.mjs';
 import { root } from './support/paths.mjs';
-import { runInChild } from './support/child.mjs';
+import { runInChild, runOurCli } from './support/child.mjs';
 
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const network = { cfg: sha256(tinyCfg), weights: sha256(tinyWeights) };
@@ -124,6 +124,15 @@ test('a detector through the queue: detectRemote gives detectMany\'s detections 
       assert.deepEqual(r.error ? errorOf(r.error) : r.detections, local.get(r.input), r.input);
     }
     assert.equal(count, inputs.length);
+    // The CLI's producer: `darknet detect ... --redis`, the local bulk mode's lines.
+    const cli = await runOurCli(['detect', cfg, weights, ...inputs, '--redis', redis.url, '-thresh', '0.55', '--quiet']);
+    assert.equal(cli.code, 1, cli.stderr); // missing.jpg
+    const lines = cli.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.equal(lines.length, inputs.length);
+    for (const line of lines) {
+      if (line.error) assert.deepEqual(line.error, local.get(line.file));
+      else assert.deepEqual(line.detections, (await detectMany({ cfg, weights }, [line.file], { thresh: 0.55 }).next()).value.detections, line.file);
+    }
     const wrongs = [];
     for await (const r of classifyRemote({ cfg, weights }, [samples[0]], { connection: redis.url })) wrongs.push(r);
     const [wrong] = wrongs;
