@@ -2,8 +2,11 @@
  * validation, then darknet's parse_network_cfg), without weights; then, when
  * the network is small enough to run in milliseconds, one prediction with
  * each engine (darknet's forward functions and ours, on darknet's random
- * initial weights). Mutations are structure-aware (cfg_mutator.h), and the
- * [net] size is capped so that thousands of inputs run a minute. */
+ * initial weights); for a detector, also a detect call with each engine,
+ * at a low threshold and with the boxes drawn (the cfg checks of the heads,
+ * get_network_boxes, do_nms_sort and draw_detections' guards). Mutations
+ * are structure-aware (cfg_mutator.h), and the [net] size is capped so that
+ * thousands of inputs run a minute. */
 #include <string.h>
 
 #include "cfg_mutator.h"
@@ -61,6 +64,44 @@ static int small_enough(const network *net) {
   return work <= 2e6 && outputs <= 1e5;
 }
 
+/* Names "c0", "c1", ... for every class (the drawing needs one per class). */
+static const char *const *class_names(int classes) {
+  static char **names;
+  static int count;
+  int i;
+  if (classes <= count) return (const char *const *)names;
+  for (i = 0; i < count; ++i) free(names[i]);
+  free(names);
+  names = (char **)calloc((size_t)classes, sizeof *names);
+  count = 0;
+  if (!names) return NULL;
+  for (i = 0; i < classes; ++i) {
+    names[i] = (char *)malloc(16);
+    if (!names[i]) return NULL;
+    snprintf(names[i], 16, "c%d", i);
+    count = i + 1;
+  }
+  return (const char *const *)names;
+}
+
+static void detect_with_both_engines(dn_network *net) {
+  unsigned char pixels[20 * 12 * 3];
+  const int classes = dn_network_classes(net->net);
+  const char *const *names = class_names(classes);
+  int engine, i;
+  if (!names) return;
+  for (i = 0; i < (int)sizeof pixels; ++i) pixels[i] = (unsigned char)(i * 37);
+  for (engine = DN_ENGINE_FAST; engine <= DN_ENGINE_DARKNET; ++engine) {
+    dn_error err;
+    image im;
+    dn_detections found;
+    const dn_detect_options options = {(dn_engine)engine, 0, 0.05f, 0.5f, 0.45f, 1, DN_DRAW_JPEG, names, classes, "darknet/data/labels"};
+    if (dn_image_from_pixels(pixels, 20, 12, 3, &im, &err) != 0) return;
+    if (dn_network_detect(net, &im, &options, &found, &err) == 0) dn_detections_free(&found);
+    dn_image_free(&im);
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static uint8_t capped[(1 << 17) + 64];
   char path[64];
@@ -74,7 +115,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (write_input(capped, size, "cfg", path, sizeof path) != 0) return 0;
   net = dn_network_load(path, NULL, &options, &err);
   if (net) {
-    if (small_enough(net->net)) predict_with_both_engines(net);
+    if (small_enough(net->net)) {
+      predict_with_both_engines(net);
+      if (dn_network_is_detector(net->net)) detect_with_both_engines(net);
+    }
     dn_network_free(net);
   }
   return 0;

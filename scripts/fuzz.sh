@@ -46,6 +46,7 @@ for target in $targets; do
   case "$target" in
     image) cp darknet/data/*.jpg "$seeds/" ;;
     cfg) for f in tiny darknet cifar.test strided yolov2-tiny yolov3-tiny go.test resnet18; do cp "darknet/cfg/$f.cfg" "$seeds/"; done
+         cp fuzz/yolo_seed.cfg fuzz/region_seed.cfg "$seeds/" # small detectors: the heads, NMS and drawing
          cp test/fixtures/hostile-cfgs/*.cfg "$seeds/" ;;
     weights) node fuzz/weights-seed.mjs "$seeds/valid.weights" ;;
   esac
