@@ -7,8 +7,9 @@ import { join } from 'node:path';
 
 import { loadNetwork, loadedNetworkCount } from '../dist/index.js';
 import { runInChild } from './support/child.mjs';
+import { writeSyntheticWeights } from './helpers.mjs';
 import { MB, rss } from './support/memory.mjs';
-import { dogJpg, fixturesDir, tinyCfg } from './support/paths.mjs';
+import { darknetCfg, dogJpg, fixturesDir, tempDir, tinyCfg } from './support/paths.mjs';
 import { tinyWeights } from './support/weights.mjs';
 
 // The measuring children run with a glibc malloc whose RSS follows what is
@@ -78,6 +79,29 @@ async function nestedLayerCycles() {
   return { base, end: rss() };
 }
 
+/** 150 detect calls on yolov3-tiny with the boxes drawn, after 20 of warm-up; returns RSS before, at its peak and at the end. */
+async function detectCycles() {
+  const dir = tempDir('darknet-napi-memory-detect-');
+  const cfg = darknetCfg('yolov3-tiny');
+  const network = await loadNetwork(cfg, await writeSyntheticWeights(cfg, join(dir, 'yolov3-tiny.weights'), 41));
+  const bytes = readFileSync(dogJpg);
+  const once = async (i) => {
+    const { detections, image } = await network.detect(i % 2 ? bytes : dogJpg, { thresh: 0.5, draw: i % 3 === 0 ? 'png' : 'jpeg' });
+    if (detections.length === 0 || image.length === 0) throw new Error(`detect ${i} found nothing`);
+  };
+  for (let i = 0; i < 20; ++i) await once(i);
+  global.gc?.();
+  const base = rss();
+  let peak = base;
+  for (let i = 0; i < 150; ++i) {
+    await once(i);
+    if (i % 10 === 0) peak = Math.max(peak, rss());
+  }
+  const end = rss();
+  await network.close();
+  return { base, peak: Math.max(peak, end), end };
+}
+
 /** Runs one of the measurements above in a child with measurableMalloc; returns its result. */
 function inChild(kind) {
   return runInChild(new URL(import.meta.url), { nodeArgs: ['--expose-gc'], env: { ...measurableMalloc, DARKNET_NAPI_MEMORY_CHILD: kind } });
@@ -87,6 +111,8 @@ if (process.env.DARKNET_NAPI_MEMORY_CHILD === 'classify') {
   console.log(JSON.stringify(await classifyCycles()));
 } else if (process.env.DARKNET_NAPI_MEMORY_CHILD === '1') {
   console.log(JSON.stringify(await loadCloseCycles()));
+} else if (process.env.DARKNET_NAPI_MEMORY_CHILD === 'detect') {
+  console.log(JSON.stringify(await detectCycles()));
 } else if (process.env.DARKNET_NAPI_MEMORY_CHILD === 'nested') {
   console.log(JSON.stringify(await nestedLayerCycles()));
 } else {
@@ -96,6 +122,13 @@ if (process.env.DARKNET_NAPI_MEMORY_CHILD === 'classify') {
     const { base, peak, end } = inChild('classify');
     const growth = (peak - base) / MB;
     console.log(`classify x1000: RSS ${(base / MB).toFixed(1)} MB -> ${(end / MB).toFixed(1)} MB (peak growth ${growth.toFixed(1)} MB)`);
+    assert.ok(growth < 32, `RSS grew by ${growth.toFixed(1)} MB`);
+  });
+
+  test('150 detect calls with the boxes drawn keep RSS within 32 MB of the warmed-up level', () => {
+    const { base, peak, end } = inChild('detect');
+    const growth = (peak - base) / MB;
+    console.log(`detect x150 (drawn): RSS ${(base / MB).toFixed(1)} MB -> ${(end / MB).toFixed(1)} MB (peak growth ${growth.toFixed(1)} MB)`);
     assert.ok(growth < 32, `RSS grew by ${growth.toFixed(1)} MB`);
   });
 

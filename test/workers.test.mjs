@@ -45,6 +45,32 @@ test('two workers load and classify at once, leaving their networks open when th
   assert.equal(loadedNetworkCount(), 0, 'the main thread counts only its own networks');
 });
 
+test('a worker thread detects and draws, and exits without close(): the process carries on', async () => {
+  const { writeSyntheticWeights } = await import('./helpers.mjs');
+  const { darknetCfg } = await import('./support/paths.mjs');
+  const cfg = darknetCfg('yolov3-tiny');
+  const weights = await writeSyntheticWeights(cfg, join(dir, 'yolov3-tiny.weights'), 41);
+  const file = join(dir, `worker-${++count}.mjs`);
+  writeFileSync(file, `
+    import { parentPort, workerData } from 'node:worker_threads';
+    import { loadNetwork } from ${JSON.stringify(index)};
+    const network = await loadNetwork(workerData.cfg, workerData.weights);
+    const { detections, image } = await network.detect(workerData.image, { draw: true });
+    parentPort.postMessage({ detections, bytes: image.length });`);
+  const w = new Worker(file, { workerData: { cfg, weights, image: dogJpg } });
+  const exit = once(w, 'exit');
+  const [message] = await once(w, 'message');
+  assert.deepEqual(await exit, [0]);
+  const main = await loadNetwork(cfg, weights);
+  try {
+    const { detections, image } = await main.detect(dogJpg, { draw: true });
+    assert.ok(detections.length > 0);
+    assert.deepEqual(message, { detections, bytes: image.length }, 'the same detections and drawing as on the main thread');
+  } finally {
+    await main.close();
+  }
+});
+
 test('a worker terminated in the middle of a classify: the process carries on', async () => {
   const w = worker(`
     const network = await loadNetwork(cfg, weights);
