@@ -11,9 +11,13 @@
 //   - bulk throughput with 1 and 2 networks (loading them included), against
 //     the shell-out loop;
 //   - RSS per additional loaded network (in a child process);
-//   - darknet.cfg, darknet19.cfg and resnet18.cfg with synthetic weights.
+//   - darknet.cfg, darknet19.cfg and resnet18.cfg with synthetic weights;
+//   - detection (synthetic detecting weights): yolov3-tiny at 416x416 and
+//     (without --quick) yolov3 at 608x608: predict for both engines and
+//     onnxruntime on our export, detect end to end, the box extraction and
+//     NMS, shelling out to the reference's `detector test`, RSS per network.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -146,6 +150,80 @@ async function bulk(count, concurrency) {
   return count / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
+/** RSS per additional loaded network of cfg/weights (3 loaded, each after one predict), in a child. */
+function rssPerLoaded(cfg, weights, count = 3) {
+  const script = `
+    import { loadNetwork } from ${JSON.stringify(distIndex)};
+    const load = async () => {
+      const network = await loadNetwork(${JSON.stringify(cfg)}, ${JSON.stringify(weights)}, { labels: [] });
+      await network.predict({ data: new Uint8Array(network.width * network.height * 3), width: network.width, height: network.height, channels: 3 });
+      return network;
+    };
+    await load();
+    globalThis.gc();
+    const before = process.memoryUsage().rss;
+    const networks = [];
+    for (let i = 0; i < ${count}; ++i) networks.push(await load());
+    globalThis.gc();
+    console.log((process.memoryUsage().rss - before) / ${count});`;
+  const child = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(child.stderr);
+  return Number(child.stdout.trim());
+}
+
+/** A detector's rows: predict (both engines, onnxruntime on our export), detect, boxes + NMS, shell-out, RSS. */
+async function detectionRows(name, { ort, dir, runs, stockRuns }) {
+  const cfg = join(darknet, 'cfg', `${name}.cfg`);
+  const weights = await writeSyntheticWeights(cfg, join(dir, `${name}.weights`), 41);
+  const fast = await loadNetwork(cfg, weights);
+  const stock = await loadNetwork(cfg, weights, { engine: 'darknet' });
+  const image = rawImage(fast.width, fast.height);
+  const gflop = flopsOf(fast) / 1e9;
+  const rows = [];
+  const time = (fn, count = runs, warmup = 2) => median(fn, count, warmup);
+  setThreads(defaultThreads);
+  const predictMs = await time(() => fast.predict(image));
+  rows.push({ way: `predict, fast engine (${build.kernel})`, threads: defaultThreads, ms: predictMs });
+  setThreads(1);
+  rows.push({ way: `predict, fast engine (${build.kernel})`, threads: 1, ms: await time(() => fast.predict(image)) });
+  setThreads(defaultThreads);
+  rows.push({ way: "predict, engine: 'darknet'", threads: 1, ms: await time(() => stock.predict(image), stockRuns, 1) });
+  if (ort) {
+    const model = join(dir, `${name}.onnx`);
+    writeFileSync(model, await exportOnnx(cfg, weights));
+    const feeds = { input: new ort.Tensor('float32', nchw(image), [1, 3, fast.height, fast.width]) };
+    for (const count of [1, defaultThreads]) {
+      const session = await ort.InferenceSession.create(model, { intraOpNumThreads: count, interOpNumThreads: 1, executionProviders: ['cpu'] });
+      rows.push({ way: 'onnxruntime-node (CPU EP, our ONNX export: the heads)', threads: count, ms: await time(() => session.run(feeds)) });
+      await session.release();
+    }
+  }
+  // predict(path) reads, decodes and letterboxes as detect does: the difference is get_network_boxes and do_nms_sort.
+  const predictDogMs = await time(() => fast.predict(dog));
+  rows.push({ way: 'predict(dog.jpg): read, decode, letterbox, predict', threads: defaultThreads, ms: predictDogMs });
+  const detectDogMs = await time(() => fast.detect(dog));
+  rows.push({ way: 'detect(dog.jpg) end to end: and get_network_boxes, do_nms_sort', threads: defaultThreads, ms: detectDogMs });
+  rows.push({ way: 'detect(dog.jpg, { draw: true }): and the JPEG drawn', threads: defaultThreads, ms: await time(() => fast.detect(dog, { draw: true })) });
+  const found = (await fast.detect(dog)).length;
+  await fast.close();
+  await stock.close();
+  // darknet's own CLI: cfg/coco.data, data/coco.names and data/labels/ in its working directory.
+  const cwd = join(dir, `shell-${name}`);
+  mkdirSync(cwd);
+  symlinkSync(join(darknet, 'cfg'), join(cwd, 'cfg'));
+  symlinkSync(join(darknet, 'data'), join(cwd, 'data'));
+  const shell = [];
+  for (let i = 0; i < stockRuns; ++i) {
+    const started = process.hrtime.bigint();
+    const result = spawnSync(reference, ['detector', 'test', 'cfg/coco.data', `cfg/${name}.cfg`, weights, 'data/dog.jpg'], { cwd, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`reference CLI failed: ${result.stderr}`);
+    shell.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  shell.sort((a, b) => a - b);
+  rows.push({ way: 'shelling out to the reference `detector test` (new process, dog.jpg)', threads: 1, ms: shell[shell.length >> 1] ?? Number.NaN });
+  return { gflop, rows, boxesMs: detectDogMs - predictDogMs, found, rss: rssPerLoaded(cfg, weights), weightsBytes: statSync(weights).size };
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'darknet-bench-'));
 try {
   const ort = await onnxRuntime();
@@ -209,6 +287,20 @@ try {
     const { gflop, rows } = await predictRows(cfg, weights, { ort, dir, withOrt: false });
     const [fast, , stock] = rows;
     console.log(`| ${name}.cfg | ${gflop.toFixed(2)} | ${fmt(fast.ms)} | ${fmt(stock.ms)} | ${(stock.ms / fast.ms).toFixed(1)}x |`);
+  }
+
+  for (const [name, size] of quick ? [['yolov3-tiny', 416]] : [['yolov3-tiny', 416], ['yolov3', 608]]) {
+    const big = name === 'yolov3';
+    const d = await detectionRows(name, { ort, dir, runs: big ? 5 : quick ? 10 : 20, stockRuns: big ? 1 : 3 });
+    const [ours] = d.rows;
+    console.log(`\n${name} at ${size}x${size} (${d.gflop.toFixed(2)} GFLOP), synthetic detecting weights; ${d.found} detections on dog.jpg`);
+    console.log('| way | threads | ms/image | GFLOP/s | ours (predict, default threads) / this |');
+    console.log('| --- | --- | --- | --- | --- |');
+    for (const row of d.rows) {
+      const gflops = row.way.startsWith('predict') || row.way.startsWith('onnx') ? (d.gflop / (row.ms / 1e3)).toFixed(1) : '';
+      console.log(`| ${row.way} | ${row.threads} | ${fmt(row.ms)} | ${gflops} | ${ours ? (ours.ms / row.ms).toFixed(2) : ''} |`);
+    }
+    console.log(`box extraction and NMS (detect - predict, dog.jpg): ${fmt(d.boxesMs)} ms; RSS per additional loaded network: ${(d.rss / 2 ** 20).toFixed(1)} MiB = ${(d.rss / d.weightsBytes).toFixed(2)}x the weights' ${(d.weightsBytes / 2 ** 20).toFixed(1)} MiB`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
