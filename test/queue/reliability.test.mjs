@@ -214,7 +214,7 @@ test('10,000 small jobs: the worker\'s RSS is flat between the first and the sec
   const jobKeys = (await queue.client.then((client) => client.keys('bull:many:????????????-*'))).length;
   const storedImages = await queue.client.then((client) => client.keys('darknet-napi:image:*'));
   await queue.close();
-  assert.deepEqual(counts, { completed: KEEP_COMPLETED_JOBS, failed: 0, waiting: 0, active: 0, delayed: 0 });
+  assert.deepEqual(counts, { completed: KEEP_COMPLETED_JOBS, failed: 0, waiting: 0, active: 0, delayed: 0, paused: 0 });
   assert.equal(jobKeys, KEEP_COMPLETED_JOBS, 'the trimmed jobs\' hashes are gone too');
   assert.deepEqual(storedImages, []);
   assert.deepEqual(await worker.kill('SIGTERM'), { code: 0, signal: null });
