@@ -2,7 +2,7 @@
 // through the addon in a child process: the child must end normally with a
 // DarknetError that says what is wrong.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
@@ -62,4 +62,30 @@ test('a standalone [batchnorm] layer predicts (darknet never allocates the buffe
   assert.ok(darknet.every(Number.isFinite));
   assert.ok(Math.abs(darknet.reduce((a, b) => a + b, 0) - 1) < 1e-5, 'softmax output sums to 1');
   assert.deepEqual(fast, darknet);
+});
+
+// darknet sizes a [local] layer's workspace in floats but allocates bytes; the
+// addon allocates the real size after darknet's parse, and that allocation
+// counts against limitNetworkBytes too (the fuzzer once made it 824 GB: the
+// wrap its [local] sizes make is refused by the overflow check in the addon).
+test('a [local] workspace that does not fit in limitNetworkBytes is ERR_NETWORK_TOO_LARGE, not an allocation', () => {
+  const cfg = join(tempDir(), 'local-workspace.cfg');
+  writeFileSync(cfg, '[net]\nwidth=64\nheight=64\nchannels=3\n[local]\nfilters=1\nsize=3\nstride=1\npad=1\nactivation=linear\n');
+  // limits from 200 kB up by 4%: darknet's own allocations (about 2.3 times the
+  // 442,368-byte workspace) fail first, then ours, then the network loads
+  const source = `import { loadNetwork } from ${JSON.stringify(index)};
+    const seen = [];
+    for (let limit = 200_000; limit < 4_000_000; limit = Math.ceil(limit * 1.04)) {
+      try { const network = await loadNetwork(${JSON.stringify(cfg)}, undefined, { limitNetworkBytes: limit, labels: [] }); await network.close(); seen.push({ limit, ok: true }); }
+      catch (error) { seen.push({ limit, code: error.code, message: error.message }); }
+    }
+    console.log(JSON.stringify(seen));`;
+  const seen = runInChild(source, { timeout: 60_000 });
+  const workspace = seen.filter((s) => /442368-byte workspace, more than the \d+ bytes left of its memory limit/.test(s.message ?? ''));
+  assert.ok(workspace.length > 0, JSON.stringify(seen.map((s) => s.message ?? 'ok')));
+  assert.ok(workspace.every((s) => s.code === 'ERR_NETWORK_TOO_LARGE' && s.message.includes(cfg)));
+  const firstOk = seen.findIndex((s) => s.ok);
+  assert.ok(firstOk > seen.indexOf(workspace.at(-1)), 'larger limits load the network');
+  assert.ok(seen.slice(firstOk).every((s) => s.ok));
+  assert.ok(seen.slice(0, seen.indexOf(workspace[0])).every((s) => s.code === 'ERR_NETWORK_TOO_LARGE'), 'smaller limits: darknet\'s own allocations are refused');
 });

@@ -515,7 +515,7 @@ static int heads_rule(const char *path, const char *text, const network *net, dn
   return 0;
 }
 
-int dn_cfg_rules_network(const char *path, const char *text, network *net, dn_error *err) {
+int dn_cfg_rules_network(const char *path, const char *text, network *net, size_t limit_bytes, dn_error *err) {
   size_t workspace_bytes = 0;           /* what parse_network_cfg allocated */
   unsigned long long needed_bytes = 0;
   int i;
@@ -562,7 +562,14 @@ int dn_cfg_rules_network(const char *path, const char *text, network *net, dn_er
   }
   if (net->n > 0 && heads_rule(path, text, net, err) != 0) return -1;
   if (needed_bytes > workspace_bytes) {
-    float *workspace = (float *)calloc((size_t)(needed_bytes / sizeof(float) + 1), sizeof(float));
+    float *workspace;
+    if (needed_bytes > limit_bytes) {
+      dn_error_set(err, DN_E_TOO_LARGE,
+                   "%s: the network needs a %llu-byte workspace, more than the %zu bytes left of its memory limit",
+                   path, needed_bytes, limit_bytes);
+      return -1;
+    }
+    workspace = (float *)calloc((size_t)(needed_bytes / sizeof(float) + 1), sizeof(float));
     if (!workspace) {
       dn_error_set(err, DN_E_TOO_LARGE, "%s: out of memory for a %llu-byte workspace", path, needed_bytes);
       return -1;

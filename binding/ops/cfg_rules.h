@@ -22,9 +22,10 @@ int dn_cfg_rules_text(const char *path, const char *text, dn_error *err);
 
 /* The same table's shape rules on the network darknet built from `text`
  * (NULL: messages without line numbers, as after resize_network); also gives
- * [local] and [crnn] layers the workspace darknet sizes too small. Returns 0,
+ * [local] and [crnn] layers the workspace darknet sizes too small, when it
+ * fits in `limit_bytes` (SIZE_MAX: no limit; else DN_E_TOO_LARGE). Returns 0,
  * or -1 with err set. */
-int dn_cfg_rules_network(const char *path, const char *text, network *net, dn_error *err);
+int dn_cfg_rules_network(const char *path, const char *text, network *net, size_t limit_bytes, dn_error *err);
 
 /* make_local_layer with its output size checked first: what darknet's
  * parser.c calls (see darknet_shim.h). */

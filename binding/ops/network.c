@@ -1,6 +1,7 @@
 /* See network.h. */
 #include "network.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +90,7 @@ static void free_darknet_network(network *net) {
 
 static network *load_darknet_network(const char *cfg, const char *weights, size_t memory_limit, dn_error *err) {
   char *text;
-  size_t length;
+  size_t length, left;
   load_call call = {cfg, NULL};
   int parsed;
   err->code = DN_OK;
@@ -116,6 +117,7 @@ static network *load_darknet_network(const char *cfg, const char *weights, size_
     dn_error_set(err, DN_E_TOO_LARGE, "cfg %s: %s", cfg, message);
     return NULL;
   }
+  left = dn_allocation_budget_left();
   dn_set_allocation_budget(0);
   if (parsed != 0) {
     /* darknet's message alone ("First section must be...") doesn't say which file */
@@ -126,7 +128,7 @@ static network *load_darknet_network(const char *cfg, const char *weights, size_
   }
   {
     /* the table's shape rules, on the shapes darknet computed */
-    int broken = dn_cfg_rules_network(cfg, text, call.net, err);
+    int broken = dn_cfg_rules_network(cfg, text, call.net, left, err);
     free(text);
     if (broken) {
       free_darknet_network(call.net);
@@ -239,7 +241,7 @@ static void run(void *arg) {
   if (mode == DN_RESIZE_MIN) {
     r = resize_min(*c->im, net->w);
     resize_network(net, r.w, r.h);
-    if (dn_cfg_rules_network("the resized network", NULL, net, &c->rules) != 0) {
+    if (dn_cfg_rules_network("the resized network", NULL, net, SIZE_MAX, &c->rules) != 0) {
       /* the cfg's shapes held at its own size, not at this one */
       if (r.data != c->im->data) free_image(r);
       resize_network(net, w, h);

@@ -163,6 +163,11 @@ void dn_set_allocation_budget(size_t bytes) {
 
 int dn_allocation_budget_exceeded(void) { return exceeded; }
 
+size_t dn_allocation_budget_left(void) {
+  if (!budget) return SIZE_MAX;
+  return allocated < budget ? budget - allocated : 0;
+}
+
 /* Counts `bytes` against the budget, or unwinds when they don't fit. */
 static void spend(size_t bytes) {
   if (!budget) return;

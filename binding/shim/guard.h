@@ -79,6 +79,9 @@ void dn_track_allocations_end(int free_them);
 void dn_set_allocation_budget(size_t bytes);
 /* Whether the last unwind was the budget's. */
 int dn_allocation_budget_exceeded(void);
+/* What the budget still allows (SIZE_MAX: no budget), for our own
+ * allocations after darknet's, which are checked, not unwound. */
+size_t dn_allocation_budget_left(void);
 
 /* While set (per thread), darknet's fopen(path, "r") of exactly `path` reads
  * `text` instead of the file. NULL clears it. */
