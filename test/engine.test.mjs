@@ -2,12 +2,14 @@
 // own code with every GEMM kernel this CPU runs and any thread count, a pool
 // that goes quiet after a classify, and its options validated.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { build, DarknetError, loadNetwork, setThreads, threads } from '../dist/index.js';
+import { writeSyntheticWeights } from './helpers.mjs';
 import { runInChild } from './support/child.mjs';
-import { darknetDir, distIndex, dogJpg, sampleImages, tinyCfg } from './support/paths.mjs';
+import { darknetDir, distIndex, dogJpg, sampleImages, tempDir, tinyCfg } from './support/paths.mjs';
 import { randomBytes } from './support/random.mjs';
 import { tinyWeights } from './support/weights.mjs';
 
@@ -108,4 +110,53 @@ test('the engine and thread options are checked', async () => {
   const network = await loadNetwork(tinyCfg, tinyWeights, { engine: 'darknet' });
   assert.equal(network.engine, 'darknet');
   await network.close();
+});
+
+test('route, shortcut and upsample in the fast engine: the bits of darknet\'s own layers, with 1 and 3 threads', async () => {
+  // shortcut between equal sizes, from a larger layer (stride 2), from one
+  // with fewer and with more channels, with alpha/beta and an activation;
+  // upsample with scale= and stride 3; route of one, two and three layers.
+  const section = (type, options = {}) => `[${type}]\n${Object.entries(options).map(([k, v]) => `${k}=${v}\n`).join('')}`;
+  const cfg = join(tempDir(), 'engine-route-shortcut-upsample.cfg');
+  writeFileSync(
+    cfg,
+    [
+      section('net', { width: 40, height: 30, channels: 3 }),
+      section('convolutional', { filters: 12, size: 3, stride: 1, pad: 1, activation: 'leaky' }), // 0: 40x30x12
+      section('convolutional', { filters: 12, size: 3, stride: 2, pad: 1, activation: 'leaky' }), // 1: 20x15x12
+      section('shortcut', { from: -2, activation: 'leaky' }), // 2: from the larger layer 0
+      section('convolutional', { filters: 7, size: 1, stride: 1, activation: 'linear' }), // 3: 20x15x7
+      section('shortcut', { from: -3, alpha: 0.5, beta: 2, activation: 'tanh' }), // 4: from 12 channels into 7
+      section('convolutional', { filters: 16, size: 1, stride: 1, activation: 'relu' }), // 5: 20x15x16
+      section('shortcut', { from: -2, activation: 'linear' }), // 6: from 7 channels into 16
+      section('upsample', { stride: 2, scale: 0.25 }), // 7: 40x30x16
+      section('route', { layers: '-1,0' }), // 8: 40x30x28
+      section('convolutional', { filters: 5, size: 3, stride: 2, pad: 1, activation: 'leaky' }), // 9: 20x15x5
+      section('upsample', { stride: 3 }), // 10: 60x45x5
+      section('maxpool', { size: 3, stride: 3 }), // 11: 20x15x5
+      section('route', { layers: '-1,6,-10' }), // 12: 20x15x33
+      section('route', { layers: -1 }), // 13
+      section('convolutional', { filters: 6, size: 3, stride: 1, pad: 1, activation: 'linear' }), // 14
+    ].join('\n'),
+  );
+  const weights = await writeSyntheticWeights(cfg, join(tempDir(), 'engine-route-shortcut-upsample.weights'), 11);
+  const fast = await loadNetwork(cfg, weights, { labels: [] });
+  const stock = await loadNetwork(cfg, weights, { labels: [], engine: 'darknet' });
+  const before = threads();
+  try {
+    for (const seed of [1, 2]) {
+      const image = { data: randomBytes(40 * 30 * 3, seed), width: 40, height: 30, channels: 3 };
+      const theirs = Array.from(await stock.predict(image));
+      assert.equal(theirs.length, 20 * 15 * 6);
+      assert.ok(theirs.some((v) => v !== 0) && theirs.every(Number.isFinite));
+      for (const count of [1, 3]) {
+        setThreads(count);
+        assert.deepEqual(Array.from(await fast.predict(image)), theirs, `seed ${seed}, ${count} threads`);
+      }
+    }
+  } finally {
+    setThreads(before);
+    await fast.close();
+    await stock.close();
+  }
 });

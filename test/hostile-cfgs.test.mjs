@@ -203,6 +203,9 @@ check('reorg-channels-not-multiple', cfg('[convolutional]\nfilters=6\nsize=1\n[r
 check('reorg-reverse', cfg('[convolutional]\nfilters=8\nsize=1\n[reorg]\nstride=2\nreverse=1\n'), ok(16 * 16 * 8));
 check('reorg-negative-extra', cfg('[convolutional]\nfilters=4\nsize=1\n[reorg]\nextra=-1\n'), refused(/line 9: \[reorg\] extra=-1 is out of range \(0\.\./));
 check('reorg-extra', cfg('[convolutional]\nfilters=4\nsize=1\n[reorg]\nextra=3\n'), ok(16 * 16 * 4 + 3));
+// found by the cfg fuzzer: stride*stride wraps around int (then darknet divides the channels by it)
+check('reorg-stride-squared-past-int', cfg('[convolutional]\nfilters=4\nsize=1\n[reorg]\nstride=65536\nreverse=1\n'),
+  refused(/line 9: \[reorg\] stride=65536 is out of range \(1\.\.46340\)/));
 // found by the cfg fuzzer: forward_reorg_layer's flatten copies inputs+extra floats
 check('reorg-flatten-extra', cfg('[convolutional]\nfilters=4\nsize=1\n[reorg]\nflatten=1\nextra=3\n'),
   refused(/line 8: \[reorg\] \(layer 1\) flatten=1 with extra=3 reads 3 floats past its input/));

@@ -25,6 +25,7 @@ const scripts = {
 const expectedMessages = {
   'image/jpeg-dc-symbol-16.jpg': /corrupt Huffman table/,
   'image/jpeg-huffman-counts-past-end.jpg': /corrupt Huffman table/,
+  'cfg/reorg-stride-squared-overflow.cfg': /stride=65536 is out of range/,
 };
 
 for (const kind of Object.keys(scripts)) {

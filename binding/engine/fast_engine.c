@@ -159,21 +159,24 @@ static void forward_convolution(dn_engine_context *ctx, int index, layer *l, con
   }
 }
 
-/* A pooling layer's work, split into slices of its channels. */
+/* A layer's work, split into slices of `channels` channels (its input's for
+ * pooling, its output's for shortcut). */
 typedef struct channel_job {
   const layer *l;
   network net;
-  int chunk;
+  int chunk, channels;
 } channel_job;
 
-static void for_channel_slices(const layer *l, network net, dn_task_fn fn) {
+static void for_channel_slices(const layer *l, network net, int channels, dn_task_fn fn) {
   channel_job job;
   int tasks = 4 * dn_pool_threads();
-  if (tasks > l->c) tasks = l->c;
+  if (channels <= 0) return;
+  if (tasks > channels) tasks = channels;
   job.l = l;
   job.net = net;
-  job.chunk = (l->c + tasks - 1) / tasks;
-  dn_parallel_for((l->c + job.chunk - 1) / job.chunk, fn, &job);
+  job.channels = channels;
+  job.chunk = (channels + tasks - 1) / tasks;
+  dn_parallel_for((channels + job.chunk - 1) / job.chunk, fn, &job);
 }
 
 /* forward_maxpool_layer's arithmetic on a slice of the channels, without the
@@ -280,7 +283,87 @@ void dn_relay_release(dn_relay *relay) {
 static void forward_pool(dn_engine_context *ctx, int index, layer *l, network *net) {
   (void)ctx;
   (void)index;
-  for_channel_slices(l, *net, l->type == MAXPOOL ? maxpool_task : avgpool_task);
+  for_channel_slices(l, *net, l->c, l->type == MAXPOOL ? maxpool_task : avgpool_task);
+}
+
+/* forward_upsample_layer on a slice of the channels: darknet's own
+ * upsample_cpu, which writes every output value (so no fill_cpu first). */
+static void upsample_task(void *context, int task) {
+  channel_job *job = (channel_job *)context;
+  const layer *l = job->l;
+  const int c0 = task * job->chunk, c1 = c0 + job->chunk < l->c ? c0 + job->chunk : l->c;
+  const size_t plane = (size_t)l->w * l->h;
+  upsample_cpu(job->net.input + c0 * plane, l->w, l->h, c1 - c0, 1, l->stride, 1, l->scale,
+               l->output + c0 * plane * l->stride * l->stride);
+}
+
+static void forward_upsample(dn_engine_context *ctx, int index, layer *l, network *net) {
+  (void)ctx;
+  (void)index;
+  for_channel_slices(l, *net, l->c, upsample_task);
+}
+
+/* The reverse form accumulates into the layer before it: darknet's. */
+static int upsample_supported(const layer *l) {
+  return !l->reverse && l->out_w == l->w * l->stride && l->out_h == l->h * l->stride;
+}
+
+/* forward_shortcut_layer on a slice of the output's channels: the copy of
+ * the input, darknet's own shortcut_cpu on the channels both layers have
+ * (its indexes are relative to the slice's first channel), its activation. */
+static void shortcut_task(void *context, int task) {
+  channel_job *job = (channel_job *)context;
+  const layer *l = job->l;
+  const int c0 = task * job->chunk, c1 = c0 + job->chunk < l->out_c ? c0 + job->chunk : l->out_c;
+  const int minc = l->c < l->out_c ? l->c : l->out_c, added = (c1 < minc ? c1 : minc) - c0;
+  const size_t out_plane = (size_t)l->out_w * l->out_h, from_plane = (size_t)l->w * l->h;
+  float *out = l->output + c0 * out_plane;
+  copy_cpu((int)((c1 - c0) * out_plane), job->net.input + c0 * out_plane, 1, out, 1);
+  if (added > 0)
+    shortcut_cpu(1, l->w, l->h, added, job->net.layers[l->index].output + c0 * from_plane, l->out_w, l->out_h,
+                 added, l->alpha, l->beta, out);
+  activate_array(out, (int)((c1 - c0) * out_plane), l->activation);
+}
+
+static void forward_shortcut(dn_engine_context *ctx, int index, layer *l, network *net) {
+  (void)ctx;
+  (void)index;
+  for_channel_slices(l, *net, l->out_c, shortcut_task);
+}
+
+/* forward_route_layer's copies, the concatenated output cut in equal parts. */
+typedef struct route_job {
+  const layer *l;
+  const network *net;
+  size_t chunk;
+} route_job;
+
+static void route_task(void *context, int task) {
+  route_job *job = (route_job *)context;
+  const layer *l = job->l;
+  const size_t begin = (size_t)task * job->chunk, end = begin + job->chunk;
+  size_t offset = 0;
+  int i;
+  for (i = 0; i < l->n && offset < end; ++i) {
+    const size_t size = (size_t)l->input_sizes[i];
+    const size_t from = begin > offset ? begin - offset : 0, to = end - offset < size ? end - offset : size;
+    if (from < to)
+      memcpy(l->output + offset + from, job->net->layers[l->input_layers[i]].output + from, (to - from) * sizeof(float));
+    offset += size;
+  }
+}
+
+static void forward_route(dn_engine_context *ctx, int index, layer *l, network *net) {
+  route_job job;
+  const size_t total = (size_t)l->outputs;
+  const int tasks = 2 * dn_pool_threads();
+  (void)ctx;
+  (void)index;
+  job.l = l;
+  job.net = net;
+  job.chunk = (total + (size_t)tasks - 1) / (size_t)tasks;
+  if (job.chunk == 0) return;
+  dn_parallel_for((int)((total + job.chunk - 1) / job.chunk), route_task, &job);
 }
 
 static void forward_conv(dn_engine_context *ctx, int index, layer *l, network *net) {
@@ -291,22 +374,26 @@ static int conv_supported(const layer *l) { return l->groups == 1 && !l->xnor &&
 
 /* The one table of the layer types the engine knows: `forward` (when
  * `supported` says yes for the layer, batch 1 only) runs it here, else
- * darknet's own l.forward does. Every type listed reads only the layer
- * before it, so a network of these alone can use the relay buffers. A new
- * layer type is one row here (and its forward function above). */
+ * darknet's own l.forward does. `chain`: the type reads only the layer
+ * before it, so a network of chain types alone can use the relay buffers. A
+ * new layer type is one row here (and its forward function above). */
 typedef struct engine_layer {
   LAYER_TYPE type;
   void (*forward)(dn_engine_context *ctx, int index, layer *l, network *net); /* NULL: darknet's */
   int (*supported)(const layer *l);                                          /* NULL: always */
+  int chain;
 } engine_layer;
 
 static const engine_layer engine_layers[] = {
-    {CONVOLUTIONAL, forward_conv, conv_supported},
-    {MAXPOOL, forward_pool, NULL},
-    {AVGPOOL, forward_pool, NULL},
-    {SOFTMAX, NULL, NULL},
-    {COST, NULL, NULL},
-    {CONNECTED, NULL, NULL},
+    {CONVOLUTIONAL, forward_conv, conv_supported, 1},
+    {MAXPOOL, forward_pool, NULL, 1},
+    {AVGPOOL, forward_pool, NULL, 1},
+    {UPSAMPLE, forward_upsample, upsample_supported, 1},
+    {SHORTCUT, forward_shortcut, NULL, 0},
+    {ROUTE, forward_route, NULL, 0},
+    {SOFTMAX, NULL, NULL, 1},
+    {COST, NULL, NULL, 1},
+    {CONNECTED, NULL, NULL, 1},
 };
 
 static const engine_layer *engine_layer_of(LAYER_TYPE type) {
@@ -325,7 +412,8 @@ int dn_fast_layer_supported(const layer *l) {
 static int chain_only(const network *net) {
   int i;
   for (i = 0; i < net->n; ++i) {
-    if (!engine_layer_of(net->layers[i].type)) return 0;
+    const engine_layer *e = engine_layer_of(net->layers[i].type);
+    if (!e || !e->chain) return 0;
   }
   return 1;
 }

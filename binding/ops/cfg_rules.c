@@ -201,7 +201,8 @@ static const layer_rule rules[] = {
      recurrent_shape},
     {MAXPOOL, "maxpool", NULL, 1, {SIZE, STRIDE, {"padding", 0, BIG}}, NULL},
     {AVGPOOL, "avgpool", NULL, 1, {{NULL, 0, 0}}, NULL},
-    {REORG, "reorg", NULL, 1, {STRIDE, FLAG("reverse"), FLAG("flatten"), {"extra", 0, BIG}}, reorg_shape},
+    /* make_reorg_layer multiplies or divides the channels by stride*stride, an int */
+    {REORG, "reorg", NULL, 1, {{"stride", 1, 46340}, FLAG("reverse"), FLAG("flatten"), {"extra", 0, BIG}}, reorg_shape},
     {UPSAMPLE, "upsample", NULL, 1, {STRIDE}, NULL},
     {CROP, "crop", NULL, 1,
      {{"crop_width", 1, BIG}, {"crop_height", 1, BIG}, FLAG("flip"), FLAG("noadjust")}, crop_shape},
