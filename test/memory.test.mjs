@@ -1,7 +1,7 @@
 // Repeated work does not grow the process: 1000 classifies on one network and
 // 100 load/close cycles leave RSS within a fixed bound after warm-up.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { join } from 'node:path';
 
@@ -102,6 +102,34 @@ async function detectCycles() {
   return { base, peak: Math.max(peak, end), end };
 }
 
+/** RSS growth of one load and predict of a network of large activations and
+ * small weights (384x384: 9 MB per 16-channel output, 18 layers, with a
+ * shortcut and routes that keep outputs alive), per engine; the sum of its
+ * layers' outputs; whether both engines gave the same bits. */
+async function outputResidency() {
+  const dir = tempDir('darknet-napi-memory-outputs-');
+  const conv = (filters) => `[convolutional]\nfilters=${filters}\nsize=3\nstride=1\npad=1\nactivation=leaky\n`;
+  const cfg = join(dir, 'wide.cfg');
+  writeFileSync(cfg, ['[net]\nwidth=384\nheight=384\nchannels=3\n', conv(16), conv(16), conv(16), '[shortcut]\nfrom=-3\nactivation=linear\n',
+    conv(16), '[route]\nlayers=-1,-4\n', conv(16), conv(16), '[maxpool]\nsize=2\nstride=2\n', '[upsample]\nstride=2\n',
+    '[route]\nlayers=-1,-3\n', ...Array.from({ length: 6 }, () => conv(16)), conv(4)].join('\n'));
+  const weights = await writeSyntheticWeights(cfg, join(dir, 'wide.weights'), 3);
+  const image = { data: new Uint8Array(384 * 384 * 3).map((_, i) => (i * 31) % 256), width: 384, height: 384, channels: 3 };
+  const result = {};
+  const outputs = {};
+  for (const engine of ['fast', 'darknet']) {
+    global.gc?.();
+    const base = rss();
+    const network = await loadNetwork(cfg, weights, { engine, labels: [] });
+    outputs[engine] = await network.predict(image);
+    result[engine] = rss() - base;
+    result.layerOutputs = network.layers.reduce((sum, l) => sum + l.outputs * 4, 0);
+    await network.close();
+  }
+  result.same = Buffer.compare(Buffer.from(outputs.fast.buffer), Buffer.from(outputs.darknet.buffer)) === 0;
+  return result;
+}
+
 /** Runs one of the measurements above in a child with measurableMalloc; returns its result. */
 function inChild(kind) {
   return runInChild(new URL(import.meta.url), { nodeArgs: ['--expose-gc'], env: { ...measurableMalloc, DARKNET_NAPI_MEMORY_CHILD: kind } });
@@ -113,6 +141,8 @@ if (process.env.DARKNET_NAPI_MEMORY_CHILD === 'classify') {
   console.log(JSON.stringify(await loadCloseCycles()));
 } else if (process.env.DARKNET_NAPI_MEMORY_CHILD === 'detect') {
   console.log(JSON.stringify(await detectCycles()));
+} else if (process.env.DARKNET_NAPI_MEMORY_CHILD === 'outputs') {
+  console.log(JSON.stringify(await outputResidency()));
 } else if (process.env.DARKNET_NAPI_MEMORY_CHILD === 'nested') {
   console.log(JSON.stringify(await nestedLayerCycles()));
 } else {
@@ -130,6 +160,20 @@ if (process.env.DARKNET_NAPI_MEMORY_CHILD === 'classify') {
     const growth = (peak - base) / MB;
     console.log(`detect x150 (drawn): RSS ${(base / MB).toFixed(1)} MB -> ${(end / MB).toFixed(1)} MB (peak growth ${growth.toFixed(1)} MB)`);
     assert.ok(growth < 32, `RSS grew by ${growth.toFixed(1)} MB`);
+  });
+
+  test('the fast engine keeps a layer\'s output only while a later layer reads it (darknet: every output, every delta)', (t) => {
+    const { fast, darknet, layerOutputs, same } = inChild('outputs');
+    console.log(`load + predict, RSS growth: fast ${(fast / MB).toFixed(1)} MB, darknet ${(darknet / MB).toFixed(1)} MB; the layers' outputs ${(layerOutputs / MB).toFixed(1)} MB`);
+    assert.ok(same, 'both engines give the same bits');
+    if (process.env.DARKNET_NAPI_SANITIZED) {
+      t.diagnostic('RSS not checked under the sanitizers (their allocator touches what it hands out)');
+      return;
+    }
+    // the control: darknet's run makes every layer's output resident
+    assert.ok(darknet > layerOutputs, `darknet's run grew RSS by ${(darknet / MB).toFixed(1)} MB only`);
+    // ours: the arena (at most 4 outputs of 9 MB live at once here), the input, the output
+    assert.ok(fast < 0.6 * layerOutputs, `the fast engine's run grew RSS by ${(fast / MB).toFixed(1)} MB`);
   });
 
   test('closing a network with rnn layers frees their nested layers (about 9 MB a load otherwise)', (t) => {

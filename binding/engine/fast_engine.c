@@ -14,6 +14,7 @@
 #include "shim/guard.h"
 #include "image.h"
 #include "maxpool_layer.h"
+#include "output_plan.h"
 #include "sgemm.h"
 #include "thread_pool.h"
 
@@ -103,15 +104,21 @@ static void conv_epilogue(void *context, float *c, int ldc, int m0, int m1, int 
  * every call). Calls on one network are serialized, so no lock. */
 struct dn_engine_context {
   int layers;
-  float **panels; /* per layer index; NULL until packed */
+  float **panels;       /* per layer index; NULL until packed */
+  dn_output_plan plan;  /* where the outputs go (output_plan.h) */
+  const float **outputs; /* per layer: where this prediction wrote its output */
 };
 
 dn_engine_context *dn_engine_create(const network *net) {
   dn_engine_context *ctx = (dn_engine_context *)calloc(1, sizeof *ctx);
+  const size_t n = net->n > 0 ? (size_t)net->n : 1;
   if (!ctx) return NULL;
   ctx->layers = net->n;
-  ctx->panels = (float **)calloc(net->n > 0 ? (size_t)net->n : 1, sizeof(float *));
-  if (!ctx->panels) {
+  ctx->panels = (float **)calloc(n, sizeof(float *));
+  ctx->outputs = (const float **)calloc(n, sizeof(float *));
+  if (!ctx->panels || !ctx->outputs || dn_output_plan_init(&ctx->plan, net->n) != 0) {
+    free(ctx->panels);
+    free(ctx->outputs);
     free(ctx);
     return NULL;
   }
@@ -123,6 +130,8 @@ void dn_engine_free(dn_engine_context *ctx) {
   if (!ctx) return;
   for (i = 0; i < ctx->layers; ++i) free(ctx->panels[i]);
   free(ctx->panels);
+  free(ctx->outputs);
+  dn_output_plan_free(&ctx->plan);
   free(ctx);
 }
 
@@ -165,9 +174,10 @@ typedef struct channel_job {
   const layer *l;
   network net;
   int chunk, channels;
+  const float *from; /* shortcut: the output it adds */
 } channel_job;
 
-static void for_channel_slices(const layer *l, network net, int channels, dn_task_fn fn) {
+static void for_channel_slices(const layer *l, network net, int channels, const float *from, dn_task_fn fn) {
   channel_job job;
   int tasks = 4 * dn_pool_threads();
   if (channels <= 0) return;
@@ -175,6 +185,7 @@ static void for_channel_slices(const layer *l, network net, int channels, dn_tas
   job.l = l;
   job.net = net;
   job.channels = channels;
+  job.from = from;
   job.chunk = (channels + tasks - 1) / tasks;
   dn_parallel_for((channels + job.chunk - 1) / job.chunk, fn, &job);
 }
@@ -248,42 +259,10 @@ static void avgpool_task(void *context, int task) {
   forward_avgpool_layer(slice, net);
 }
 
-/* Where the layers we run write, when every layer reads only the one before
- * it: a pair of buffers used in turn, instead of one buffer per layer. The
- * layers' own output buffers (darknet allocates them all; never written
- * here) then stay untouched, out of the process's resident memory. Pairs are
- * pooled: as many as predictions have run at once, whichever threads ran them. */
-struct dn_relay {
-  float *buffer[2];
-  size_t floats;
-  struct dn_relay *next;
-};
-
-static pthread_mutex_t relay_lock = PTHREAD_MUTEX_INITIALIZER;
-static dn_relay *relay_free;
-
-dn_relay *dn_relay_acquire(void) {
-  dn_relay *relay;
-  pthread_mutex_lock(&relay_lock);
-  relay = relay_free;
-  if (relay) relay_free = relay->next;
-  pthread_mutex_unlock(&relay_lock);
-  if (!relay) relay = (dn_relay *)calloc(1, sizeof(dn_relay));
-  return relay;
-}
-
-void dn_relay_release(dn_relay *relay) {
-  if (!relay) return;
-  pthread_mutex_lock(&relay_lock);
-  relay->next = relay_free;
-  relay_free = relay;
-  pthread_mutex_unlock(&relay_lock);
-}
-
 static void forward_pool(dn_engine_context *ctx, int index, layer *l, network *net) {
   (void)ctx;
   (void)index;
-  for_channel_slices(l, *net, l->c, l->type == MAXPOOL ? maxpool_task : avgpool_task);
+  for_channel_slices(l, *net, l->c, NULL, l->type == MAXPOOL ? maxpool_task : avgpool_task);
 }
 
 /* forward_upsample_layer on a slice of the channels: darknet's own
@@ -300,7 +279,7 @@ static void upsample_task(void *context, int task) {
 static void forward_upsample(dn_engine_context *ctx, int index, layer *l, network *net) {
   (void)ctx;
   (void)index;
-  for_channel_slices(l, *net, l->c, upsample_task);
+  for_channel_slices(l, *net, l->c, NULL, upsample_task);
 }
 
 /* The reverse form accumulates into the layer before it: darknet's. */
@@ -320,21 +299,20 @@ static void shortcut_task(void *context, int task) {
   float *out = l->output + c0 * out_plane;
   copy_cpu((int)((c1 - c0) * out_plane), job->net.input + c0 * out_plane, 1, out, 1);
   if (added > 0)
-    shortcut_cpu(1, l->w, l->h, added, job->net.layers[l->index].output + c0 * from_plane, l->out_w, l->out_h,
-                 added, l->alpha, l->beta, out);
+    shortcut_cpu(1, l->w, l->h, added, (float *)job->from + c0 * from_plane, l->out_w, l->out_h, added, l->alpha,
+                 l->beta, out);
   activate_array(out, (int)((c1 - c0) * out_plane), l->activation);
 }
 
 static void forward_shortcut(dn_engine_context *ctx, int index, layer *l, network *net) {
-  (void)ctx;
   (void)index;
-  for_channel_slices(l, *net, l->out_c, shortcut_task);
+  for_channel_slices(l, *net, l->out_c, ctx->outputs[l->index], shortcut_task);
 }
 
 /* forward_route_layer's copies, the concatenated output cut in equal parts. */
 typedef struct route_job {
   const layer *l;
-  const network *net;
+  const float *const *outputs;
   size_t chunk;
 } route_job;
 
@@ -348,7 +326,7 @@ static void route_task(void *context, int task) {
     const size_t size = (size_t)l->input_sizes[i];
     const size_t from = begin > offset ? begin - offset : 0, to = end - offset < size ? end - offset : size;
     if (from < to)
-      memcpy(l->output + offset + from, job->net->layers[l->input_layers[i]].output + from, (to - from) * sizeof(float));
+      memcpy(l->output + offset + from, job->outputs[l->input_layers[i]] + from, (to - from) * sizeof(float));
     offset += size;
   }
 }
@@ -357,10 +335,10 @@ static void forward_route(dn_engine_context *ctx, int index, layer *l, network *
   route_job job;
   const size_t total = (size_t)l->outputs;
   const int tasks = 2 * dn_pool_threads();
-  (void)ctx;
+  (void)net;
   (void)index;
   job.l = l;
-  job.net = net;
+  job.outputs = ctx->outputs;
   job.chunk = (total + (size_t)tasks - 1) / (size_t)tasks;
   if (job.chunk == 0) return;
   dn_parallel_for((int)((total + job.chunk - 1) / job.chunk), route_task, &job);
@@ -374,26 +352,21 @@ static int conv_supported(const layer *l) { return l->groups == 1 && !l->xnor &&
 
 /* The one table of the layer types the engine knows: `forward` (when
  * `supported` says yes for the layer, batch 1 only) runs it here, else
- * darknet's own l.forward does. `chain`: the type reads only the layer
- * before it, so a network of chain types alone can use the relay buffers. A
- * new layer type is one row here (and its forward function above). */
+ * darknet's own l.forward does. A new layer type is one row here (and its
+ * forward function above). */
 typedef struct engine_layer {
   LAYER_TYPE type;
-  void (*forward)(dn_engine_context *ctx, int index, layer *l, network *net); /* NULL: darknet's */
-  int (*supported)(const layer *l);                                          /* NULL: always */
-  int chain;
+  void (*forward)(dn_engine_context *ctx, int index, layer *l, network *net);
+  int (*supported)(const layer *l); /* NULL: always */
 } engine_layer;
 
 static const engine_layer engine_layers[] = {
-    {CONVOLUTIONAL, forward_conv, conv_supported, 1},
-    {MAXPOOL, forward_pool, NULL, 1},
-    {AVGPOOL, forward_pool, NULL, 1},
-    {UPSAMPLE, forward_upsample, upsample_supported, 1},
-    {SHORTCUT, forward_shortcut, NULL, 0},
-    {ROUTE, forward_route, NULL, 0},
-    {SOFTMAX, NULL, NULL, 1},
-    {COST, NULL, NULL, 1},
-    {CONNECTED, NULL, NULL, 1},
+    {CONVOLUTIONAL, forward_conv, conv_supported},
+    {MAXPOOL, forward_pool, NULL},
+    {AVGPOOL, forward_pool, NULL},
+    {UPSAMPLE, forward_upsample, upsample_supported},
+    {SHORTCUT, forward_shortcut, NULL},
+    {ROUTE, forward_route, NULL},
 };
 
 static const engine_layer *engine_layer_of(LAYER_TYPE type) {
@@ -406,54 +379,35 @@ static const engine_layer *engine_layer_of(LAYER_TYPE type) {
 
 int dn_fast_layer_supported(const layer *l) {
   const engine_layer *e = engine_layer_of(l->type);
-  return l->batch == 1 && e && e->forward && (!e->supported || e->supported(l));
+  return l->batch == 1 && e && (!e->supported || e->supported(l));
 }
 
-static int chain_only(const network *net) {
-  int i;
-  for (i = 0; i < net->n; ++i) {
-    const engine_layer *e = engine_layer_of(net->layers[i].type);
-    if (!e || !e->chain) return 0;
-  }
-  return 1;
-}
-
-static int relay_ready(dn_relay *relay, const network *net) {
-  size_t need = 0;
-  int i, k;
-  if (!relay) return 0;
-  for (i = 0; i < net->n; ++i) {
-    const layer *l = &net->layers[i];
-    if (dn_fast_layer_supported(l) && (size_t)l->outputs > need) need = (size_t)l->outputs;
-  }
-  if (need <= relay->floats) return 1;
-  for (k = 0; k < 2; ++k) {
-    free(relay->buffer[k]);
-    relay->buffer[k] = (float *)malloc(sizeof(float) * need);
-  }
-  relay->floats = relay->buffer[0] && relay->buffer[1] ? need : 0;
-  return relay->floats != 0;
+/* Outputs read after the prediction (the network's, the heads': darknet's
+ * own layers) and those darknet's forward writes stay in their buffers. */
+static int movable(const network *net, int i) {
+  const layer *l = &net->layers[i];
+  return dn_fast_layer_supported(l) && l->output != net->output;
 }
 
 float *dn_fast_predict(dn_engine_context *ctx, network *netp, float *input, dn_relay *relay) {
   /* network_predict + forward_network, without the training-only work
    * (zeroing every layer's delta, the cost). */
   network net = *netp;
-  int i, turn = 0;
-  const int relayed = chain_only(netp) && relay_ready(relay, netp);
+  float *arena;
+  int i;
+  dn_output_plan_update(&ctx->plan, netp, movable);
+  arena = dn_relay_arena(relay, ctx->plan.floats);
   net.input = input;
   net.truth = 0;
   net.train = 0;
   net.delta = 0;
   for (i = 0; i < net.n; ++i) {
     layer l = net.layers[i];
-    const int ours = dn_fast_layer_supported(&l);
+    /* this copy only: darknet's layer keeps its own buffer */
+    if (arena && ctx->plan.offset[i] != DN_PLAN_OWN) l.output = arena + ctx->plan.offset[i];
+    ctx->outputs[i] = l.output;
     net.index = i;
-    if (relayed && ours && l.output != netp->output) {
-      l.output = relay->buffer[turn]; /* this copy only: darknet's layer keeps its own */
-      turn ^= 1;
-    }
-    if (ours) {
+    if (dn_fast_layer_supported(&l)) {
       engine_layer_of(l.type)->forward(ctx, i, &l, &net);
     } else {
       l.forward(l, net);

@@ -10,16 +10,12 @@
 #define DARKNET_NAPI_FAST_ENGINE_H
 
 #include "darknet.h"
+#include "output_plan.h" /* dn_relay: the arena for the outputs of the layers the engine runs */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Scratch for the outputs of the layers the engine runs (see fast_engine.c),
- * taken for one prediction and given back after it, outside dn_guard. */
-typedef struct dn_relay dn_relay;
-dn_relay *dn_relay_acquire(void);
-void dn_relay_release(dn_relay *relay);
 
 /* The engine's state for one network (its packed weights), created with the
  * network and freed before it. NULL when out of memory. */
@@ -28,7 +24,8 @@ dn_engine_context *dn_engine_create(const network *net);
 void dn_engine_free(dn_engine_context *ctx);
 
 /* network_predict, through the fast engine. Runs under dn_guard. relay may be
- * NULL (every layer then writes its own output buffer). */
+ * NULL (every layer then writes its own output buffer), as when its arena
+ * cannot be allocated. */
 float *dn_fast_predict(dn_engine_context *ctx, network *net, float *input, dn_relay *relay);
 
 /* letterbox_image, with the channels in parallel (the same pixels); an image
