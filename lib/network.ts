@@ -287,7 +287,7 @@ export class Network {
       const weightsPath = weights === undefined ? null : await checkInputFile(weights, 'weights');
       const nativeNetwork = new (native().NativeNetwork)();
       const limitNetworkBytes = limitNetworkBytesOf(options.limitNetworkBytes);
-      const info = await nativeNetwork.load(cfgPath, weightsPath, { limitNetworkBytes });
+      const info = await nativeNetwork.load(cfgPath, weightsPath, { limitNetworkBytes, engine });
       let labels: string[];
       try {
         labels =

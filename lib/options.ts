@@ -34,6 +34,8 @@ export const DEFAULT_LIMIT_INPUT_PIXELS = 268402689;
 export interface NativeLoadOptions {
   /** 0: no limit. */
   limitNetworkBytes: number;
+  /** The engine the network's runs use: with 'fast', darknet's copy of the weights is given up. */
+  engine: Engine;
 }
 
 /** What the addon's run takes (dn_run_options). */

@@ -1,7 +1,7 @@
 // Repeated work does not grow the process: 1000 classifies on one network and
 // 100 load/close cycles leave RSS within a fixed bound after warm-up.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { join } from 'node:path';
 
@@ -130,6 +130,30 @@ async function outputResidency() {
   return result;
 }
 
+/** RSS growth of loading a network of heavy weights and light activations
+ * (32x32, eight 3x3 convolutions of 16 to 512 channels: 40 MB of weights)
+ * and running it once, per engine; the weights file's size. */
+async function weightsResidency() {
+  const dir = tempDir('darknet-napi-memory-weights-');
+  const conv = (filters) => `[convolutional]\nfilters=${filters}\nsize=3\nstride=1\npad=1\nbatch_normalize=1\nactivation=leaky\n`;
+  const cfg = join(dir, 'heavy.cfg');
+  writeFileSync(cfg, ['[net]\nwidth=32\nheight=32\nchannels=3\n', conv(256), conv(512), conv(512), conv(512), conv(512), conv(256), conv(256), conv(16)].join('\n'));
+  const weights = await writeSyntheticWeights(cfg, join(dir, 'heavy.weights'), 5);
+  const image = { data: new Uint8Array(32 * 32 * 3).map((_, i) => (i * 13) % 256), width: 32, height: 32, channels: 3 };
+  const result = { weightsBytes: statSync(weights).size };
+  const outputs = {};
+  for (const engine of ['fast', 'darknet']) {
+    global.gc?.();
+    const base = rss();
+    const network = await loadNetwork(cfg, weights, { engine, labels: [] });
+    outputs[engine] = await network.predict(image);
+    result[engine] = rss() - base;
+    await network.close();
+  }
+  result.same = Buffer.compare(Buffer.from(outputs.fast.buffer), Buffer.from(outputs.darknet.buffer)) === 0;
+  return result;
+}
+
 /** Runs one of the measurements above in a child with measurableMalloc; returns its result. */
 function inChild(kind) {
   return runInChild(new URL(import.meta.url), { nodeArgs: ['--expose-gc'], env: { ...measurableMalloc, DARKNET_NAPI_MEMORY_CHILD: kind } });
@@ -141,6 +165,8 @@ if (process.env.DARKNET_NAPI_MEMORY_CHILD === 'classify') {
   console.log(JSON.stringify(await loadCloseCycles()));
 } else if (process.env.DARKNET_NAPI_MEMORY_CHILD === 'detect') {
   console.log(JSON.stringify(await detectCycles()));
+} else if (process.env.DARKNET_NAPI_MEMORY_CHILD === 'weights') {
+  console.log(JSON.stringify(await weightsResidency()));
 } else if (process.env.DARKNET_NAPI_MEMORY_CHILD === 'outputs') {
   console.log(JSON.stringify(await outputResidency()));
 } else if (process.env.DARKNET_NAPI_MEMORY_CHILD === 'nested') {
@@ -174,6 +200,19 @@ if (process.env.DARKNET_NAPI_MEMORY_CHILD === 'classify') {
     assert.ok(darknet > layerOutputs, `darknet's run grew RSS by ${(darknet / MB).toFixed(1)} MB only`);
     // ours: the arena (at most 4 outputs of 9 MB live at once here), the input, the output
     assert.ok(fast < 0.6 * layerOutputs, `the fast engine's run grew RSS by ${(fast / MB).toFixed(1)} MB`);
+  });
+
+  test('the fast engine keeps one copy of the weights (its packed panels): darknet\'s is given up', (t) => {
+    const { fast, darknet, weightsBytes, same } = inChild('weights');
+    console.log(`load + predict, RSS growth: fast ${(fast / MB).toFixed(1)} MB, darknet ${(darknet / MB).toFixed(1)} MB; the weights ${(weightsBytes / MB).toFixed(1)} MB`);
+    assert.ok(same, 'both engines give the same bits');
+    if (process.env.DARKNET_NAPI_SANITIZED) {
+      t.diagnostic('RSS not checked under the sanitizers (their allocator touches what it hands out)');
+      return;
+    }
+    assert.ok(darknet > 0.9 * weightsBytes, `darknet's run grew RSS by ${(darknet / MB).toFixed(1)} MB only`);
+    // two copies would be twice the weights
+    assert.ok(fast < 1.4 * weightsBytes, `the fast engine's run grew RSS by ${(fast / MB).toFixed(1)} MB`);
   });
 
   test('closing a network with rnn layers frees their nested layers (about 9 MB a load otherwise)', (t) => {

@@ -138,8 +138,36 @@ void dn_engine_free(dn_engine_context *ctx) {
 /* The panels of layer index's weights, or NULL when out of memory. */
 static const float *packed_weights_of(dn_engine_context *ctx, int index, const layer *l) {
   if (index < 0 || index >= ctx->layers) return NULL;
-  if (!ctx->panels[index]) ctx->panels[index] = dn_sgemm_pack_a(l->n, l->size * l->size * l->c, l->weights);
+  if (!ctx->panels[index] && l->weights)
+    ctx->panels[index] = dn_sgemm_pack_a(l->n, l->size * l->size * l->c, l->weights);
   return ctx->panels[index];
+}
+
+static int multiplies(const layer *l) { return l->type == CONVOLUTIONAL && dn_fast_layer_supported(l); }
+
+int dn_engine_take_weights(dn_engine_context *ctx, network *net) {
+  int i;
+  for (i = 0; i < net->n && i < ctx->layers; ++i) {
+    layer *l = &net->layers[i];
+    if (!multiplies(l) || !l->weights) continue;
+    if (!packed_weights_of(ctx, i, l)) return -1;
+    free(l->weights);
+    l->weights = NULL;
+  }
+  return 0;
+}
+
+int dn_engine_return_weights(dn_engine_context *ctx, network *net) {
+  int i;
+  for (i = 0; i < net->n && i < ctx->layers; ++i) {
+    layer *l = &net->layers[i];
+    const int K = l->size * l->size * l->c;
+    if (l->weights || !ctx->panels[i]) continue;
+    l->weights = (float *)malloc(sizeof(float) * (size_t)l->n * (size_t)K);
+    if (!l->weights) return -1;
+    dn_sgemm_unpack_a(l->n, K, ctx->panels[i], l->weights);
+  }
+  return 0;
 }
 
 static void forward_convolution(dn_engine_context *ctx, int index, layer *l, const float *input) {

@@ -23,6 +23,15 @@ typedef struct dn_engine_context dn_engine_context;
 dn_engine_context *dn_engine_create(const network *net);
 void dn_engine_free(dn_engine_context *ctx);
 
+/* Packs the weights of every convolution the engine runs now (not at its
+ * first prediction) and frees darknet's copy of them, which the engine never
+ * reads: l.weights is then NULL. 0, or -1 when out of memory. */
+int dn_engine_take_weights(dn_engine_context *ctx, network *net);
+/* Gives darknet its weights back (the same floats, from the panels), before
+ * darknet's own forward or anything else reads l.weights. 0, or -1 when out
+ * of memory. */
+int dn_engine_return_weights(dn_engine_context *ctx, network *net);
+
 /* network_predict, through the fast engine. Runs under dn_guard. relay may be
  * NULL (every layer then writes its own output buffer), as when its arena
  * cannot be allocated. */

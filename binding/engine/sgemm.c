@@ -297,6 +297,20 @@ float *dn_sgemm_pack_a(int M, int K, const float *A) {
   return packed;
 }
 
+void dn_sgemm_unpack_a(int M, int K, const float *packed, float *A) {
+  const int mr = dn_kernel_selected()->mr;
+  int k0, q, r, k;
+  for (k0 = 0; k0 < K; k0 += KC) {
+    const int kc = K - k0 < KC ? K - k0 : KC;
+    const float *src = packed + (size_t)k0 * round_up(M, mr);
+    for (q = 0; q < M; q += mr, src += (size_t)kc * mr) {
+      const int valid = M - q < mr ? M - q : mr;
+      for (r = 0; r < valid; ++r)
+        for (k = 0; k < kc; ++k) A[(size_t)(q + r) * K + k0 + k] = src[k * mr + r];
+    }
+  }
+}
+
 int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const dn_matrix_b *B, float *C,
              dn_tile_fn epilogue, void *context, int whole_rows) {
   gemm_job g;

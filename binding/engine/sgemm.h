@@ -68,6 +68,8 @@ int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const d
  * dn_sgemm_packed_floats(M, K) floats (free() it), or NULL when out of memory. */
 size_t dn_sgemm_packed_floats(int M, int K);
 float *dn_sgemm_pack_a(int M, int K, const float *A);
+/* The inverse: A (M x K, row-major) back from its panels, the same floats. */
+void dn_sgemm_unpack_a(int M, int K, const float *packed, float *A);
 
 #ifdef __cplusplus
 }

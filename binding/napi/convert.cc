@@ -80,6 +80,7 @@ dn_load_options ToLoadOptions(Napi::Env env, Napi::Value value) {
   dn_load_options options{};
   double limit = NumberOr(o, "limitNetworkBytes", 0);
   options.limit_network_bytes = limit > 0 ? static_cast<size_t>(limit) : 0;
+  options.engine = StringOr(o, "engine", "fast") == "darknet" ? DN_ENGINE_DARKNET : DN_ENGINE_FAST;
   return options;
 }
 

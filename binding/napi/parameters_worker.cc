@@ -14,7 +14,7 @@ void ParametersWorker::Run(NetState* state) {
     return;
   }
   dn_error err{};
-  if (dn_network_params_read(state->net->net, &params_, &err) != 0) failure_.Set(err);
+  if (dn_network_read_params(state->net, &params_, &err) != 0) failure_.Set(err);
 }
 
 Napi::Value ParametersWorker::Result(Napi::Env env) { return NetworkParametersToJs(env, params_); }

@@ -183,6 +183,7 @@ int dn_network_detect(dn_network *handle, const image *im, const dn_detect_optio
     return -1;
   }
   if (net->layers[net->n - 1].type != DETECTION && dn_network_check_letterbox(net, im, err) != 0) return -1;
+  if (options->engine == DN_ENGINE_DARKNET && dn_network_weights_for_darknet(handle, err) != 0) return -1;
   memset(&call, 0, sizeof call);
   if (options->draw) {
     if (options->name_count < net->layers[net->n - 1].classes) {

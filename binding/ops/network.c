@@ -189,8 +189,41 @@ dn_network *dn_network_load(const char *cfg, const char *weights, const dn_load_
   }
   handle->net = net;
   handle->weight_floats = dn_network_weight_floats(net, err);
+#ifndef GPU /* (darknet's GPU forward has its own copy; the CPU one stays) */
+  if (options->engine == DN_ENGINE_FAST) {
+    /* inference reads only the engine's panels: darknet's copy would be the
+     * weights' size again in RSS */
+    if (dn_engine_take_weights(handle->engine, net) != 0) {
+      dn_network_free(handle);
+      dn_error_set(err, DN_E_TOO_LARGE, "cfg %s: out of memory for the network's packed weights", cfg);
+      return NULL;
+    }
+    handle->weights_taken = 1;
+  }
+#endif
   err->code = DN_OK;
   return handle;
+}
+
+int dn_network_weights_for_darknet(dn_network *handle, dn_error *err) {
+  if (!handle->weights_taken) return 0;
+  if (dn_engine_return_weights(handle->engine, handle->net) != 0) {
+    dn_error_set(err, DN_E_DARKNET, "out of memory giving darknet back its weights");
+    return -1;
+  }
+  handle->weights_taken = 0;
+  return 0;
+}
+
+int dn_network_read_params(dn_network *handle, dn_network_params *out, dn_error *err) {
+  const int taken = handle->weights_taken;
+  int rc;
+  memset(out, 0, sizeof *out);
+  if (dn_network_weights_for_darknet(handle, err) != 0) return -1;
+  rc = dn_network_params_read(handle->net, out, err);
+  /* given up again: the panels exist, so this allocates nothing */
+  if (taken && dn_engine_take_weights(handle->engine, handle->net) == 0) handle->weights_taken = 1;
+  return rc;
 }
 
 void dn_network_free(dn_network *handle) {
@@ -293,6 +326,7 @@ int dn_network_run(dn_network *handle, const image *im, const dn_run_options *op
   if (options->resize == DN_RESIZE_MIN && resizable(net, err) != 0) return -1;
   if (options->resize == DN_RESIZE_LETTERBOX && dn_network_check_letterbox(net, im, err) != 0) return -1;
   if (top > net->outputs) top = net->outputs;
+  if (options->engine == DN_ENGINE_DARKNET && dn_network_weights_for_darknet(handle, err) != 0) return -1;
   call.handle = handle;
   call.im = im;
   call.options = options;

@@ -12,6 +12,7 @@
 #include "darknet.h"
 #include "engine/fast_engine.h"
 #include "image.h"
+#include "layer_params.h"
 #include "options.h"
 #include "shim/guard.h"
 
@@ -23,6 +24,7 @@ typedef struct dn_network {
   network *net;
   dn_engine_context *engine; /* the fast engine's state for net, freed with it */
   long long weight_floats;   /* float parameters its weights file holds */
+  int weights_taken;         /* the fast engine holds the convolutions' weights (l.weights NULL) */
 } dn_network;
 
 /* Parses cfg (checked first) and, when weights is non-NULL, loads weights
@@ -33,6 +35,14 @@ dn_network *dn_network_load(const char *cfg, const char *weights, const dn_load_
 /* Frees the network, what darknet's free_network leaves behind, and the
  * engine's state. NULL is allowed. */
 void dn_network_free(dn_network *handle);
+
+/* Before darknet's own forward reads l.weights: gives them back to darknet
+ * when the fast engine took them (they then stay). 0, or -1 with err set. */
+int dn_network_weights_for_darknet(dn_network *handle, dn_error *err);
+
+/* dn_network_params_read on the handle's network, darknet's weights given
+ * back for the copy and given up again after it. */
+int dn_network_read_params(dn_network *handle, dn_network_params *out, dn_error *err);
 
 /* What a run returns: output[0..count) (hierarchy-adjusted when asked and
  * the network has a tree), and top[0..top_count) darknet's top_k of it. */

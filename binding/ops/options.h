@@ -24,6 +24,7 @@ typedef enum dn_engine {
 
 typedef struct dn_load_options {
   size_t limit_network_bytes; /* what darknet may allocate building the network; 0: no limit */
+  dn_engine engine;           /* what its runs will use (the fast engine: darknet's weights given up) */
 } dn_load_options;
 
 typedef struct dn_run_options {
