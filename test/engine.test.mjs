@@ -112,10 +112,11 @@ test('the engine and thread options are checked', async () => {
   await network.close();
 });
 
-test('route, shortcut and upsample in the fast engine: the bits of darknet\'s own layers, with 1 and 3 threads', async () => {
+test('route, shortcut, upsample and dropout in the fast engine: the bits of darknet\'s own layers, with 1 and 3 threads', async () => {
   // shortcut between equal sizes, from a larger layer (stride 2), from one
   // with fewer and with more channels, with alpha/beta and an activation;
-  // upsample with scale= and stride 3; route of one, two and three layers.
+  // upsample with scale= and stride 3; route of one, two and three layers;
+  // dropouts, in a row, last.
   const section = (type, options = {}) => `[${type}]\n${Object.entries(options).map(([k, v]) => `${k}=${v}\n`).join('')}`;
   const cfg = join(tempDir(), 'engine-route-shortcut-upsample.cfg');
   writeFileSync(
@@ -137,6 +138,11 @@ test('route, shortcut and upsample in the fast engine: the bits of darknet\'s ow
       section('route', { layers: '-1,6,-10' }), // 12: 20x15x33
       section('route', { layers: -1 }), // 13
       section('convolutional', { filters: 6, size: 3, stride: 1, pad: 1, activation: 'linear' }), // 14
+      // darknet gives a [dropout] the output buffer of the layer before it
+      section('dropout', { probability: 0.5 }), // 15
+      section('dropout', { probability: 0.5 }), // 16
+      section('convolutional', { filters: 6, size: 1, stride: 1, activation: 'leaky' }), // 17
+      section('dropout', { probability: 0.5 }), // 18: the network's output
     ].join('\n'),
   );
   const weights = await writeSyntheticWeights(cfg, join(tempDir(), 'engine-route-shortcut-upsample.weights'), 11);

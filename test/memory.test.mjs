@@ -102,19 +102,11 @@ async function detectCycles() {
   return { base, peak: Math.max(peak, end), end };
 }
 
-/** RSS growth of one load and predict of a network of large activations and
- * small weights (384x384: 9 MB per 16-channel output, 18 layers, with a
- * shortcut and routes that keep outputs alive), per engine; the sum of its
- * layers' outputs; whether both engines gave the same bits. */
-async function outputResidency() {
-  const dir = tempDir('darknet-napi-memory-outputs-');
-  const conv = (filters) => `[convolutional]\nfilters=${filters}\nsize=3\nstride=1\npad=1\nactivation=leaky\n`;
-  const cfg = join(dir, 'wide.cfg');
-  writeFileSync(cfg, ['[net]\nwidth=384\nheight=384\nchannels=3\n', conv(16), conv(16), conv(16), '[shortcut]\nfrom=-3\nactivation=linear\n',
-    conv(16), '[route]\nlayers=-1,-4\n', conv(16), conv(16), '[maxpool]\nsize=2\nstride=2\n', '[upsample]\nstride=2\n',
-    '[route]\nlayers=-1,-3\n', ...Array.from({ length: 6 }, () => conv(16)), conv(4)].join('\n'));
-  const weights = await writeSyntheticWeights(cfg, join(dir, 'wide.weights'), 3);
-  const image = { data: new Uint8Array(384 * 384 * 3).map((_, i) => (i * 31) % 256), width: 384, height: 384, channels: 3 };
+/** RSS growth of loading cfg/weights and one predict of a width x width
+ * image, per engine (fast first); the sum of the layers' outputs; whether
+ * both engines gave the same bits. */
+async function growthPerEngine(cfg, weights, width) {
+  const image = { data: new Uint8Array(width * width * 3).map((_, i) => (i * 31) % 256), width, height: width, channels: 3 };
   const result = {};
   const outputs = {};
   for (const engine of ['fast', 'darknet']) {
@@ -130,28 +122,29 @@ async function outputResidency() {
   return result;
 }
 
-/** RSS growth of loading a network of heavy weights and light activations
- * (32x32, eight 3x3 convolutions of 16 to 512 channels: 40 MB of weights)
- * and running it once, per engine; the weights file's size. */
+/** growthPerEngine of a network of large activations and small weights
+ * (384x384: 9 MB per 16-channel output, 18 layers, with a shortcut and
+ * routes that keep outputs alive). */
+async function outputResidency() {
+  const dir = tempDir('darknet-napi-memory-outputs-');
+  const conv = (filters) => `[convolutional]\nfilters=${filters}\nsize=3\nstride=1\npad=1\nactivation=leaky\n`;
+  const cfg = join(dir, 'wide.cfg');
+  writeFileSync(cfg, ['[net]\nwidth=384\nheight=384\nchannels=3\n', conv(16), conv(16), conv(16), '[shortcut]\nfrom=-3\nactivation=linear\n',
+    conv(16), '[route]\nlayers=-1,-4\n', conv(16), conv(16), '[maxpool]\nsize=2\nstride=2\n', '[upsample]\nstride=2\n',
+    '[route]\nlayers=-1,-3\n', ...Array.from({ length: 6 }, () => conv(16)), conv(4)].join('\n'));
+  return growthPerEngine(cfg, await writeSyntheticWeights(cfg, join(dir, 'wide.weights'), 3), 384);
+}
+
+/** growthPerEngine of a network of heavy weights and light activations
+ * (32x32, eight 3x3 convolutions of 16 to 512 channels: 40 MB of weights),
+ * and the weights file's size. */
 async function weightsResidency() {
   const dir = tempDir('darknet-napi-memory-weights-');
   const conv = (filters) => `[convolutional]\nfilters=${filters}\nsize=3\nstride=1\npad=1\nbatch_normalize=1\nactivation=leaky\n`;
   const cfg = join(dir, 'heavy.cfg');
   writeFileSync(cfg, ['[net]\nwidth=32\nheight=32\nchannels=3\n', conv(256), conv(512), conv(512), conv(512), conv(512), conv(256), conv(256), conv(16)].join('\n'));
   const weights = await writeSyntheticWeights(cfg, join(dir, 'heavy.weights'), 5);
-  const image = { data: new Uint8Array(32 * 32 * 3).map((_, i) => (i * 13) % 256), width: 32, height: 32, channels: 3 };
-  const result = { weightsBytes: statSync(weights).size };
-  const outputs = {};
-  for (const engine of ['fast', 'darknet']) {
-    global.gc?.();
-    const base = rss();
-    const network = await loadNetwork(cfg, weights, { engine, labels: [] });
-    outputs[engine] = await network.predict(image);
-    result[engine] = rss() - base;
-    await network.close();
-  }
-  result.same = Buffer.compare(Buffer.from(outputs.fast.buffer), Buffer.from(outputs.darknet.buffer)) === 0;
-  return result;
+  return { ...(await growthPerEngine(cfg, weights, 32)), weightsBytes: statSync(weights).size };
 }
 
 /** Runs one of the measurements above in a child with measurableMalloc; returns its result. */

@@ -30,13 +30,17 @@ void dn_output_plan_free(dn_output_plan *plan) {
 }
 
 /* Who reads layer k's output, in darknet's forward functions: the next layer
- * (net.input), a [route] through input_layers, a [shortcut] through index. */
+ * (net.input), a [route] through input_layers, a [shortcut] through index;
+ * and a layer whose own output is darknet's buffer of the layers before it
+ * (parse_network_cfg gives [dropout] the previous layer's), which pins them. */
 static void note_reads(const network *net, int *last_use, int *pinned, int (*movable)(const network *, int)) {
   int j, k;
   for (j = 0; j < net->n; ++j) last_use[j] = j; /* written, so live while it runs */
   for (j = 1; j < net->n; ++j) {
     const layer *l = &net->layers[j];
     last_use[j - 1] = j;
+    if (!movable(net, j))
+      for (k = j - 1; k >= 0 && net->layers[k].output == l->output; --k) pinned[k] = 1;
     /* darknet's own route and shortcut read the layers' own buffers */
     if (l->type == ROUTE) {
       for (k = 0; k < l->n; ++k) {
