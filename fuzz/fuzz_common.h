@@ -2,6 +2,7 @@
 #ifndef DARKNET_NAPI_FUZZ_COMMON_H
 #define DARKNET_NAPI_FUZZ_COMMON_H
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,19 +22,47 @@ static int write_input(const uint8_t *data, size_t size, const char *extension, 
   return 0;
 }
 
-/* One prediction on a black 8x8 image with each engine, as the addon can run either. */
+/* Whether a layer keeps state from one run to the next (so two runs differ). */
+static int has_state(const network *net) {
+  int i;
+  for (i = 0; i < net->n; ++i) {
+    const LAYER_TYPE t = net->layers[i].type;
+    if (t == RNN || t == GRU || t == LSTM || t == CRNN) return 1;
+  }
+  return 0;
+}
+
+/* One prediction on a black 8x8 image with each engine, as the addon can run
+ * either; the fast engine must give darknet's bits (NaN for NaN). */
 static void predict_with_both_engines(dn_network *net) {
   unsigned char pixels[8 * 8 * 3] = {0};
-  int engine;
+  float *fast = NULL;
+  int engine, count = 0, i;
   for (engine = DN_ENGINE_FAST; engine <= DN_ENGINE_DARKNET; ++engine) {
     dn_error err;
     image im;
     dn_result result;
     const dn_run_options options = {DN_RESIZE_LETTERBOX, (dn_engine)engine, 1, 1, 0};
-    if (dn_image_from_pixels(pixels, 8, 8, 3, &im, &err) != 0) return;
-    if (dn_network_run(net, &im, &options, &result, &err) == 0) dn_result_free(&result);
+    if (dn_image_from_pixels(pixels, 8, 8, 3, &im, &err) != 0) break;
+    if (dn_network_run(net, &im, &options, &result, &err) == 0) {
+      if (engine == DN_ENGINE_FAST) {
+        fast = result.output;
+        count = result.count;
+        result.output = NULL;
+      } else if (fast && count == result.count && !has_state(net->net)) {
+        for (i = 0; i < count; ++i) {
+          const float a = fast[i], b = result.output[i];
+          if (!(a == b || (a != a && b != b)) || (a == 0 && b == 0 && signbit(a) != signbit(b))) {
+            fprintf(stderr, "fuzz: the engines differ at output %d of %d: fast %a, darknet %a\n", i, count, a, b);
+            abort();
+          }
+        }
+      }
+      dn_result_free(&result);
+    }
     dn_image_free(&im);
   }
+  free(fast);
 }
 
 #endif

@@ -348,31 +348,35 @@ async function detectImages(cfg: string, weights: string | undefined, data: stri
  * cfg/coco.data; with several images, a folder, a glob or --redis, the bulk mode.
  */
 async function detectCommand(rest: string[], options: Options): Promise<number> {
-  const [first, ...others] = rest;
-  if (first === undefined) throw new UsageError('detect takes <cfg> <weights> [image], or <model> [image]');
-  const model = modelNamed(first);
-  let cfg: string;
-  let weights: string;
-  let labels: string;
-  let images: string[];
-  if (model) {
-    weights = await weightsOfModel(model, options);
-    cfg = modelCfg(model);
-    labels = modelLabels(model);
-    images = others;
-  } else {
-    const [second, ...more] = others;
-    if (second === undefined) {
-      throw new UsageError(`detect takes <cfg> <weights> [image]${!existsSync(first) ? `; ${first} is neither a file nor a model (see \`darknet models\`)` : ''}`);
-    }
-    cfg = first;
-    weights = second;
-    labels = resolveDarknetPath('cfg/coco.data');
-    images = more;
-  }
+  // darknet: test_detector("cfg/coco.data", cfg, weights, image, ...)
+  const { cfg, weights, labels, images } = await sourceOf('detect', rest, options, async () => resolveDarknetPath('cfg/coco.data'));
   if (!isBulk(images, options)) return detectImages(cfg, weights, labels, images[0], options);
   if (options.out !== undefined) throw new UsageError('-out draws one image: the bulk mode writes JSON lines or CSV only');
   return bulkCommand('detect', cfg, weights, labels, images, options);
+}
+
+/**
+ * What `classify` and `detect` take: <model> [images...] (the catalogue's cfg,
+ * weights and labels), or <cfg> <weights> [images...] with darknet's default
+ * labels for the task.
+ */
+async function sourceOf(
+  command: 'classify' | 'detect',
+  rest: string[],
+  options: Options,
+  defaultLabels: () => Promise<string>,
+): Promise<{ cfg: string; weights: string; labels: string; images: string[] }> {
+  const [first, second, ...more] = rest;
+  const usage = `${command} takes <cfg> <weights> [image], or <model> [image]`;
+  if (first === undefined) throw new UsageError(usage);
+  const model = modelNamed(first);
+  if (model) {
+    return { cfg: modelCfg(model), weights: await weightsOfModel(model, options), labels: modelLabels(model), images: rest.slice(1) };
+  }
+  if (second === undefined) {
+    throw new UsageError(`${usage}${!existsSync(first) ? `; ${first} is neither a file nor a model (see \`darknet models\`)` : ''}`);
+  }
+  return { cfg: first, weights: second, labels: await defaultLabels(), images: more };
 }
 
 /** detector test <data> <cfg> <weights> [image] */
@@ -423,29 +427,11 @@ function isBulkArgument(arg: string): boolean {
 
 /** classify <cfg> <weights> [images...] | classify <model> [images...] */
 async function classifyCommand(rest: string[], options: Options): Promise<number> {
-  const [first, ...others] = rest;
-  if (first === undefined) throw new UsageError('classify takes <cfg> <weights> [image], or <model> [image]');
-  const model = modelNamed(first);
-  let cfg: string;
-  let weights: string;
-  let names: string;
-  let images: string[];
-  if (model) {
-    weights = await weightsOfModel(model, options);
-    cfg = modelCfg(model);
-    names = modelLabels(model);
-    images = others;
-  } else {
-    const [second, ...more] = others;
-    if (second === undefined) throw new UsageError(`classify takes <cfg> <weights> [image]; ${first} is neither a file nor a model (see \`darknet models\`)`);
-    cfg = first;
-    weights = second;
-    // darknet: predict_classifier("cfg/imagenet1k.data", cfg, weights, image, 5)
-    names = (await readClassifierData(resolveDarknetPath('cfg/imagenet1k.data'))).names;
-    images = more;
-  }
-  if (!isBulk(images, options)) return predict(names, cfg, weights, images[0], options.top ?? 5, options);
-  return bulkCommand('classify', cfg, weights, names, images, options);
+  // darknet: predict_classifier("cfg/imagenet1k.data", cfg, weights, image, 5)
+  const { cfg, weights, labels, images } = await sourceOf('classify', rest, options, async () =>
+    (await readClassifierData(resolveDarknetPath('cfg/imagenet1k.data'))).names);
+  if (!isBulk(images, options)) return predict(labels, cfg, weights, images[0], options.top ?? 5, options);
+  return bulkCommand('classify', cfg, weights, labels, images, options);
 }
 
 /** Several images, a folder or a glob, or a bulk option: one line per image. */
