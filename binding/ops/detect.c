@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "engine/fast_engine.h"
-#include "engine/thread_pool.h"
 
 static int is_head(LAYER_TYPE t) { return t == YOLO || t == REGION || t == DETECTION; }
 
@@ -219,22 +218,15 @@ int dn_network_detect(dn_network *handle, const image *im, const dn_detect_optio
   return rc;
 }
 
+static int detect_task(dn_network *handle, const image *im, const void *options, void *out, dn_error *err) {
+  return dn_network_detect(handle, im, (const dn_detect_options *)options, (dn_detections *)out, err);
+}
+
 int dn_network_detect_input(dn_network *handle, const dn_input *input, const dn_detect_options *options,
                             dn_detections *out, dn_error *err) {
-  image im = {0, 0, 0, NULL};
-  int rc;
-  /* the pool claim covers decoding, as in dn_network_run_input */
-  const int pooled = options->engine == DN_ENGINE_FAST;
   memset(out, 0, sizeof *out);
-  if (pooled) dn_pool_enter();
-  rc = dn_image_from_input(input, options->limit_input_pixels, &im, err);
-  if (rc == 0) {
-    rc = dn_network_detect(handle, &im, options, out, err);
-    dn_image_free(&im);
-    if (rc != 0) dn_input_name_error(input, err);
-  }
-  if (pooled) dn_pool_leave();
-  return rc;
+  return dn_network_on_input(handle, input, options->engine, options->limit_input_pixels, detect_task, options, out,
+                             err);
 }
 
 void dn_detections_free(dn_detections *out) {

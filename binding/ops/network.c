@@ -359,24 +359,34 @@ int dn_network_run(dn_network *handle, const image *im, const dn_run_options *op
   return 0;
 }
 
-int dn_network_run_input(dn_network *handle, const dn_input *input, const dn_run_options *options,
-                         dn_result *result, dn_error *err) {
+int dn_network_on_input(dn_network *handle, const dn_input *input, dn_engine engine, double limit_input_pixels,
+                        dn_input_task task, const void *options, void *out, dn_error *err) {
   image im = {0, 0, 0, NULL};
   int rc;
   /* The prediction's claim on the engine's pool, decoding included: while
    * it decodes, another network's prediction must not take this thread's
    * core for the pool (thread_pool.h). */
-  const int pooled = options->engine == DN_ENGINE_FAST;
-  memset(result, 0, sizeof *result);
+  const int pooled = engine == DN_ENGINE_FAST;
   if (pooled) dn_pool_enter();
-  rc = dn_image_from_input(input, options->limit_input_pixels, &im, err);
+  rc = dn_image_from_input(input, limit_input_pixels, &im, err);
   if (rc == 0) {
-    rc = dn_network_run(handle, &im, options, result, err);
+    rc = task(handle, &im, options, out, err);
     dn_image_free(&im);
     if (rc != 0) dn_input_name_error(input, err);
   }
   if (pooled) dn_pool_leave();
   return rc;
+}
+
+static int run_task(dn_network *handle, const image *im, const void *options, void *out, dn_error *err) {
+  return dn_network_run(handle, im, (const dn_run_options *)options, (dn_result *)out, err);
+}
+
+int dn_network_run_input(dn_network *handle, const dn_input *input, const dn_run_options *options,
+                         dn_result *result, dn_error *err) {
+  memset(result, 0, sizeof *result);
+  return dn_network_on_input(handle, input, options->engine, options->limit_input_pixels, run_task, options, result,
+                             err);
 }
 
 void dn_result_free(dn_result *result) {

@@ -58,6 +58,15 @@ typedef struct dn_result {
 int dn_network_run(dn_network *handle, const image *im, const dn_run_options *options, dn_result *result,
                    dn_error *err);
 
+/* What a call on one decoded image does (dn_network_run, dn_network_detect). */
+typedef int (*dn_input_task)(dn_network *handle, const image *im, const void *options, void *out, dn_error *err);
+
+/* The input decoded (dn_image_from_input, limit_input_pixels), task run on
+ * it, the input named in task's error; with the fast engine, under the
+ * prediction's claim on the pool, decoding included. */
+int dn_network_on_input(dn_network *handle, const dn_input *input, dn_engine engine, double limit_input_pixels,
+                        dn_input_task task, const void *options, void *out, dn_error *err);
+
 /* The whole of a classify/predict call: reads and decodes the input
  * (dn_image_from_input, options->limit_input_pixels), then runs the network
  * on it; a failure's message starts with the input's description. */
