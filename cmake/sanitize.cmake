@@ -11,9 +11,8 @@ if(DARKNET_NAPI_FUZZ)
   # parsing computes strchr(...)+1 past the last comma of every list, a NULL+1
   # it never uses), shift (stb_image's bit reader shifts by >= 32 on corrupt
   # JPEGs, harmless on the CPUs we build for), and signed-integer-overflow,
-  # which the addon turns into errors (binding/shim/overflow.c) but whose
-  # handlers the sanitizer runtime would take over here: ASan sees what a wrap
-  # leads to.
+  # which only darknet's sizing code is built with, as in the addon
+  # (cmake/shim.cmake; its handlers wrapped in cmake/fuzz.cmake).
   add_compile_options(-fsanitize=address,undefined -fno-sanitize=pointer-overflow,shift,signed-integer-overflow
                       -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g)
   add_link_options(-fsanitize=address,undefined)
