@@ -22,18 +22,28 @@ static int write_input(const uint8_t *data, size_t size, const char *extension, 
   return 0;
 }
 
-/* Whether a layer keeps state from one run to the next (so two runs differ). */
-static int has_state(const network *net) {
+/* Whether a run depends on the runs before it, so that two runs may differ:
+ * a layer with recurrent state, or a [local] whose im2col grid (padding by
+ * pad pixels) is smaller than its output grid (darknet's local_out_height
+ * subtracts 1, not the padding), so that its GEMM also reads workspace
+ * columns this run did not write. */
+static int history_dependent(const network *net) {
   int i;
   for (i = 0; i < net->n; ++i) {
-    const LAYER_TYPE t = net->layers[i].type;
-    if (t == RNN || t == GRU || t == LSTM || t == CRNN) return 1;
+    const layer *l = &net->layers[i];
+    if (l->type == RNN || l->type == GRU || l->type == LSTM || l->type == CRNN) return 1;
+    if (l->type == LOCAL) {
+      const long long im_h = (l->h + 2LL * l->pad - l->size) / l->stride + 1;
+      const long long im_w = (l->w + 2LL * l->pad - l->size) / l->stride + 1;
+      if (im_h * im_w < (long long)l->out_h * l->out_w) return 1;
+    }
   }
   return 0;
 }
 
 /* One prediction on a black 8x8 image with each engine, as the addon can run
- * either; the fast engine must give darknet's bits (NaN for NaN). */
+ * either; the fast engine must give darknet's bits (NaN for NaN) where a run
+ * does not depend on the ones before it. */
 static void predict_with_both_engines(dn_network *net) {
   unsigned char pixels[8 * 8 * 3] = {0};
   float *fast = NULL;
@@ -49,7 +59,7 @@ static void predict_with_both_engines(dn_network *net) {
         fast = result.output;
         count = result.count;
         result.output = NULL;
-      } else if (fast && count == result.count && !has_state(net->net)) {
+      } else if (fast && count == result.count && !history_dependent(net->net)) {
         for (i = 0; i < count; ++i) {
           const float a = fast[i], b = result.output[i];
           if (!(a == b || (a != a && b != b)) || (a == 0 && b == 0 && signbit(a) != signbit(b))) {
