@@ -6,7 +6,10 @@
 # so is ours.
 set(DARKNET_KERNEL_OBJECTS "")
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86")
-  set(DARKNET_KERNELS "avx512:16:DN_MR_AVX512:-mavx512f" "avx2:8:DN_MR_AVX2:-mavx2" "base:4:DN_MR_BASE:")
+  # avx512vl: AVX-512's 32 registers with 256-bit vectors, faster than
+  # 512-bit ones on cores that split those in two (AMD Zen 4).
+  set(DARKNET_KERNELS "avx512:16:DN_MR_AVX512:-mavx512f" "avx512vl:8:DN_MR_AVX512:-mavx512vl" "avx2:8:DN_MR_AVX2:-mavx2"
+      "base:4:DN_MR_BASE:")
   set(DARKNET_KERNEL_CONTRACT -ffp-contract=off)
 else()
   set(DARKNET_KERNELS "base:4:DN_MR_BASE:")

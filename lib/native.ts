@@ -138,8 +138,10 @@ export interface NativeBuild {
   cudnn: boolean;
   openmp: boolean;
   blas: string;
-  /** The fast engine's GEMM kernel, chosen at run time from the CPU's features. */
-  kernel: 'avx512' | 'avx2' | 'sse2' | 'neon' | 'generic';
+  /** The fast engine's GEMM kernel: the fastest of those the CPU runs (DARKNET_NAPI_KERNEL forces another). */
+  kernel: 'avx512' | 'avx512vl' | 'avx2' | 'sse2' | 'neon' | 'generic';
+  /** Every kernel this CPU runs, widest first. */
+  kernels: string[];
   /** Whether batch norm runs inside the fast engine's convolution epilogue
    * (its arithmetic checked at startup against darknet's normalize_cpu), or
    * as darknet's own normalize_cpu pass over whole rows. */

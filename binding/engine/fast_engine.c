@@ -19,6 +19,7 @@
 #include "thread_pool.h"
 
 const char *dn_fast_kernel_name(void) { return dn_kernel_selected()->name; }
+const char *dn_fast_kernel_runnable(int i) { return dn_kernel_runnable(i); }
 
 /* Whether our batch norm gives darknet's bits (bn_span): it follows
  * normalize_cpu as darknet's x86 -Ofast build compiles it, a vector body of

@@ -51,6 +51,8 @@ int dn_fast_batchnorm_fused(void);
 
 /* The GEMM kernel in use ("avx512", "avx2", "sse2", "neon", "generic"). */
 const char *dn_fast_kernel_name(void);
+/* The i-th kernel this CPU runs, widest first; NULL past the last. */
+const char *dn_fast_kernel_runnable(int i);
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,11 @@
 
 #include "thread_pool.h"
 
-#define KC 256  /* k steps per packed block: an A panel stays in L1 */
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+#define KC 256  /* most k steps per packed block: a B panel stays in L1 */
 #define NC 512  /* columns per packed B block: KC x NC floats stay in L2 */
 #define MC 128  /* rows per packed A block */
 #ifndef SHARED_B_FLOATS
@@ -18,6 +22,7 @@
 static const dn_kernel kernels[] = {
 #if defined(__x86_64__) || defined(__i386__)
     {"avx512", dn_kernel_avx512, DN_MR_AVX512, 32, dn_epilogue_avx512, dn_epilogue_bn_avx512},
+    {"avx512vl", dn_kernel_avx512vl, DN_MR_AVX512, 16, dn_epilogue_avx512vl, dn_epilogue_bn_avx512vl},
     {"avx2", dn_kernel_avx2, DN_MR_AVX2, 16, dn_epilogue_avx2, dn_epilogue_bn_avx2},
     {"sse2", dn_kernel_base, DN_MR_BASE, 8, dn_epilogue_base, dn_epilogue_bn_base},
 #elif defined(__aarch64__)
@@ -26,21 +31,62 @@ static const dn_kernel kernels[] = {
     {"generic", dn_kernel_base, DN_MR_BASE, 8, dn_epilogue_base, dn_epilogue_bn_base},
 #endif
 };
+#define KERNEL_COUNT (sizeof(kernels) / sizeof(kernels[0]))
 
+static int usable(const dn_kernel *k) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (k->fn == dn_kernel_avx512) return __builtin_cpu_supports("avx512f");
+  if (k->fn == dn_kernel_avx512vl) return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+  if (k->fn == dn_kernel_avx2) return __builtin_cpu_supports("avx2");
+#endif
+  (void)k;
+  return 1;
+}
+
+const char *dn_kernel_runnable(int i) {
+  size_t k;
+  for (k = 0; k < KERNEL_COUNT; ++k)
+    if (usable(&kernels[k]) && i-- == 0) return kernels[k].name;
+  return NULL;
+}
+
+/* AMD family 19h with AVX-512 (Zen 4) runs a 512-bit operation as two
+ * 256-bit halves, and a 512-bit broadcast there takes a pipe that darknet's
+ * separate multiply and add need: its 256-bit kernel with AVX-512's 32
+ * registers is faster (measured on an EPYC Zen 4, whole tiles in L1: 77-79
+ * GFLOP/s for avx512, 112-115 for avx512vl, 110-112 for avx2). Elsewhere
+ * (Intel, Zen 5) 512-bit vectors are full width. */
+static int splits_512_bit_vectors(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned eax, ebx, ecx, edx, family;
+  if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return 0;
+  if (ebx != 0x68747541u || edx != 0x69746e65u || ecx != 0x444d4163u) return 0; /* "AuthenticAMD" */
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+  family = (eax >> 8) & 0xf;
+  if (family == 0xf) family += (eax >> 20) & 0xff;
+  return family == 0x19;
+#else
+  return 0;
+#endif
+}
+
+/* The widest kernel the CPU runs at full speed (DARKNET_NAPI_KERNEL forces
+ * any it runs). Every kernel gives darknet's bits: this is speed only. */
 static const dn_kernel *select_kernel(void) {
   const char *forced = getenv("DARKNET_NAPI_KERNEL");
-  size_t i, count = sizeof(kernels) / sizeof(kernels[0]);
-  for (i = 0; i < count; ++i) {
-    int usable = 1;
+  size_t i;
+  if (forced && *forced) {
+    for (i = 0; i < KERNEL_COUNT; ++i)
+      if (strcmp(forced, kernels[i].name) == 0 && usable(&kernels[i])) return &kernels[i];
+  }
+  for (i = 0; i + 1 < KERNEL_COUNT; ++i) {
+    if (!usable(&kernels[i])) continue;
 #if defined(__x86_64__) || defined(__i386__)
-    if (kernels[i].fn == dn_kernel_avx512) usable = __builtin_cpu_supports("avx512f");
-    if (kernels[i].fn == dn_kernel_avx2) usable = __builtin_cpu_supports("avx2");
+    if (kernels[i].fn == dn_kernel_avx512 && splits_512_bit_vectors()) continue;
 #endif
-    if (!usable) continue;
-    if (forced && *forced && strcmp(forced, kernels[i].name) != 0 && i + 1 < count) continue;
     return &kernels[i];
   }
-  return &kernels[count - 1];
+  return &kernels[KERNEL_COUNT - 1];
 }
 
 /* Chosen once, whichever thread asks first (pthread_once orders the write
@@ -115,6 +161,7 @@ static void pack_a(const float *A, int K, int r0, int rows, int k0, int kc, int 
 static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, int nr, float *dst) {
   int j0, k, jj;
   int k_plane[KC], k_dy[KC], k_dx[KC]; /* each k's channel and kernel offsets, divided out once */
+  size_t k_offset[KC];                 /* and where its pixel is, from the window's corner */
   if (B->ksize) {
     const int ks = B->ksize, area = ks * ks;
     for (k = 0; k < kc; ++k) {
@@ -122,10 +169,31 @@ static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, 
       k_plane[k] = kk / area;
       k_dy[k] = (kk % area) / ks;
       k_dx[k] = kk % ks;
+      k_offset[k] = ((size_t)k_plane[k] * B->height + k_dy[k]) * B->width + k_dx[k];
     }
   }
   for (j0 = n0; j0 < n1; j0 += nr) {
     int cols = n1 - j0 < nr ? n1 - j0 : nr;
+    if (B->ksize && B->stride == 1 && cols == nr) {
+      /* A whole panel on one output row whose windows all lie inside the
+       * image (most of them): each k's row of the panel is nr pixels in a
+       * row of the input, copied as they are. */
+      const int x = j0 % B->out_w, y = (j0 / B->out_w) - B->pad, left = x - B->pad;
+      if (x + nr <= B->out_w && y >= 0 && y + B->ksize <= B->height && left >= 0 &&
+          left + nr - 1 + B->ksize <= B->width) {
+        const float *corner = B->data + (size_t)y * B->width + left;
+        /* (a copy of a known size: inlined) */
+        if (nr == 16) {
+          for (k = 0; k < kc; ++k) memcpy(dst + (size_t)k * 16, corner + k_offset[k], sizeof(float) * 16);
+        } else if (nr == 32) {
+          for (k = 0; k < kc; ++k) memcpy(dst + (size_t)k * 32, corner + k_offset[k], sizeof(float) * 32);
+        } else {
+          for (k = 0; k < kc; ++k) memcpy(dst + (size_t)k * nr, corner + k_offset[k], sizeof(float) * (size_t)nr);
+        }
+        dst += (size_t)kc * nr;
+        continue;
+      }
+    }
     if (B->ksize == 0) {
       for (k = 0; k < kc; ++k) {
         const float *src = B->data + (size_t)(k0 + k) * N + j0;
@@ -183,6 +251,14 @@ static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, 
 
 static int round_up(int value, int step) { return (value + step - 1) / step * step; }
 
+/* The k steps per block: K cut into equal blocks of at most KC (288 as
+ * 144 + 144, not 256 + 32: a short block pays a whole pass over C). Packed
+ * A's layout follows it. */
+static int kc_of(int K) {
+  const int blocks = (K + KC - 1) / KC;
+  return blocks > 1 ? (K + blocks - 1) / blocks : K;
+}
+
 typedef struct gemm_job {
   int M, N, K;
   const float *A, *packed_a;
@@ -200,11 +276,13 @@ typedef struct gemm_job {
 
 static void gemm_task(void *arg, int task) {
   gemm_job *g = (gemm_job *)arg;
-  const int mr = g->kernel->mr, nr = g->kernel->nr, N = g->N;
+  const int mr = g->kernel->mr, nr = g->kernel->nr, N = g->N, KB = kc_of(g->K);
   const int m0 = (task / g->n_chunks) * g->m_chunk, n0 = (task % g->n_chunks) * g->n_chunk;
   const int m1 = m0 + g->m_chunk < g->M ? m0 + g->m_chunk : g->M;
   const int n1 = n0 + g->n_chunk < N ? n0 + g->n_chunk : N;
-  const int mc_max = (MC / mr) * mr;
+  /* Row blocks of about MC rows, as even as whole panels make them. */
+  const int m_blocks = (m1 - m0 + MC - 1) / MC;
+  const int mc_max = round_up((m1 - m0 + m_blocks - 1) / m_blocks, mr);
   float tile[16 * 64];
   int k0, ic, q, p;
   scratch *own = scratch_get();
@@ -215,8 +293,8 @@ static void gemm_task(void *arg, int task) {
   }
   scratch_a = own->a;
   scratch_b = own->b;
-  for (k0 = 0; k0 < g->K; k0 += KC) {
-    const int kc = g->K - k0 < KC ? g->K - k0 : KC;
+  for (k0 = 0; k0 < g->K; k0 += KB) {
+    const int kc = g->K - k0 < KB ? g->K - k0 : KB;
     const float *panels_b = g->shared_b ? g->shared_b + (size_t)k0 * g->n_pad + (size_t)n0 * kc : scratch_b;
     if (!g->shared_b) pack_b(g->B, N, k0, kc, n0, n1, nr, scratch_b);
     for (ic = m0; ic < m1; ic += mc_max) {
@@ -224,28 +302,30 @@ static void gemm_task(void *arg, int task) {
       /* This block's panels: packed once for every call, or here. */
       const float *panels = g->packed_a ? g->packed_a + (size_t)k0 * round_up(g->M, mr) + (size_t)ic * kc : scratch_a;
       if (!g->packed_a) pack_a(g->A, g->K, ic, mc, k0, kc, mr, scratch_a);
-      for (q = 0; q < mc; q += mr) {
-        const int rows = mc - q < mr ? mc - q : mr;
-        const float *a = panels + (size_t)(q / mr) * kc * mr;
-        for (p = n0; p < n1; p += nr) {
-          const int cols = n1 - p < nr ? n1 - p : nr;
-          const float *b = panels_b + (size_t)((p - n0) / nr) * kc * nr;
+      /* Each B panel stays in L1 while every A panel of the block (in L2)
+       * passes over it: A's panels are the thinner stream. */
+      for (p = n0; p < n1; p += nr) {
+        const int cols = n1 - p < nr ? n1 - p : nr;
+        const float *b = panels_b + (size_t)((p - n0) / nr) * kc * nr;
+        for (q = 0; q < mc; q += mr) {
+          const int rows = mc - q < mr ? mc - q : mr;
+          const float *a = panels + (size_t)(q / mr) * kc * mr;
           float *c = g->C + (size_t)(ic + q) * N + p;
-          if (rows == mr && cols == nr) {
-            g->kernel->fn(kc, a, b, c, N, k0 > 0);
+          if (cols == nr) {
+            g->kernel->fn(rows, kc, a, b, c, N, k0 > 0);
           } else {
-            /* Edge tile: through a full-size copy (zero where C has no cell). */
+            /* The last columns: through a full-width copy. */
             int r, j;
-            for (r = 0; r < mr; ++r)
-              for (j = 0; j < nr; ++j) tile[r * nr + j] = (k0 > 0 && r < rows && j < cols) ? c[(size_t)r * N + j] : 0.0f;
-            g->kernel->fn(kc, a, b, tile, nr, 1);
+            for (r = 0; r < rows; ++r)
+              for (j = 0; j < nr; ++j) tile[r * nr + j] = (k0 > 0 && j < cols) ? c[(size_t)r * N + j] : 0.0f;
+            g->kernel->fn(rows, kc, a, b, tile, nr, 1);
             for (r = 0; r < rows; ++r) memcpy(c + (size_t)r * N, tile + r * nr, sizeof(float) * (size_t)cols);
           }
         }
-        /* These rows of this task's columns are final: the epilogue while
-         * they are in L1. */
-        if (g->epilogue && !g->whole_rows && k0 + kc >= g->K) g->epilogue(g->context, g->C, N, ic + q, ic + q + rows, n0, n1);
       }
+      /* These rows of this task's columns are final: the epilogue while
+       * they are in cache. */
+      if (g->epilogue && !g->whole_rows && k0 + kc >= g->K) g->epilogue(g->context, g->C, N, ic, ic + mc, n0, n1);
     }
   }
   /* An epilogue that needs whole rows: here while they are in cache when
@@ -264,9 +344,10 @@ static void pack_task(void *arg, int task) {
   slice_job *job = (slice_job *)arg;
   gemm_job *g = job->g;
   const int n0 = task * job->size, n1 = n0 + job->size < g->N ? n0 + job->size : g->N;
+  const int KB = kc_of(g->K);
   int k0;
-  for (k0 = 0; k0 < g->K; k0 += KC) {
-    const int kc = g->K - k0 < KC ? g->K - k0 : KC;
+  for (k0 = 0; k0 < g->K; k0 += KB) {
+    const int kc = g->K - k0 < KB ? g->K - k0 : KB;
     pack_b(g->B, g->N, k0, kc, n0, n1, g->kernel->nr, g->shared_b + (size_t)k0 * g->n_pad + (size_t)n0 * kc);
   }
 }
@@ -279,7 +360,7 @@ static void rows_task(void *arg, int task) {
   g->epilogue(g->context, g->C, g->N, m0, m1, 0, g->N);
 }
 
-/* Layout: for each k block (k0 = 0, KC, ...), round_up(M, mr) x kc floats,
+/* Layout: for each k block (k0 = 0, kc_of(K), ...), round_up(M, mr) x kc floats,
  * its mr-row panels in order; panel rows past M are zeros. */
 size_t dn_sgemm_packed_floats(int M, int K) {
   return (size_t)round_up(M, dn_kernel_selected()->mr) * (size_t)K;
@@ -288,10 +369,11 @@ size_t dn_sgemm_packed_floats(int M, int K) {
 float *dn_sgemm_pack_a(int M, int K, const float *A) {
   const int mr = dn_kernel_selected()->mr;
   float *packed = (float *)malloc(sizeof(float) * dn_sgemm_packed_floats(M, K));
+  const int KB = kc_of(K);
   int k0;
   if (!packed) return NULL;
-  for (k0 = 0; k0 < K; k0 += KC) {
-    const int kc = K - k0 < KC ? K - k0 : KC;
+  for (k0 = 0; k0 < K; k0 += KB) {
+    const int kc = K - k0 < KB ? K - k0 : KB;
     pack_a(A, K, 0, M, k0, kc, mr, packed + (size_t)k0 * round_up(M, mr));
   }
   return packed;
@@ -299,9 +381,10 @@ float *dn_sgemm_pack_a(int M, int K, const float *A) {
 
 void dn_sgemm_unpack_a(int M, int K, const float *packed, float *A) {
   const int mr = dn_kernel_selected()->mr;
+  const int KB = kc_of(K);
   int k0, q, r, k;
-  for (k0 = 0; k0 < K; k0 += KC) {
-    const int kc = K - k0 < KC ? K - k0 : KC;
+  for (k0 = 0; k0 < K; k0 += KB) {
+    const int kc = K - k0 < KB ? K - k0 : KB;
     const float *src = packed + (size_t)k0 * round_up(M, mr);
     for (q = 0; q < M; q += mr, src += (size_t)kc * mr) {
       const int valid = M - q < mr ? M - q : mr;

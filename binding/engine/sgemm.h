@@ -13,14 +13,15 @@ extern "C" {
 #endif
 
 /* A micro-kernel (sgemm_kernel.c) and its tile shape. */
-typedef void (*dn_kernel_fn)(int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
+/* Its first `rows` rows (1..mr) of a tile: C[rows x nr] (+)= A-panel * B-panel. */
+typedef void (*dn_kernel_fn)(int rows, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
 /* row = activation(row * scale + bias), leaky or linear (sgemm_epilogue.c). */
 typedef void (*dn_epilogue_fn)(float *row, int len, float scale, float bias, int leaky);
 /* The same after batch norm's vector body: row = (row - mean) * factor first. */
 typedef void (*dn_epilogue_bn_fn)(float *row, int len, float mean, double factor, float scale, float bias,
                                   int leaky);
 typedef struct dn_kernel {
-  const char *name; /* "avx512", "avx2", "sse2", "neon", "generic" */
+  const char *name; /* "avx512", "avx512vl", "avx2", "sse2", "neon", "generic" */
   dn_kernel_fn fn;
   int mr, nr;
   dn_epilogue_fn epilogue;
@@ -32,18 +33,24 @@ typedef struct dn_kernel {
 #define DN_MR_AVX2 6
 #define DN_MR_BASE 4
 
-void dn_kernel_avx512(int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
-void dn_kernel_avx2(int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
-void dn_kernel_base(int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
+void dn_kernel_avx512(int rows, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
+void dn_kernel_avx512vl(int rows, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
+void dn_kernel_avx2(int rows, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
+void dn_kernel_base(int rows, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
 void dn_epilogue_avx512(float *row, int len, float scale, float bias, int leaky);
+void dn_epilogue_avx512vl(float *row, int len, float scale, float bias, int leaky);
 void dn_epilogue_avx2(float *row, int len, float scale, float bias, int leaky);
 void dn_epilogue_base(float *row, int len, float scale, float bias, int leaky);
 void dn_epilogue_bn_avx512(float *row, int len, float mean, double factor, float scale, float bias, int leaky);
+void dn_epilogue_bn_avx512vl(float *row, int len, float mean, double factor, float scale, float bias, int leaky);
 void dn_epilogue_bn_avx2(float *row, int len, float mean, double factor, float scale, float bias, int leaky);
 void dn_epilogue_bn_base(float *row, int len, float mean, double factor, float scale, float bias, int leaky);
 
-/* The kernel for this CPU (DARKNET_NAPI_KERNEL=avx2|base forces a lesser one). */
+/* The kernel for this CPU: the fastest of those it runs, timed once
+ * (DARKNET_NAPI_KERNEL=avx512|avx512vl|avx2|sse2 forces one it runs). */
 const dn_kernel *dn_kernel_selected(void);
+/* The name of the i-th kernel this CPU runs, widest first; NULL past the last. */
+const char *dn_kernel_runnable(int i);
 
 /* Where B comes from: a plain row-major K x N matrix, or the image of a
  * convolution read through im2col's indexing (no im2col buffer). */

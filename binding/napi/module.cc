@@ -81,6 +81,9 @@ Napi::Object BuildInfo(Napi::Env env) {
   b.Set("openmp", false);
   b.Set("blas", "darknet gemm");
   b.Set("kernel", dn_fast_kernel_name());
+  Napi::Array kernels = Napi::Array::New(env);
+  for (uint32_t i = 0; dn_fast_kernel_runnable((int)i); ++i) kernels.Set(i, dn_fast_kernel_runnable((int)i));
+  b.Set("kernels", kernels);
   b.Set("fusedBatchNorm", dn_fast_batchnorm_fused() != 0);
   b.Set("napiVersion", NAPI_VERSION);
   return b;
