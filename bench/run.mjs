@@ -4,14 +4,19 @@
 // darknet/data/dog.jpg, every figure from this one run, as ratios against baselines measured in the same process or
 // command (the machines are shared and noisy):
 //   - predict alone (a network-sized raw image: no decode), median ms and
-//     GFLOP/s: our fast engine (default threads and 1 thread), engine
-//     'darknet' (darknet's own code), onnxruntime-node on our ONNX export
-//     (1 thread and the same threads as ours), shelling out to the reference CLI;
+//     GFLOP/s: our fast engine at 1 thread and the default threads against
+//     onnxruntime-node on our ONNX export at the same threads, in alternating
+//     blocks with a pause between them and then interleaved call by call (a
+//     robustness row), engine 'darknet' (darknet's own code), and shelling
+//     out to the reference CLI;
+//   - tiny.cfg per layer at 1 thread (ms, GFLOP/s, % of the core's FMA peak,
+//     measured by bench/peak.c);
 //   - classify(path) end to end (read, decode, letterbox, predict, top-5);
 //   - bulk throughput with 1 and 2 networks (loading them included), against
 //     the shell-out loop;
 //   - RSS per additional loaded network (in a child process);
-//   - darknet.cfg, darknet19.cfg and resnet18.cfg with synthetic weights;
+//   - darknet.cfg, darknet19.cfg and resnet18.cfg with synthetic weights,
+//     against onnxruntime likewise;
 //   - detection (synthetic detecting weights): yolov3-tiny at 416x416 and
 //     (without --quick) yolov3 at 608x608: predict for both engines and
 //     onnxruntime on our export, detect end to end, the box extraction and
@@ -76,35 +81,125 @@ async function onnxRuntime() {
   }
 }
 
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const middle = (values) => [...values].sort((x, y) => x - y)[values.length >> 1];
+
+/**
+ * Ours against onnxruntime at `count` threads: three alternating blocks
+ * (ours, pause, theirs, pause), the median of each side's block medians;
+ * then call by call, interleaved (a robustness row: onnxruntime's threads
+ * spin after each run, on the cores ours wants).
+ */
+async function versus(predict, run, count) {
+  setThreads(count);
+  const ours = [];
+  const theirs = [];
+  for (let block = 0; block < 3; ++block) {
+    ours.push(await median(predict));
+    await pause(200);
+    theirs.push(await median(run));
+    await pause(200);
+  }
+  const oursInterleaved = [];
+  const theirsInterleaved = [];
+  for (let i = 0; i < iterations; ++i) {
+    let started = process.hrtime.bigint();
+    await predict();
+    oursInterleaved.push(Number(process.hrtime.bigint() - started) / 1e6);
+    started = process.hrtime.bigint();
+    await run();
+    theirsInterleaved.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  setThreads(defaultThreads);
+  return { ours: middle(ours), theirs: middle(theirs), oursInterleaved: middle(oursInterleaved), theirsInterleaved: middle(theirsInterleaved) };
+}
+
+/** Thread counts measured: 1 and the default (the pool's size). */
+const threadCounts = [...new Set([1, defaultThreads])];
+
 async function predictRows(cfg, weights, { ort, dir, withOrt = true }) {
   const fast = await loadNetwork(cfg, weights, { labels: [] });
   const stock = await loadNetwork(cfg, weights, { labels: [], engine: 'darknet' });
   const image = rawImage(fast.width, fast.height);
   const gflop = flopsOf(fast) / 1e9;
   const rows = [];
-  setThreads(defaultThreads);
-  rows.push({ way: `ours, fast engine (${build.kernel})`, threads: defaultThreads, ms: await median(() => fast.predict(image)) });
-  setThreads(1);
-  rows.push({ way: `ours, fast engine (${build.kernel})`, threads: 1, ms: await median(() => fast.predict(image)) });
-  setThreads(defaultThreads);
-  rows.push({ way: "ours, engine: 'darknet' (darknet's own code)", threads: 1, ms: await median(() => stock.predict(image), Math.min(iterations, 20), 2) });
+  const ratios = [];
+  const predict = () => fast.predict(image);
   const expected = await fast.predict(image);
+  let model;
   if (ort && withOrt) {
-    const model = join(dir, 'model.onnx');
+    model = join(dir, 'model.onnx');
     writeFileSync(model, await exportOnnx(cfg, weights));
-    const feeds = { input: new ort.Tensor('float32', nchw(image), [1, 3, fast.height, fast.width]) };
-    for (const count of [1, defaultThreads]) {
-      const session = await ort.InferenceSession.create(model, { intraOpNumThreads: count, interOpNumThreads: 1, executionProviders: ['cpu'] });
-      const output = (await session.run(feeds)).output.data;
-      let diff = 0;
-      for (let i = 0; i < output.length; ++i) diff = Math.max(diff, Math.abs(output[i] - expected[i]));
-      rows.push({ way: `onnxruntime-node ${ort.env.versions?.node ?? ''} (CPU EP, our ONNX export; max |diff| ${diff.toExponential(1)})`, threads: count, ms: await median(() => session.run(feeds)) });
-      await session.release();
-    }
   }
+  for (const count of threadCounts) {
+    if (!model) {
+      setThreads(count);
+      rows.push({ way: `ours, fast engine (${build.kernel})`, threads: count, ms: await median(predict) });
+      setThreads(defaultThreads);
+      continue;
+    }
+    const feeds = { input: new ort.Tensor('float32', nchw(image), [1, 3, fast.height, fast.width]) };
+    const session = await ort.InferenceSession.create(model, { intraOpNumThreads: count, interOpNumThreads: 1, executionProviders: ['cpu'] });
+    const output = (await session.run(feeds)).output.data;
+    let diff = 0;
+    for (let i = 0; i < output.length; ++i) diff = Math.max(diff, Math.abs(output[i] - expected[i]));
+    const v = await versus(predict, () => session.run(feeds), count);
+    await session.release();
+    const theirs = `onnxruntime-node ${ort.env.versions?.node ?? ''} (CPU EP, our ONNX export; max |diff| ${diff.toExponential(1)})`;
+    rows.push({ way: `ours, fast engine (${build.kernel})`, threads: count, ms: v.ours });
+    rows.push({ way: theirs, threads: count, ms: v.theirs });
+    rows.push({ way: `ours, interleaved call by call with onnxruntime`, threads: count, ms: v.oursInterleaved });
+    rows.push({ way: `onnxruntime, interleaved call by call with ours`, threads: count, ms: v.theirsInterleaved });
+    ratios.push({ threads: count, ratio: v.ours / v.theirs, interleaved: v.oursInterleaved / v.theirsInterleaved });
+  }
+  setThreads(1);
+  rows.push({ way: "ours, engine: 'darknet' (darknet's own code)", threads: 1, ms: await median(() => stock.predict(image), Math.min(iterations, 20), 2) });
+  setThreads(defaultThreads);
   await fast.close();
   await stock.close();
-  return { gflop, rows };
+  return { gflop, rows, ratios };
+}
+
+const ratioLine = (ratios) =>
+  ratios.map((r) => `${r.threads} thread${r.threads > 1 ? 's' : ''}: ${r.ratio.toFixed(2)} (interleaved ${r.interleaved.toFixed(2)})`).join('; ');
+
+/** The machine's FMA peak per core (bench/peak.c, built here with the system's cc), or undefined. */
+function fmaPeak(dir) {
+  const binary = join(dir, 'peak');
+  const compiled = spawnSync('cc', ['-O2', '-o', binary, join(import.meta.dirname, 'peak.c')], { encoding: 'utf8' });
+  if (compiled.status !== 0) return undefined;
+  const run = spawnSync(binary, [], { encoding: 'utf8' });
+  return run.status === 0 ? JSON.parse(run.stdout) : undefined;
+}
+
+/**
+ * Per-layer time of tiny.cfg at 1 thread: predict on the cfg's first i layers
+ * (with the first bytes of the real weights), each layer the difference
+ * between two prefixes, the prefixes timed in turn over a few rounds.
+ */
+async function perLayer(dir) {
+  const text = readFileSync(tinyCfg, 'utf8');
+  const sections = text.split(/^(?=\[)/m);
+  const real = readFileSync(tinyWeights);
+  const networks = [];
+  for (let i = 1; i < sections.length; ++i) {
+    const cfg = join(dir, `tiny-${i}.cfg`);
+    writeFileSync(cfg, sections.slice(0, i + 1).join(''));
+    const size = statSync(await writeSyntheticWeights(cfg, join(dir, `tiny-${i}.weights`), 1)).size;
+    writeFileSync(join(dir, `tiny-${i}.weights`), real.subarray(0, size));
+    networks.push(await loadNetwork(cfg, join(dir, `tiny-${i}.weights`), { labels: [] }));
+  }
+  const image = rawImage(224, 224);
+  setThreads(1);
+  const rounds = networks.map(() => []);
+  for (let round = 0; round < 3; ++round) {
+    for (const [i, network] of networks.entries()) rounds[i].push(await median(() => network.predict(image), Math.max(10, iterations >> 1), 3));
+  }
+  setThreads(defaultThreads);
+  const layers = networks[networks.length - 1].layers;
+  const totals = rounds.map(middle);
+  for (const network of networks) await network.close();
+  return layers.map((layer, i) => ({ layer, ms: totals[i] - (i > 0 ? totals[i - 1] : 0) }));
 }
 
 function shellOutMs(count) {
@@ -182,22 +277,27 @@ async function detectionRows(name, { ort, dir, runs, stockRuns, thresh }) {
   const rows = [];
   const time = (fn, count = runs, warmup = 2) => median(fn, count, warmup);
   setThreads(defaultThreads);
-  const predictMs = await time(() => fast.predict(image));
-  rows.push({ way: `predict, fast engine (${build.kernel})`, threads: defaultThreads, ms: predictMs });
-  setThreads(1);
-  rows.push({ way: `predict, fast engine (${build.kernel})`, threads: 1, ms: await time(() => fast.predict(image)) });
-  setThreads(defaultThreads);
-  rows.push({ way: "predict, engine: 'darknet'", threads: 1, ms: await time(() => stock.predict(image), stockRuns, 1) });
-  if (ort) {
-    const model = join(dir, `${name}.onnx`);
-    writeFileSync(model, await exportOnnx(cfg, weights));
-    const feeds = { input: new ort.Tensor('float32', nchw(image), [1, 3, fast.height, fast.width]) };
-    for (const count of [1, defaultThreads]) {
-      const session = await ort.InferenceSession.create(model, { intraOpNumThreads: count, interOpNumThreads: 1, executionProviders: ['cpu'] });
-      rows.push({ way: 'onnxruntime-node (CPU EP, our ONNX export: the heads)', threads: count, ms: await time(() => session.run(feeds)) });
-      await session.release();
+  const ratios = [];
+  const predict = () => fast.predict(image);
+  const model = join(dir, `${name}.onnx`);
+  if (ort) writeFileSync(model, await exportOnnx(cfg, weights));
+  for (const count of [...threadCounts].reverse()) {
+    if (!ort) {
+      setThreads(count);
+      rows.push({ way: `predict, fast engine (${build.kernel})`, threads: count, ms: await time(predict) });
+      setThreads(defaultThreads);
+      continue;
     }
+    const feeds = { input: new ort.Tensor('float32', nchw(image), [1, 3, fast.height, fast.width]) };
+    const session = await ort.InferenceSession.create(model, { intraOpNumThreads: count, interOpNumThreads: 1, executionProviders: ['cpu'] });
+    const v = await versus(predict, () => session.run(feeds), count);
+    await session.release();
+    rows.push({ way: `predict, fast engine (${build.kernel})`, threads: count, ms: v.ours });
+    rows.push({ way: 'onnxruntime-node (CPU EP, our ONNX export: the heads)', threads: count, ms: v.theirs });
+    ratios.push({ threads: count, ratio: v.ours / v.theirs, interleaved: v.oursInterleaved / v.theirsInterleaved });
   }
+  const predictMs = rows[0].ms;
+  rows.push({ way: "predict, engine: 'darknet'", threads: 1, ms: await time(() => stock.predict(image), stockRuns, 1) });
   // predict(path) reads, decodes and letterboxes as detect does: the difference is get_network_boxes and do_nms_sort.
   const predictDogMs = await time(() => fast.predict(dog));
   rows.push({ way: 'predict(dog.jpg): read, decode, letterbox, predict', threads: defaultThreads, ms: predictDogMs });
@@ -222,7 +322,7 @@ async function detectionRows(name, { ort, dir, runs, stockRuns, thresh }) {
   }
   shell.sort((a, b) => a - b);
   rows.push({ way: 'shelling out to the reference `detector test` (new process, dog.jpg)', threads: 1, ms: shell[shell.length >> 1] ?? Number.NaN });
-  return { gflop, rows, boxesMs: detectDogMs - predictDogMs, found, rss: rssPerLoaded(cfg, weights), weightsBytes: statSync(weights).size };
+  return { gflop, rows, ratios, boxesMs: detectDogMs - predictDogMs, found, rss: rssPerLoaded(cfg, weights), weightsBytes: statSync(weights).size };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'darknet-bench-'));
@@ -237,14 +337,29 @@ try {
   const shell = shellOutMs(quick ? 5 : 15);
   tiny.rows.push({ way: 'shelling out to the reference CLI (new process per image, dog.jpg)', threads: 1, ms: shell });
   const ours = tiny.rows[0].ms;
-  const ortSame = tiny.rows.find((r) => r.way.startsWith('onnxruntime') && r.threads === defaultThreads);
   console.log(`\nTiny Darknet predict (${tiny.gflop.toFixed(3)} GFLOP per 224x224 image), network-sized raw input`);
-  console.log('| way | threads | ms/image | GFLOP/s | ours (default) / this |');
+  console.log('| way | threads | ms/image | GFLOP/s | ours (1 thread) / this |');
   console.log('| --- | --- | --- | --- | --- |');
   for (const row of tiny.rows) {
     console.log(`| ${row.way} | ${row.threads} | ${fmt(row.ms)} | ${(tiny.gflop / (row.ms / 1e3)).toFixed(1)} | ${(ours / row.ms).toFixed(2)} |`);
   }
-  if (ortSame) console.log(`ratio ours / onnxruntime at ${defaultThreads} threads: ${(ours / ortSame.ms).toFixed(2)} (goal: <= 1.0)`);
+  if (tiny.ratios.length) console.log(`ratio ours / onnxruntime, ${ratioLine(tiny.ratios)} (goal: <= 1.0 at each)`);
+
+  const peak = fmaPeak(dir);
+  const peakGflops = peak ? Math.max(...Object.values(peak)) : undefined;
+  if (peak) console.log(`\nFMA peak of one core (bench/peak.c): ${Object.entries(peak).map(([isa, g]) => `${isa} ${g.toFixed(1)} GFLOP/s`).join(', ')}`);
+  else console.log('\nno C compiler (cc): the FMA peak is not measured');
+  const layers = await perLayer(dir);
+  console.log(`tiny.cfg per layer, fast engine (${build.kernel}), 1 thread (each layer: the difference between predict on the first i and i+1 layers)`);
+  console.log('| layer | type | output | ms | GFLOP/s | % of FMA peak |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const { layer, ms } of layers) {
+    const gflops = layer.flops ? layer.flops / 1e9 / (ms / 1e3) : undefined;
+    const out = layer.output.join('x');
+    console.log(`| ${layer.index} | ${layer.type}${layer.size ? ` ${layer.size}x${layer.size}` : ''} | ${out} | ${ms.toFixed(3)} | ${gflops ? gflops.toFixed(1) : ''} | ${gflops && peakGflops ? ((100 * gflops) / peakGflops).toFixed(0) : ''} |`);
+  }
+  const convMs = layers.reduce((sum, { layer, ms }) => sum + (layer.flops ? ms : 0), 0);
+  console.log(`convolutions: ${convMs.toFixed(2)} ms of ${layers.reduce((sum, { ms }) => sum + ms, 0).toFixed(2)} ms, ${(tiny.gflop / (convMs / 1e3)).toFixed(1)} GFLOP/s${peakGflops ? ` = ${((100 * tiny.gflop) / (convMs / 1e3) / peakGflops).toFixed(0)}% of the peak` : ''}`);
 
   // classify end to end, against predict alone.
   const network = await loadNetwork(tinyCfg, tinyWeights);
@@ -258,8 +373,8 @@ try {
   console.log('| call | ms | / predict alone |');
   console.log('| --- | --- | --- |');
   console.log(`| predict(raw 224x224) | ${fmt(predictMs)} | 1.00 |`);
-  console.log(`| classify(path) | ${fmt(classifyMs)} | ${(classifyMs / predictMs).toFixed(2)} (goal: <= 1.5) |`);
-  console.log(`| classify(Buffer) | ${fmt(classifyBytesMs)} | ${(classifyBytesMs / predictMs).toFixed(2)} |`);
+  console.log(`| classify(path) | ${fmt(classifyMs)} | ${(classifyMs / predictMs).toFixed(2)} (goal: <= 1.3) |`);
+  console.log(`| classify(Buffer) | ${fmt(classifyBytesMs)} | ${(classifyBytesMs / predictMs).toFixed(2)} (goal: <= 1.3) |`);
 
   // Bulk.
   const one = await bulk(bulkImages, 1);
@@ -273,21 +388,25 @@ try {
   console.log('| --- | --- | --- |');
   console.log(`| shell-out loop (from the median above) | ${shellPerSecond.toFixed(1)} | 1.0 |`);
   console.log(`| classifyMany, 1 network | ${one.toFixed(1)} | ${(one / shellPerSecond).toFixed(1)} |`);
-  console.log(`| classifyMany, 2 networks | ${two.toFixed(1)} | ${(two / shellPerSecond).toFixed(1)} (goal: >= 25) |`);
+  console.log(`| classifyMany, 2 networks | ${two.toFixed(1)} | ${(two / shellPerSecond).toFixed(1)} (goal: >= 30) |`);
 
   const rss = rssPerNetwork();
   const weightsBytes = statSync(tinyWeights).size;
   console.log(`\nRSS per additional loaded Tiny Darknet network (8 loaded, each after one predict): ${(rss / 2 ** 20).toFixed(1)} MiB = ${(rss / weightsBytes).toFixed(2)}x the weights' ${(weightsBytes / 2 ** 20).toFixed(1)} MiB (goal: < 3x)`);
 
-  console.log('\nother cfgs, synthetic weights (fast engine vs darknet\'s own code, same process)');
-  console.log('| cfg | GFLOP | fast ms | darknet ms | speed-up |');
-  console.log('| --- | --- | --- | --- | --- |');
+  console.log("\nother cfgs, synthetic weights: fast engine, darknet's own code, onnxruntime on our export (same process)");
+  console.log('| cfg | GFLOP | threads | fast ms | onnxruntime ms | ours / onnxruntime (interleaved) | darknet ms (1 thread) |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const name of ['darknet', 'darknet19', 'resnet18']) {
     const cfg = join(darknet, 'cfg', `${name}.cfg`);
     const weights = await writeSyntheticWeights(cfg, join(dir, `${name}.weights`), 11);
-    const { gflop, rows } = await predictRows(cfg, weights, { ort, dir, withOrt: false });
-    const [fast, , stock] = rows;
-    console.log(`| ${name}.cfg | ${gflop.toFixed(2)} | ${fmt(fast.ms)} | ${fmt(stock.ms)} | ${(stock.ms / fast.ms).toFixed(1)}x |`);
+    const { gflop, rows, ratios } = await predictRows(cfg, weights, { ort, dir });
+    const stock = rows[rows.length - 1];
+    for (const count of threadCounts) {
+      const [fast, theirs] = rows.filter((r) => r.threads === count);
+      const ratio = ratios.find((r) => r.threads === count);
+      console.log(`| ${name}.cfg | ${gflop.toFixed(2)} | ${count} | ${fmt(fast.ms)} | ${ratio ? fmt(theirs.ms) : ''} | ${ratio ? `${ratio.ratio.toFixed(2)} (${ratio.interleaved.toFixed(2)})` : ''} | ${fmt(stock.ms)} |`);
+    }
   }
 
   for (const [name, size] of quick ? [['yolov3-tiny', 416]] : [['yolov3-tiny', 416], ['yolov3', 608]]) {
@@ -304,6 +423,7 @@ try {
       const gflops = row.way.startsWith('predict') || row.way.startsWith('onnx') ? (d.gflop / (row.ms / 1e3)).toFixed(1) : '';
       console.log(`| ${row.way} | ${row.threads} | ${fmt(row.ms)} | ${gflops} | ${ours ? (ours.ms / row.ms).toFixed(2) : ''} |`);
     }
+    if (d.ratios.length) console.log(`ratio ours / onnxruntime, ${ratioLine(d.ratios)} (goal: <= 1.0 at each)`);
     console.log(`box extraction and NMS (detect - predict, dog.jpg): ${fmt(d.boxesMs)} ms; RSS per additional loaded network: ${(d.rss / 2 ** 20).toFixed(1)} MiB = ${(d.rss / d.weightsBytes).toFixed(2)}x the weights' ${(d.weightsBytes / 2 ** 20).toFixed(1)} MiB`);
   }
 } finally {

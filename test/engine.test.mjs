@@ -168,3 +168,46 @@ test('route, shortcut, upsample and dropout in the fast engine: the bits of dark
     await stock.close();
   }
 });
+
+test('convolutions at the GEMM\'s edges (every panel row count, uneven k blocks, image borders, column tails): every kernel gives darknet\'s bits', async () => {
+  // filters 1..9 and 13: each row count of a last panel for the 4-, 6- and
+  // 8-row kernels; k split in two blocks (29 channels x 3x3 = 261 as 131 +
+  // 130, 11 x 5x5 = 275, 300 x 1x1); 3x3 pad 1, 5x5 pad 2 and 3x3 pad 0 on
+  // a 37x23 image: panels inside it, across its borders and its rows, and a
+  // column tail. The final route makes every tested layer part of the output.
+  const section = (type, options = {}) => `[${type}]\n${Object.entries(options).map(([k, v]) => `${k}=${v}\n`).join('')}`;
+  const conv = (filters, size, pad, activation = 'leaky') => section('convolutional', { batch_normalize: 1, filters, size, stride: 1, pad, activation });
+  const rows = [conv(29, 3, 1)];
+  const tested = [];
+  for (const filters of [1, 2, 3, 4, 5, 6, 7, 8, 9, 13]) {
+    tested.push(rows.length);
+    rows.push(conv(filters, 3, 1), section('route', { layers: 0 }));
+  }
+  tested.push(rows.length, rows.length + 1, rows.length + 2);
+  rows.push(conv(300, 1, 0, 'linear'), conv(11, 1, 0), conv(10, 5, 2), section('route', { layers: tested.join(',') }));
+  const networks = [
+    { name: 'edges', rows, size: 37 * 23 * (45 + 13 + 300 + 11 + 10) },
+    { name: 'unpadded', rows: [conv(29, 3, 1), conv(29, 3, 0), conv(7, 3, 1, 'linear')], size: 35 * 21 * 7 },
+  ];
+  const image = join(tempDir(), 'engine-gemm-edges.bin');
+  writeFileSync(image, randomBytes(37 * 23 * 3, 9));
+  for (const { name, rows: sections, size } of networks) {
+    const cfg = join(tempDir(), `engine-gemm-${name}.cfg`);
+    writeFileSync(cfg, [section('net', { width: 37, height: 23, channels: 3 }), ...sections].join('\n'));
+    const weights = await writeSyntheticWeights(cfg, join(tempDir(), `engine-gemm-${name}.weights`), 5);
+    const source = (engine) => `import { readFileSync } from 'node:fs';
+      import { build, loadNetwork } from ${JSON.stringify(distIndex)};
+      const network = await loadNetwork(${JSON.stringify(cfg)}, ${JSON.stringify(weights)}, { labels: [], engine: ${JSON.stringify(engine)} });
+      const output = await network.predict({ data: readFileSync(${JSON.stringify(image)}), width: 37, height: 23, channels: 3 });
+      await network.close();
+      console.log(JSON.stringify({ kernel: build.kernel, output: Array.from(output) }));`;
+    const theirs = runInChild(source('darknet')).output;
+    assert.equal(theirs.length, size, name);
+    assert.ok(theirs.some((v) => v !== 0) && theirs.every(Number.isFinite), name);
+    for (const kernel of build.kernels) {
+      const run = runInChild(source('fast'), { env: { DARKNET_NAPI_KERNEL: kernel } });
+      assert.equal(run.kernel, kernel);
+      assert.deepEqual(run.output, theirs, `${name}, kernel ${kernel}`);
+    }
+  }
+});
