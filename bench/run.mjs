@@ -171,6 +171,129 @@ function fmaPeak(dir) {
   return run.status === 0 ? JSON.parse(run.stdout) : undefined;
 }
 
+function shellOutMs(count) {
+  const times = [];
+  for (let i = 0; i < count; ++i) {
+    const started = process.hrtime.bigint();
+    const result = spawnSync(reference, ['classify', 'cfg/tiny.cfg', tinyWeights, 'data/dog.jpg'], { cwd: darknet, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`reference CLI failed: ${result.stderr}`);
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1];
+}
+
+function rssPerNetwork() {
+  const script = `
+    import { loadNetwork } from ${JSON.stringify(distIndex)};
+    const image = { data: new Uint8Array(224 * 224 * 3), width: 224, height: 224, channels: 3 };
+    const warm = await loadNetwork(${JSON.stringify(tinyCfg)}, ${JSON.stringify(tinyWeights)}, { labels: [] });
+    await warm.predict(image);
+    globalThis.gc();
+    const before = process.memoryUsage().rss;
+    const networks = [];
+    for (let i = 0; i < 8; ++i) {
+      const network = await loadNetwork(${JSON.stringify(tinyCfg)}, ${JSON.stringify(tinyWeights)}, { labels: [] });
+      await network.predict(image);
+      networks.push(network);
+    }
+    globalThis.gc();
+    console.log((process.memoryUsage().rss - before) / 8);`;
+  const child = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(child.stderr);
+  return Number(child.stdout.trim());
+}
+
+async function bulk(count, concurrency) {
+  const samples = ['dog', 'eagle', 'giraffe', 'horses', 'kite', 'person', 'scream'].map((n) => join(darknet, 'data', `${n}.jpg`));
+  const files = Array.from({ length: count }, (_, i) => samples[i % samples.length]);
+  const started = process.hrtime.bigint();
+  for await (const result of classifyMany({ cfg: tinyCfg, weights: tinyWeights }, files, { concurrency })) {
+    if (result.error) throw result.error;
+  }
+  return count / (Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+/** RSS per additional loaded network of cfg/weights (3 loaded, each after one predict), in a child. */
+function rssPerLoaded(cfg, weights, count = 3) {
+  const script = `
+    import { loadNetwork } from ${JSON.stringify(distIndex)};
+    const load = async () => {
+      const network = await loadNetwork(${JSON.stringify(cfg)}, ${JSON.stringify(weights)}, { labels: [] });
+      await network.predict({ data: new Uint8Array(network.width * network.height * 3), width: network.width, height: network.height, channels: 3 });
+      return network;
+    };
+    await load();
+    globalThis.gc();
+    const before = process.memoryUsage().rss;
+    const networks = [];
+    for (let i = 0; i < ${count}; ++i) networks.push(await load());
+    globalThis.gc();
+    console.log((process.memoryUsage().rss - before) / ${count});`;
+  const child = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(child.stderr);
+  return Number(child.stdout.trim());
+}
+
+/** A detector's rows: predict (both engines, onnxruntime on our export), detect, boxes + NMS, shell-out, RSS. */
+async function detectionRows(name, { ort, dir, runs, stockRuns, thresh }) {
+  const cfg = join(darknet, 'cfg', `${name}.cfg`);
+  const weights = await writeSyntheticWeights(cfg, join(dir, `${name}.weights`), 41);
+  const fast = await loadNetwork(cfg, weights);
+  const stock = await loadNetwork(cfg, weights, { engine: 'darknet' });
+  const image = rawImage(fast.width, fast.height);
+  const gflop = flopsOf(fast) / 1e9;
+  const rows = [];
+  const time = (fn, count = runs, warmup = 2) => median(fn, count, warmup);
+  setThreads(defaultThreads);
+  const ratios = [];
+  const predict = () => fast.predict(image);
+  const model = join(dir, `${name}.onnx`);
+  if (ort) writeFileSync(model, await exportOnnx(cfg, weights));
+  for (const count of [...threadCounts].reverse()) {
+    if (!ort) {
+      setThreads(count);
+      rows.push({ way: `predict, fast engine (${build.kernel})`, threads: count, ms: await time(predict) });
+      setThreads(defaultThreads);
+      continue;
+    }
+    const feeds = { input: new ort.Tensor('float32', nchw(image), [1, 3, fast.height, fast.width]) };
+    const session = await ort.InferenceSession.create(model, { intraOpNumThreads: count, interOpNumThreads: 1, executionProviders: ['cpu'] });
+    const v = await versus(predict, () => session.run(feeds), count);
+    await session.release();
+    rows.push({ way: `predict, fast engine (${build.kernel})`, threads: count, ms: v.ours });
+    rows.push({ way: 'onnxruntime-node (CPU EP, our ONNX export: the heads)', threads: count, ms: v.theirs });
+    ratios.push({ threads: count, ratio: v.ours / v.theirs, interleaved: v.oursInterleaved / v.theirsInterleaved });
+  }
+  const predictMs = rows[0].ms;
+  rows.push({ way: "predict, engine: 'darknet'", threads: 1, ms: await time(() => stock.predict(image), stockRuns, 1) });
+  // predict(path) reads, decodes and letterboxes as detect does: the difference is get_network_boxes and do_nms_sort.
+  const predictDogMs = await time(() => fast.predict(dog));
+  rows.push({ way: 'predict(dog.jpg): read, decode, letterbox, predict', threads: defaultThreads, ms: predictDogMs });
+  const detectDogMs = await time(() => fast.detect(dog, { thresh }));
+  rows.push({ way: 'detect(dog.jpg) end to end: and get_network_boxes, do_nms_sort', threads: defaultThreads, ms: detectDogMs });
+  rows.push({ way: 'detect(dog.jpg, { draw: true }): and the JPEG drawn', threads: defaultThreads, ms: await time(() => fast.detect(dog, { thresh, draw: true })) });
+  const found = (await fast.detect(dog, { thresh })).length;
+  await fast.close();
+  await stock.close();
+  // darknet's own CLI: cfg/coco.data, data/coco.names and data/labels/ in its working directory.
+  const cwd = join(dir, `shell-${name}`);
+  mkdirSync(cwd);
+  symlinkSync(join(darknet, 'cfg'), join(cwd, 'cfg'));
+  symlinkSync(join(darknet, 'data'), join(cwd, 'data'));
+  const shell = [];
+  for (let i = 0; i < stockRuns; ++i) {
+    const started = process.hrtime.bigint();
+    // stdout (a line per detection: 10^5 of them for yolov3 here) is not kept: it is past spawnSync's buffer.
+    const result = spawnSync(reference, ['detector', 'test', 'cfg/coco.data', `cfg/${name}.cfg`, weights, 'data/dog.jpg', '-thresh', String(thresh)], { cwd, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+    if (result.status !== 0) throw new Error(`reference CLI failed: ${result.stderr}`);
+    shell.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  shell.sort((a, b) => a - b);
+  rows.push({ way: 'shelling out to the reference `detector test` (new process, dog.jpg)', threads: 1, ms: shell[shell.length >> 1] ?? Number.NaN });
+  return { gflop, rows, ratios, boxesMs: detectDogMs - predictDogMs, found, rss: rssPerLoaded(cfg, weights), weightsBytes: statSync(weights).size };
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'darknet-bench-'));
 try {
   const ort = await onnxRuntime();
