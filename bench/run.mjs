@@ -9,7 +9,8 @@
 //     blocks with a pause between them and then interleaved call by call (a
 //     robustness row), engine 'darknet' (darknet's own code), and shelling
 //     out to the reference CLI;
-//   - the core's FMA peak (bench/peak.c) and the fraction of it predict reaches;
+//   - the core's FMA peak (bench/peak.c), the fraction of it predict reaches,
+//     and tiny.cfg per layer at 1 thread (Network#profile: ms, GFLOP/s, %);
 //   - classify(path) end to end (read, decode, letterbox, predict, top-5);
 //   - bulk throughput with 1 and 2 networks (loading them included), against
 //     the shell-out loop;
@@ -320,6 +321,28 @@ try {
   else console.log('\nno C compiler (cc): the FMA peak is not measured');
   const oneThread = tiny.rows[0];
   if (peakGflops) console.log(`fast engine at 1 thread: ${(tiny.gflop / (oneThread.ms / 1e3)).toFixed(1)} GFLOP/s = ${((100 * tiny.gflop) / (oneThread.ms / 1e3) / peakGflops).toFixed(0)}% of that peak, the whole predict`);
+  {
+    // Network#profile: each layer timed inside each prediction, medians.
+    const network = await loadNetwork(tinyCfg, tinyWeights, { labels: [] });
+    setThreads(1);
+    const layers = await network.profile(rawImage(network.width, network.height), { runs: 2 * iterations });
+    setThreads(defaultThreads);
+    const shapes = network.layers;
+    await network.close();
+    console.log(`\ntiny.cfg per layer, fast engine (${build.kernel}), 1 thread (Network#profile, medians of ${2 * iterations} runs)`);
+    console.log('| layer | type | output | ms | GFLOP/s | % of FMA peak |');
+    console.log('| --- | --- | --- | --- | --- | --- |');
+    for (const { index, type, ms, flops } of layers) {
+      const shape = shapes[index];
+      const gflops = flops ? flops / 1e9 / (ms / 1e3) : undefined;
+      const kernel = shape?.size ? ` ${shape.size}x${shape.size}` : '';
+      const out = shape && type !== 'softmax' ? shape.output.join('x') : '';
+      console.log(`| ${index} | ${type}${kernel} | ${out} | ${ms.toFixed(3)} | ${gflops ? gflops.toFixed(1) : ''} | ${gflops && peakGflops ? ((100 * gflops) / peakGflops).toFixed(0) : ''} |`);
+    }
+    const total = layers.reduce((sum, { ms }) => sum + ms, 0);
+    const conv = layers.filter((l) => l.flops).reduce((sum, { ms }) => sum + ms, 0);
+    console.log(`sum of the layers: ${total.toFixed(2)} ms; the convolutions ${conv.toFixed(2)} ms at ${(tiny.gflop / (conv / 1e3)).toFixed(1)} GFLOP/s${peakGflops ? ` (${((100 * tiny.gflop) / (conv / 1e3) / peakGflops).toFixed(0)}% of the peak)` : ''}`);
+  }
 
   // classify end to end, against predict alone.
   const network = await loadNetwork(tinyCfg, tinyWeights);

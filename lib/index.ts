@@ -17,6 +17,8 @@ export {
   type LayerSummary,
   type LoadOptions,
   type PredictOptions,
+  type ProfileOptions,
+  type LayerTime,
   type ResizeMode,
   type Task,
 } from './network.js';

@@ -21,6 +21,7 @@ import {
   engineOf,
   limitInputPixelsOf,
   limitNetworkBytesOf,
+  positiveIntegerOf,
   resizeOf,
   thresholdOf,
   topOf,
@@ -96,6 +97,20 @@ export async function modelWeightsFor(
 
 export interface PredictOptions {
   resize?: ResizeMode;
+}
+
+export interface ProfileOptions extends PredictOptions {
+  /** How many predictions to time (default 20); each layer's time is their median. */
+  runs?: number;
+}
+
+/** One layer's time in profile(): the median over the runs. */
+export interface LayerTime {
+  index: number;
+  type: string;
+  ms: number;
+  /** darknet's count for a convolution (2 per multiply-add), else undefined. */
+  flops?: number;
 }
 
 export interface ClassifyOptions extends PredictOptions {
@@ -355,6 +370,34 @@ export class Network {
     return this.#enqueue(async (nativeNetwork) => {
       const { output } = await nativeNetwork.run(await resolveInput(captured), this.#runOptions(resize, 0, false));
       return output;
+    }, prepare);
+  }
+
+  /**
+   * Each layer's time in the fast engine, the median of `runs` predictions
+   * on the input (timed inside each prediction, layer by layer).
+   */
+  profile(input: ImageInput, options?: ProfileOptions): Promise<LayerTime[]> {
+    let captured: NativeInput;
+    let resize: ResizeMode;
+    let runs: number;
+    const prepare = (): void => {
+      if (this.engine !== 'fast') throw new DarknetError(`profile() times the fast engine's layers; network ${this.cfg} uses engine '${this.engine}'`, 'ERR_INVALID_INPUT');
+      resize = resizeOf(options?.resize);
+      runs = positiveIntegerOf('runs', options?.runs, 20);
+      captured = captureInput(input, this.#pixelLimit);
+    };
+    return this.#enqueue(async (nativeNetwork) => {
+      const resolved = await resolveInput(captured);
+      const times: number[][] = this.layers.map(() => []);
+      for (let run = 0; run < runs; ++run) {
+        const { layerMs } = await nativeNetwork.run(resolved, { ...this.#runOptions(resize, 0, false), profile: true });
+        layerMs?.forEach((ms, i) => times[i]?.push(ms));
+      }
+      return this.layers.map((layer, i) => {
+        const sorted = (times[i] ?? []).sort((a, b) => a - b);
+        return { index: layer.index, type: layer.type, ms: sorted[sorted.length >> 1] ?? Number.NaN, ...(layer.flops ? { flops: layer.flops } : {}) };
+      });
     }, prepare);
   }
 

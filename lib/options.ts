@@ -47,6 +47,8 @@ export interface NativeRunOptions {
   hierarchy: boolean;
   /** 0: no limit. */
   limitInputPixels: number;
+  /** Also return each layer's time (the fast engine's). */
+  profile?: boolean;
 }
 
 /** What the addon's detect takes (dn_detect_options). */

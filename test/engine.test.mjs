@@ -211,3 +211,27 @@ test('convolutions at the GEMM\'s edges (every panel row count, uneven k blocks,
     }
   }
 });
+
+test('profile() times each layer of the fast engine: one finite time per layer, their sum within a prediction\'s time', async () => {
+  const network = await loadNetwork(tinyCfg, tinyWeights, { labels: [] });
+  const stock = await loadNetwork(tinyCfg, tinyWeights, { labels: [], engine: 'darknet' });
+  try {
+    const image = { data: randomBytes(224 * 224 * 3, 3), width: 224, height: 224, channels: 3 };
+    const started = process.hrtime.bigint();
+    const layers = await network.profile(image, { runs: 3 });
+    const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+    assert.deepEqual(layers.map((l) => [l.index, l.type, l.flops]), network.layers.map((l) => [l.index, l.type, l.flops]));
+    assert.ok(layers.every((l) => Number.isFinite(l.ms) && l.ms >= 0), JSON.stringify(layers));
+    const total = layers.reduce((sum, l) => sum + l.ms, 0);
+    // medians per layer: their sum is about one prediction, 3 ran
+    assert.ok(total > 0 && total < elapsed, `layers ${total} ms, 3 runs ${elapsed} ms`);
+    // the convolutions are most of tiny's time
+    const conv = layers.filter((l) => l.type === 'convolutional').reduce((sum, l) => sum + l.ms, 0);
+    assert.ok(conv > total / 2, `convolutions ${conv} of ${total} ms`);
+    await assert.rejects(network.profile(image, { runs: 0 }), { code: 'ERR_INVALID_INPUT', message: /runs must be a positive integer/ });
+    await assert.rejects(stock.profile(image), { code: 'ERR_INVALID_INPUT', message: /engine 'darknet'/ });
+  } finally {
+    await network.close();
+    await stock.close();
+  }
+});

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "activations.h"
 #include "avgpool_layer.h"
@@ -108,6 +109,7 @@ struct dn_engine_context {
   float **panels;       /* per layer index; NULL until packed */
   dn_output_plan plan;  /* where the outputs go (output_plan.h) */
   const float **outputs; /* per layer: where this prediction wrote its output */
+  double *seconds;       /* per layer: how long this prediction took on it */
 };
 
 dn_engine_context *dn_engine_create(const network *net) {
@@ -117,9 +119,11 @@ dn_engine_context *dn_engine_create(const network *net) {
   ctx->layers = net->n;
   ctx->panels = (float **)calloc(n, sizeof(float *));
   ctx->outputs = (const float **)calloc(n, sizeof(float *));
-  if (!ctx->panels || !ctx->outputs || dn_output_plan_init(&ctx->plan, net->n) != 0) {
+  ctx->seconds = (double *)calloc(n, sizeof(double));
+  if (!ctx->panels || !ctx->outputs || !ctx->seconds || dn_output_plan_init(&ctx->plan, net->n) != 0) {
     free(ctx->panels);
     free(ctx->outputs);
+    free(ctx->seconds);
     free(ctx);
     return NULL;
   }
@@ -132,6 +136,7 @@ void dn_engine_free(dn_engine_context *ctx) {
   for (i = 0; i < ctx->layers; ++i) free(ctx->panels[i]);
   free(ctx->panels);
   free(ctx->outputs);
+  free(ctx->seconds);
   dn_output_plan_free(&ctx->plan);
   free(ctx);
 }
@@ -418,11 +423,24 @@ static int movable(const network *net, int i) {
   return dn_fast_layer_supported(l) && l->output != net->output;
 }
 
+static double seconds_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+int dn_engine_layer_seconds(const dn_engine_context *ctx, double *out, int n) {
+  int i;
+  for (i = 0; i < n && i < ctx->layers; ++i) out[i] = ctx->seconds[i];
+  return i;
+}
+
 float *dn_fast_predict(dn_engine_context *ctx, network *netp, float *input, dn_relay *relay) {
   /* network_predict + forward_network, without the training-only work
    * (zeroing every layer's delta, the cost). */
   network net = *netp;
   float *arena;
+  double before;
   int i;
   dn_output_plan_update(&ctx->plan, netp, movable);
   arena = dn_relay_arena(relay, ctx->plan.floats);
@@ -436,11 +454,13 @@ float *dn_fast_predict(dn_engine_context *ctx, network *netp, float *input, dn_r
     if (arena && ctx->plan.offset[i] != DN_PLAN_OWN) l.output = arena + ctx->plan.offset[i];
     ctx->outputs[i] = l.output;
     net.index = i;
+    before = seconds_now();
     if (dn_fast_layer_supported(&l)) {
       engine_layer_of(l.type)->forward(ctx, i, &l, &net);
     } else {
       l.forward(l, net);
     }
+    if (i < ctx->layers) ctx->seconds[i] = seconds_now() - before; /* two vDSO calls a layer */
     net.input = l.output;
     if (l.truth) net.truth = l.output;
   }

@@ -37,6 +37,10 @@ int dn_engine_return_weights(dn_engine_context *ctx, network *net);
  * cannot be allocated. */
 float *dn_fast_predict(dn_engine_context *ctx, network *net, float *input, dn_relay *relay);
 
+/* How long the last dn_fast_predict took on each layer, in seconds: the
+ * first n layers' into out; returns how many. */
+int dn_engine_layer_seconds(const dn_engine_context *ctx, double *out, int n);
+
 /* letterbox_image, with the channels in parallel (the same pixels); an image
  * already w x h comes back as it is (the caller must not free it twice). */
 image dn_fast_letterbox(image im, int w, int h);

@@ -94,6 +94,7 @@ dn_run_options ToRunOptions(Napi::Env env, Napi::Value value) {
   options.hierarchy = o.Get("hierarchy").ToBoolean() ? 1 : 0;
   double pixels = NumberOr(o, "limitInputPixels", 0);
   options.limit_input_pixels = pixels > 0 ? pixels : 0;
+  options.profile = o.Get("profile").ToBoolean() ? 1 : 0;
   return options;
 }
 

@@ -25,6 +25,7 @@ void RunWorker::Run(NetState* state) {
   }
   output_.assign(result.output, result.output + result.count);
   top_.assign(result.top, result.top + result.top_count);
+  if (result.layer_ms) layer_ms_.assign(result.layer_ms, result.layer_ms + result.layer_count);
   dn_result_free(&result);
 }
 
@@ -37,6 +38,11 @@ Napi::Value RunWorker::Result(Napi::Env env) {
   if (!top_.empty()) std::memcpy(top.Data(), top_.data(), top_.size() * sizeof(int));
   result.Set("output", output);
   result.Set("top", top);
+  if (options_.profile) {
+    Napi::Float64Array layer_ms = Napi::Float64Array::New(env, layer_ms_.size());
+    if (!layer_ms_.empty()) std::memcpy(layer_ms.Data(), layer_ms_.data(), layer_ms_.size() * sizeof(double));
+    result.Set("layerMs", layer_ms);
+  }
   return result;
 }
 

@@ -23,6 +23,7 @@ class RunWorker : public NetworkWorker {
   dn_run_options options_;
   std::vector<int> top_;
   std::vector<float> output_;
+  std::vector<double> layer_ms_;
 };
 
 }  // namespace dn

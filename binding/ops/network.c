@@ -356,6 +356,17 @@ int dn_network_run(dn_network *handle, const image *im, const dn_run_options *op
   result->count = call.output_count;
   result->top = call.top_indices;
   result->top_count = top;
+  if (options->profile && options->engine == DN_ENGINE_FAST && net->n > 0) {
+    int i;
+    result->layer_ms = (double *)malloc(sizeof(double) * (size_t)net->n);
+    if (!result->layer_ms) {
+      dn_result_free(result);
+      dn_error_set(err, DN_E_DARKNET, "out of memory for %d layer times", net->n);
+      return -1;
+    }
+    result->layer_count = dn_engine_layer_seconds(handle->engine, result->layer_ms, net->n);
+    for (i = 0; i < result->layer_count; ++i) result->layer_ms[i] *= 1e3;
+  }
   return 0;
 }
 
@@ -392,6 +403,8 @@ int dn_network_run_input(dn_network *handle, const dn_input *input, const dn_run
 void dn_result_free(dn_result *result) {
   free(result->output);
   free(result->top);
+  free(result->layer_ms);
   result->output = NULL;
   result->top = NULL;
+  result->layer_ms = NULL;
 }

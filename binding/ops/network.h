@@ -51,6 +51,8 @@ typedef struct dn_result {
   int count;
   int *top;
   int top_count;
+  double *layer_ms; /* with options->profile and the fast engine: each layer's time */
+  int layer_count;
 } dn_result;
 
 /* Runs the network on im. Returns 0 with *result filled (free with

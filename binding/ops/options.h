@@ -33,6 +33,7 @@ typedef struct dn_run_options {
   int top;                   /* how many of darknet's top_k to return; 0: none */
   int hierarchy;             /* apply the network's tree (hierarchy_predictions), when it has one */
   double limit_input_pixels; /* an encoded image's header may claim at most this many; 0: no limit */
+  int profile;               /* also return each layer's time (the fast engine times every layer) */
 } dn_run_options;
 
 /* A detect call: ./darknet detector test's thresholds (lib/options.ts checks
