@@ -8,21 +8,21 @@ set(DARKNET_KERNEL_OBJECTS "")
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86")
   # avx512vl: AVX-512's 32 registers with 256-bit vectors, faster than
   # 512-bit ones on cores that split those in two (AMD Zen 4).
-  set(DARKNET_KERNELS "avx512:16:DN_MR_AVX512:-mavx512f" "avx512vl:8:DN_MR_AVX512:-mavx512vl" "avx2:8:DN_MR_AVX2:-mavx2"
-      "base:4:DN_MR_BASE:")
+  set(DARKNET_KERNELS "avx512:16:AVX512:-mavx512f" "avx512vl:8:AVX512VL:-mavx512vl" "avx2:8:AVX2:-mavx2"
+      "base:4:BASE:")
   set(DARKNET_KERNEL_CONTRACT -ffp-contract=off)
 else()
-  set(DARKNET_KERNELS "base:4:DN_MR_BASE:")
+  set(DARKNET_KERNELS "base:4:BASE:")
   set(DARKNET_KERNEL_CONTRACT -ffp-contract=fast)
 endif()
 foreach(spec IN LISTS DARKNET_KERNELS)
   string(REPLACE ":" ";" parts "${spec}")
   list(GET parts 0 isa)
   list(GET parts 1 vec)
-  list(GET parts 2 mr)
+  list(GET parts 2 shape) # DN_MR_<shape> rows, DN_NV_<shape> vectors (sgemm.h)
   list(GET parts 3 isa_flag) # empty for the baseline
   add_library(dn_kernel_${isa} OBJECT binding/engine/sgemm_kernel.c)
-  target_compile_definitions(dn_kernel_${isa} PRIVATE DN_KERNEL_NAME=dn_kernel_${isa} DN_VEC=${vec} DN_MR=${mr})
+  target_compile_definitions(dn_kernel_${isa} PRIVATE DN_KERNEL_NAME=dn_kernel_${isa} DN_VEC=${vec} DN_MR=DN_MR_${shape} DN_NV=DN_NV_${shape})
   add_library(dn_epilogue_${isa} OBJECT binding/engine/sgemm_epilogue.c)
   target_compile_definitions(dn_epilogue_${isa} PRIVATE DN_EPILOGUE_NAME=dn_epilogue_${isa} DN_EPILOGUE_BN_NAME=dn_epilogue_bn_${isa})
   # -O3 whatever the build type: the kernels are the speed. -fno-trapping-math

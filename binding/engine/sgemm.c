@@ -21,14 +21,15 @@
 
 static const dn_kernel kernels[] = {
 #if defined(__x86_64__) || defined(__i386__)
-    {"avx512", dn_kernel_avx512, DN_MR_AVX512, 32, dn_epilogue_avx512, dn_epilogue_bn_avx512},
-    {"avx512vl", dn_kernel_avx512vl, DN_MR_AVX512, 16, dn_epilogue_avx512vl, dn_epilogue_bn_avx512vl},
-    {"avx2", dn_kernel_avx2, DN_MR_AVX2, 16, dn_epilogue_avx2, dn_epilogue_bn_avx2},
-    {"sse2", dn_kernel_base, DN_MR_BASE, 8, dn_epilogue_base, dn_epilogue_bn_base},
+    {"avx512", dn_kernel_avx512, DN_MR_AVX512, 16 * DN_NV_AVX512, 16, KC, dn_epilogue_avx512, dn_epilogue_bn_avx512},
+    {"avx512vl", dn_kernel_avx512vl, DN_MR_AVX512VL, 8 * DN_NV_AVX512VL, 8, KC, dn_epilogue_avx512vl,
+     dn_epilogue_bn_avx512vl},
+    {"avx2", dn_kernel_avx2, DN_MR_AVX2, 8 * DN_NV_AVX2, 8, KC, dn_epilogue_avx2, dn_epilogue_bn_avx2},
+    {"sse2", dn_kernel_base, DN_MR_BASE, 4 * DN_NV_BASE, 4, KC, dn_epilogue_base, dn_epilogue_bn_base},
 #elif defined(__aarch64__)
-    {"neon", dn_kernel_base, DN_MR_BASE, 8, dn_epilogue_base, dn_epilogue_bn_base},
+    {"neon", dn_kernel_base, DN_MR_BASE, 4 * DN_NV_BASE, 4, KC, dn_epilogue_base, dn_epilogue_bn_base},
 #else
-    {"generic", dn_kernel_base, DN_MR_BASE, 8, dn_epilogue_base, dn_epilogue_bn_base},
+    {"generic", dn_kernel_base, DN_MR_BASE, 4 * DN_NV_BASE, 4, KC, dn_epilogue_base, dn_epilogue_bn_base},
 #endif
 };
 #define KERNEL_COUNT (sizeof(kernels) / sizeof(kernels[0]))
@@ -185,8 +186,8 @@ static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, 
         /* (a copy of a known size: inlined) */
         if (nr == 16) {
           for (k = 0; k < kc; ++k) memcpy(dst + (size_t)k * 16, corner + k_offset[k], sizeof(float) * 16);
-        } else if (nr == 32) {
-          for (k = 0; k < kc; ++k) memcpy(dst + (size_t)k * 32, corner + k_offset[k], sizeof(float) * 32);
+        } else if (nr == 64) {
+          for (k = 0; k < kc; ++k) memcpy(dst + (size_t)k * 64, corner + k_offset[k], sizeof(float) * 64);
         } else {
           for (k = 0; k < kc; ++k) memcpy(dst + (size_t)k * nr, corner + k_offset[k], sizeof(float) * (size_t)nr);
         }
@@ -255,7 +256,7 @@ static int round_up(int value, int step) { return (value + step - 1) / step * st
  * 144 + 144, not 256 + 32: a short block pays a whole pass over C). Packed
  * A's layout follows it. */
 static int kc_of(int K) {
-  const int blocks = (K + KC - 1) / KC;
+  const int most = dn_kernel_selected()->kc, blocks = (K + most - 1) / most;
   return blocks > 1 ? (K + blocks - 1) / blocks : K;
 }
 
@@ -311,14 +312,15 @@ static void gemm_task(void *arg, int task) {
           const int rows = mc - q < mr ? mc - q : mr;
           const float *a = panels + (size_t)(q / mr) * kc * mr;
           float *c = g->C + (size_t)(ic + q) * N + p;
-          if (cols == nr) {
-            g->kernel->fn(rows, kc, a, b, c, N, k0 > 0);
+          const int vec = g->kernel->vec, vectors = (cols + vec - 1) / vec;
+          if (cols == vectors * vec) {
+            g->kernel->fn(rows, vectors, kc, a, b, c, N, k0 > 0);
           } else {
-            /* The last columns: through a full-width copy. */
+            /* The last columns, not whole vectors: through a copy. */
             int r, j;
             for (r = 0; r < rows; ++r)
-              for (j = 0; j < nr; ++j) tile[r * nr + j] = (k0 > 0 && j < cols) ? c[(size_t)r * N + j] : 0.0f;
-            g->kernel->fn(rows, kc, a, b, tile, nr, 1);
+              for (j = 0; j < vectors * vec; ++j) tile[r * nr + j] = (k0 > 0 && j < cols) ? c[(size_t)r * N + j] : 0.0f;
+            g->kernel->fn(rows, vectors, kc, a, b, tile, nr, 1);
             for (r = 0; r < rows; ++r) memcpy(c + (size_t)r * N, tile + r * nr, sizeof(float) * (size_t)cols);
           }
         }

@@ -13,8 +13,10 @@ extern "C" {
 #endif
 
 /* A micro-kernel (sgemm_kernel.c) and its tile shape. */
-/* Its first `rows` rows (1..mr) of a tile: C[rows x nr] (+)= A-panel * B-panel. */
-typedef void (*dn_kernel_fn)(int rows, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
+/* The first `rows` rows (1..mr) and `vectors` vectors (1..nv) of a tile:
+ * C[rows x vectors*vec] (+)= A-panel * B-panel. */
+typedef void (*dn_kernel_fn)(int rows, int vectors, int kc, const float *a, const float *b, float *c, long ldc,
+                             int accumulate);
 /* row = activation(row * scale + bias), leaky or linear (sgemm_epilogue.c). */
 typedef void (*dn_epilogue_fn)(float *row, int len, float scale, float bias, int leaky);
 /* The same after batch norm's vector body: row = (row - mean) * factor first. */
@@ -23,20 +25,27 @@ typedef void (*dn_epilogue_bn_fn)(float *row, int len, float mean, double factor
 typedef struct dn_kernel {
   const char *name; /* "avx512", "avx512vl", "avx2", "sse2", "neon", "generic" */
   dn_kernel_fn fn;
-  int mr, nr;
+  int mr, nr; /* a tile's rows and columns */
+  int vec;    /* floats per vector: nr / vec vectors a row */
+  int kc;     /* most k steps per block: a kc x nr B panel stays in L1 */
   dn_epilogue_fn epilogue;
   dn_epilogue_bn_fn epilogue_bn;
 } dn_kernel;
 
-/* Rows per tile (columns: two vectors, 32 / 16 / 8 floats). */
+/* Rows per tile, and vectors per row. */
 #define DN_MR_AVX512 8
+#define DN_NV_AVX512 2
+#define DN_MR_AVX512VL 8
+#define DN_NV_AVX512VL 2
 #define DN_MR_AVX2 6
+#define DN_NV_AVX2 2
 #define DN_MR_BASE 4
+#define DN_NV_BASE 2
 
-void dn_kernel_avx512(int rows, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
-void dn_kernel_avx512vl(int rows, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
-void dn_kernel_avx2(int rows, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
-void dn_kernel_base(int rows, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
+void dn_kernel_avx512(int rows, int vectors, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
+void dn_kernel_avx512vl(int rows, int vectors, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
+void dn_kernel_avx2(int rows, int vectors, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
+void dn_kernel_base(int rows, int vectors, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
 void dn_epilogue_avx512(float *row, int len, float scale, float bias, int leaky);
 void dn_epilogue_avx512vl(float *row, int len, float scale, float bias, int leaky);
 void dn_epilogue_avx2(float *row, int len, float scale, float bias, int leaky);

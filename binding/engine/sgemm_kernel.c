@@ -1,9 +1,10 @@
 /*
- * The fast engine's GEMM micro-kernel, compiled once per instruction set
- * (CMakeLists.txt: -DDN_KERNEL_NAME, -DDN_VEC floats per vector, -DDN_MR rows,
- * plus -mavx2 or -mavx512f) and chosen at run time (sgemm.c).
+ * The fast engine's GEMM micro-kernels, compiled once per instruction set
+ * (cmake/kernels.cmake: -DDN_KERNEL_NAME, -DDN_VEC floats per vector, -DDN_MR
+ * rows, -DDN_NV vectors per row, plus the ISA's flag) and chosen at run time
+ * (sgemm.c).
  *
- * It computes the same arithmetic as darknet's gemm_nn, element by element:
+ * They compute the same arithmetic as darknet's gemm_nn, element by element:
  * C starts at zero and gets C + a*b for k = 0, 1, 2... in order, with the
  * product rounded before the add. Built with -ffp-contract=off so that the
  * compiler never fuses the two into an FMA (darknet's x86 build has no FMA),
@@ -11,7 +12,7 @@
  */
 #include "sgemm.h"
 
-#define NR (2 * DN_VEC)
+#define NR (DN_NV * DN_VEC)
 typedef float vec __attribute__((vector_size(DN_VEC * 4), aligned(4)));
 
 /* One broadcast load ((vec){0} + x would be a real add: IEEE keeps it). */
@@ -30,77 +31,89 @@ static inline vec splat(const float *x) {
 }
 #endif
 
-/* The rows, spelled out: with an array of accumulators gcc 12 keeps a copy
- * of each on the stack and stores it on every k step (half the AVX2
- * kernel's speed); named variables stay in registers. */
-#define ROWS1(X) X(0)
-#define ROWS2(X) ROWS1(X) X(1)
-#define ROWS3(X) ROWS2(X) X(2)
-#define ROWS4(X) ROWS3(X) X(3)
-#define ROWS5(X) ROWS4(X) X(4)
-#define ROWS6(X) ROWS5(X) X(5)
-#define ROWS7(X) ROWS6(X) X(6)
-#define ROWS8(X) ROWS7(X) X(7)
+/* C[rows x vectors*DN_VEC] (row stride ldc) = (accumulate ? C : 0) + A * B
+ * over kc steps: A an MR-row panel (kc groups of MR floats), B an NR-column
+ * panel (kc groups of NR floats), of which the first `vectors` vectors. With
+ * rows and vectors constants (one function per pair, below), every loop
+ * unrolls and the accumulators live in registers (checked in the assembly:
+ * no stack traffic in the k loop). */
+static inline __attribute__((always_inline)) void tile(const int rows, const int vectors, int kc,
+                                                       const float *restrict a, const float *restrict b,
+                                                       float *restrict c, long ldc, int accumulate) {
+  vec acc[DN_MR][DN_NV];
+  int r, v, k;
+#pragma GCC unroll 8
+  for (r = 0; r < rows; ++r)
+#pragma GCC unroll 4
+    for (v = 0; v < vectors; ++v) acc[r][v] = accumulate ? *(const vec *)(c + r * ldc + v * DN_VEC) : (vec){0};
+  for (k = 0; k < kc; ++k) {
+    vec bv[DN_NV];
+#pragma GCC unroll 4
+    for (v = 0; v < vectors; ++v) bv[v] = *(const vec *)(b + v * DN_VEC);
+#pragma GCC unroll 8
+    for (r = 0; r < rows; ++r) {
+      const vec ar = splat(a + r);
+#pragma GCC unroll 4
+      for (v = 0; v < vectors; ++v) acc[r][v] = acc[r][v] + ar * bv[v];
+    }
+    a += DN_MR;
+    b += NR;
+  }
+#pragma GCC unroll 8
+  for (r = 0; r < rows; ++r)
+#pragma GCC unroll 4
+    for (v = 0; v < vectors; ++v) *(vec *)(c + r * ldc + v * DN_VEC) = acc[r][v];
+}
+
+#define TILE(r, v)                                                                                             \
+  static void tile_##r##_##v(int kc, const float *a, const float *b, float *c, long ldc, int accumulate) { \
+    tile(r, v, kc, a, b, c, ldc, accumulate);                                                                \
+  }
+#if DN_NV == 1
+#define ROW_TILES(r) TILE(r, 1)
+#define ROW_ENTRY(r) {tile_##r##_1},
+#elif DN_NV == 2
+#define ROW_TILES(r) TILE(r, 1) TILE(r, 2)
+#define ROW_ENTRY(r) {tile_##r##_1, tile_##r##_2},
+#elif DN_NV == 3
+#define ROW_TILES(r) TILE(r, 1) TILE(r, 2) TILE(r, 3)
+#define ROW_ENTRY(r) {tile_##r##_1, tile_##r##_2, tile_##r##_3},
+#else
+#define ROW_TILES(r) TILE(r, 1) TILE(r, 2) TILE(r, 3) TILE(r, 4)
+#define ROW_ENTRY(r) {tile_##r##_1, tile_##r##_2, tile_##r##_3, tile_##r##_4},
+#endif
+ROW_TILES(1)
+ROW_TILES(2)
+ROW_TILES(3)
+ROW_TILES(4)
+#if DN_MR > 4
+ROW_TILES(5)
+ROW_TILES(6)
+#endif
+#if DN_MR > 6
+ROW_TILES(7)
+ROW_TILES(8)
+#endif
+
+typedef void (*tile_fn)(int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
+static const tile_fn tiles[DN_MR][DN_NV] = {ROW_ENTRY(1) ROW_ENTRY(2) ROW_ENTRY(3) ROW_ENTRY(4)
+#if DN_MR > 4
+                                                ROW_ENTRY(5) ROW_ENTRY(6)
+#endif
+#if DN_MR > 6
+                                                    ROW_ENTRY(7) ROW_ENTRY(8)
+#endif
+};
+
 #if DN_MR != 4 && DN_MR != 6 && DN_MR != 8
 #error "DN_MR must be 4, 6 or 8"
 #endif
-#define DECLARE(r) vec acc##r##0, acc##r##1;
-#define LOAD(r)                                                  \
-  acc##r##0 = accumulate ? *(const vec *)(c + r * ldc) : zero; \
-  acc##r##1 = accumulate ? *(const vec *)(c + r * ldc + DN_VEC) : zero;
-#define STEP(r)                       \
-  {                                   \
-    const vec ar = splat(a + r);      \
-    acc##r##0 = acc##r##0 + ar * b0;  \
-    acc##r##1 = acc##r##1 + ar * b1;  \
-  }
-#define STORE(r)                          \
-  *(vec *)(c + r * ldc) = acc##r##0;      \
-  *(vec *)(c + r * ldc + DN_VEC) = acc##r##1;
-
-/* C[n x NR] (row stride ldc) = (accumulate ? C : 0) + A * B over kc steps
- * for the first n rows of an MR-row panel: A packed as kc groups of MR
- * floats, B as kc groups of NR floats. One function per row count, so that
- * a panel's last rows need no copy of C. */
-#define KERNEL(n)                                                                                      \
-  static void kernel_##n(int kc, const float *restrict a, const float *restrict b, float *restrict c, \
-                         long ldc, int accumulate) {                                                 \
-    const vec zero = {0};                                                                              \
-    int k;                                                                                             \
-    ROWS##n(DECLARE) ROWS##n(LOAD) for (k = 0; k < kc; ++k) {                                          \
-      const vec b0 = *(const vec *)b, b1 = *(const vec *)(b + DN_VEC);                                 \
-      ROWS##n(STEP) a += DN_MR;                                                                        \
-      b += NR;                                                                                         \
-    }                                                                                                  \
-    ROWS##n(STORE)                                                                                     \
-  }
-KERNEL(1)
-KERNEL(2)
-KERNEL(3)
-KERNEL(4)
-#if DN_MR > 4
-KERNEL(5)
-KERNEL(6)
-#endif
-#if DN_MR > 6
-KERNEL(7)
-KERNEL(8)
+#if DN_NV < 1 || DN_NV > 4
+#error "DN_NV must be 1 to 4"
 #endif
 
-void DN_KERNEL_NAME(int rows, int kc, const float *restrict a, const float *restrict b, float *restrict c, long ldc,
-                    int accumulate) {
-  switch (rows) {
-    case 1: kernel_1(kc, a, b, c, ldc, accumulate); break;
-    case 2: kernel_2(kc, a, b, c, ldc, accumulate); break;
-    case 3: kernel_3(kc, a, b, c, ldc, accumulate); break;
-#if DN_MR > 4
-    case 5: kernel_5(kc, a, b, c, ldc, accumulate); break;
-    case 6: kernel_6(kc, a, b, c, ldc, accumulate); break;
-#endif
-#if DN_MR > 6
-    case 7: kernel_7(kc, a, b, c, ldc, accumulate); break;
-    case 8: kernel_8(kc, a, b, c, ldc, accumulate); break;
-#endif
-    default: kernel_4(kc, a, b, c, ldc, accumulate); break;
-  }
+/* The first `rows` rows (1..MR) and `vectors` vectors (1..NV) of a tile. */
+void DN_KERNEL_NAME(int rows, int vectors, int kc, const float *restrict a, const float *restrict b,
+                    float *restrict c, long ldc, int accumulate) {
+  tiles[rows - 1][vectors - 1](kc, a, b, c, ldc, accumulate);
 }
