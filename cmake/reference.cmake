@@ -2,7 +2,8 @@
 # (bin/darknet) and our tools over the same library (bin/reference-vector:
 # the classify flow's whole output vector; bin/reference-detect: the detector
 # test flow's heads and boxes; bin/reencode: an image re-encoded
-# with darknet's own code). Included by test/reference/CMakeLists.txt after
+# with darknet's own code; bin/rgba-decode: stb_image's 4-channel decode
+# against its 3-channel one). Included by test/reference/CMakeLists.txt after
 # cmake/darknet.cmake.
 add_library(darknet_reference STATIC ${DARKNET_LIB_SOURCES})
 target_include_directories(darknet_reference PUBLIC "${DARKNET_DIR}/include" "${DARKNET_DIR}/src")
@@ -23,3 +24,10 @@ foreach(tool reference_vector reference_detect reencode)
   target_link_libraries(darknet_${tool} PRIVATE darknet_reference)
   set_target_properties(darknet_${tool} PROPERTIES OUTPUT_NAME ${tool_name} RUNTIME_OUTPUT_DIRECTORY "${DARKNET_REFERENCE_BIN}")
 endforeach()
+
+# stb_image on its own (its functions static in the tool), with darknet's flags.
+add_executable(darknet_rgba_decode "${DARKNET_NAPI_ROOT}/test/reference/rgba_decode.c")
+target_include_directories(darknet_rgba_decode PRIVATE "${DARKNET_DIR}/src")
+target_compile_options(darknet_rgba_decode PRIVATE ${DARKNET_C_OPTIONS} -w)
+target_link_libraries(darknet_rgba_decode PRIVATE m)
+set_target_properties(darknet_rgba_decode PROPERTIES OUTPUT_NAME rgba-decode RUNTIME_OUTPUT_DIRECTORY "${DARKNET_REFERENCE_BIN}")

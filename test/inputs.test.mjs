@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { loadNetwork } from '../dist/index.js';
-import { dogJpg, tempDir, tinyCfg } from './support/paths.mjs';
-import { maxAbsDiff, referenceOutput } from './support/reference.mjs';
+import { runCommand } from './support/child.mjs';
+import { darknetDir, dogJpg, sampleImages, tempDir, tinyCfg } from './support/paths.mjs';
+import { maxAbsDiff, referenceOutput, referenceRgbaDecode } from './support/reference.mjs';
 import { tinyWeights } from './support/weights.mjs';
 import { bmp, pattern, pgm, png, ppm, tga } from './images.mjs';
 
@@ -73,4 +74,16 @@ test('the caller may reuse its buffer as soon as the call is made', async () => 
   const pending = network.predict({ data, width: W, height: H, channels: 3 });
   data.fill(0);
   assert.deepEqual(await pending, expected);
+});
+
+test('JPEGs are decoded to 4 channels (stb\'s SIMD colour conversion) with the RGB of stb\'s 3-channel decode', async () => {
+  // every (Y, Cb, Cr) through both conversions, then each sample JPEG both ways
+  const all = await runCommand(referenceRgbaDecode, []);
+  assert.equal(all.code, 0, all.stdout + all.stderr);
+  assert.match(all.stdout, /^same: every \(Y, Cb, Cr\)|^same: no SIMD/);
+  const jpegs = sampleImages.map((name) => join(darknetDir, name));
+  assert.ok(jpegs.length >= 7, jpegs.join(' '));
+  const each = await runCommand(referenceRgbaDecode, jpegs);
+  assert.equal(each.code, 0, each.stdout + each.stderr);
+  assert.deepEqual(each.stdout.trim().split('\n'), jpegs.map((path) => `same: ${path}`));
 });

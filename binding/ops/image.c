@@ -30,8 +30,9 @@ static int alloc_image(int w, int h, int c, image *out, dn_error *err) {
 /* load_image_stb's conversion, HWC bytes to CHW floats, with its exact
  * arithmetic: (float)byte / 255., through a table of its 256 values (darknet's
  * -Ofast build multiplies by the reciprocal instead; for these 256 values
- * both give the same floats). One pass over the pixels. */
-static void to_darknet_floats(const unsigned char *data, image *im) {
+ * both give the same floats). One pass over the pixels; `stride` bytes a
+ * pixel (4: RGBA, alpha dropped, for 3 channels). */
+static void to_darknet_floats_strided(const unsigned char *data, int stride, image *im) {
   float scaled[256];
   const size_t area = (size_t)im->w * im->h;
   const int c = im->c;
@@ -40,7 +41,7 @@ static void to_darknet_floats(const unsigned char *data, image *im) {
   for (k = 0; k < 256; ++k) scaled[k] = (float)k / 255.;
   if (c == 3) {
     float *r = im->data, *g = r + area, *b = g + area;
-    for (p = 0; p < area; ++p, data += 3) {
+    for (p = 0; p < area; ++p, data += stride) {
       r[p] = scaled[data[0]];
       g[p] = scaled[data[1]];
       b[p] = scaled[data[2]];
@@ -48,8 +49,10 @@ static void to_darknet_floats(const unsigned char *data, image *im) {
     return;
   }
   for (p = 0; p < area; ++p)
-    for (k = 0; k < c; ++k) im->data[k * area + p] = scaled[data[p * c + k]];
+    for (k = 0; k < c; ++k) im->data[k * area + p] = scaled[data[p * stride + k]];
 }
+
+static void to_darknet_floats(const unsigned char *data, image *im) { to_darknet_floats_strided(data, im->c, im); }
 
 /* stb_image asserts on some corrupt inputs (and its asserts are darknet's,
  * routed to the guard): its calls run under dn_guard, with the blocks it
@@ -61,14 +64,24 @@ typedef struct stb_call {
   int w, h, c;
   unsigned char *data;
   int ok;
+  int channels; /* what was asked for: 3, or 4 for a JPEG */
 } stb_call;
+
+/* A JPEG (SOI marker) is decoded to 4 channels: stb's SIMD colour conversion
+ * runs only then, and gives the same RGB as its 3-channel scalar one
+ * (test/reference/rgba_decode.c checks every (Y, Cb, Cr) and the sample
+ * images); other formats keep darknet's 3. */
+static int channels_to_ask(const unsigned char *bytes, int length) {
+  return length >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8 ? 4 : 3;
+}
 
 static void stb_run(void *arg) {
   stb_call *call = (stb_call *)arg;
   if (call->info_only) {
     call->ok = stbi_info_from_memory(call->bytes, call->length, &call->w, &call->h, &call->c);
   } else {
-    call->data = stbi_load_from_memory(call->bytes, call->length, &call->w, &call->h, &call->c, 3);
+    call->channels = channels_to_ask(call->bytes, call->length);
+    call->data = stbi_load_from_memory(call->bytes, call->length, &call->w, &call->h, &call->c, call->channels);
     call->ok = call->data != NULL;
   }
 }
@@ -87,14 +100,14 @@ static int stb_guarded(stb_call *call, dn_error *err) {
 }
 
 int dn_image_decode(const unsigned char *bytes, size_t length, image *out, dn_error *err) {
-  int w = 0, h = 0;
+  int w = 0, h = 0, stride = 3;
   unsigned char *data;
   if (length == 0 || length > (size_t)INT_MAX) {
     dn_error_set(err, DN_E_IMAGE, "%zu bytes is not a decodable image size", length);
     return -1;
   }
   {
-    stb_call call = {bytes, (int)length, 0, 0, 0, 0, NULL, 0};
+    stb_call call = {bytes, (int)length, 0, 0, 0, 0, NULL, 0, 3};
     if (stb_guarded(&call, err) != 0) {
       char message[DN_MESSAGE_SIZE];
       snprintf(message, sizeof message, "%s", err->message);
@@ -104,6 +117,7 @@ int dn_image_decode(const unsigned char *bytes, size_t length, image *out, dn_er
     data = call.data;
     w = call.w;
     h = call.h;
+    stride = call.channels;
   }
   if (!data) {
     dn_error_set(err, DN_E_IMAGE, "not an image darknet can decode (stb_image: %s)",
@@ -114,13 +128,13 @@ int dn_image_decode(const unsigned char *bytes, size_t length, image *out, dn_er
     stbi_image_free(data);
     return -1;
   }
-  to_darknet_floats(data, out);
+  to_darknet_floats_strided(data, stride, out);
   stbi_image_free(data);
   return 0;
 }
 
 int dn_image_info(const unsigned char *bytes, size_t length, int *width, int *height) {
-  stb_call call = {bytes, (int)length, 1, 0, 0, 0, NULL, 0};
+  stb_call call = {bytes, (int)length, 1, 0, 0, 0, NULL, 0, 3};
   dn_error err;
   if (length == 0 || length > (size_t)INT_MAX) return -1;
   if (stb_guarded(&call, &err) != 0 || !call.ok) return -1;

@@ -17,6 +17,8 @@ export const referenceVector = join(referenceDir, 'reference-vector');
 export const referenceDetect = join(referenceDir, 'reference-detect');
 /** Re-encodes an image with darknet's own code (test/reference/reencode.c). */
 export const referenceReencode = join(referenceDir, 'reencode');
+/** stb_image's 4-channel decode against its 3-channel one (test/reference/rgba_decode.c). */
+export const referenceRgbaDecode = join(referenceDir, 'rgba-decode');
 
 function assertBuilt(what, path) {
   if (!existsSync(path)) {
