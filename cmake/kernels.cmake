@@ -35,7 +35,7 @@ foreach(spec IN LISTS DARKNET_KERNELS)
   list(APPEND DARKNET_KERNEL_OBJECTS $<TARGET_OBJECTS:dn_kernel_${isa}> $<TARGET_OBJECTS:dn_epilogue_${isa}>)
 endforeach()
 
-add_library(darknet_fast STATIC binding/engine/fast_engine.c binding/engine/output_plan.c binding/engine/sgemm.c binding/engine/thread_pool.c
+add_library(darknet_fast STATIC binding/engine/fast_engine.c binding/engine/letterbox.c binding/engine/output_plan.c binding/engine/sgemm.c binding/engine/thread_pool.c
             ${DARKNET_KERNEL_OBJECTS})
 # No FMA contraction: darknet rounds each multiply and add (see fast_engine.c).
 target_compile_options(darknet_fast PRIVATE -O3 -ffp-contract=off ${DARKNET_NAPI_WARNINGS})

@@ -626,7 +626,8 @@ export async function main(argv: string[]): Promise<number> {
         `darknet-napi ${build.version}\n` +
           `darknet ${build.darknetCommit}\n` +
           `compiler ${build.compiler}, flags ${build.cFlags}\n` +
-          `cuda ${build.cuda ? 'on' : 'off'}, cudnn ${build.cudnn ? 'on' : 'off'}, openmp ${build.openmp ? 'on' : 'off'}, gemm ${build.blas}, N-API ${build.napiVersion}\n`,
+          `cuda ${build.cuda ? 'on' : 'off'}, cudnn ${build.cudnn ? 'on' : 'off'}, openmp ${build.openmp ? 'on' : 'off'}, gemm ${build.blas}, N-API ${build.napiVersion}\n` +
+          `fast engine: kernel ${build.kernel} (this CPU runs ${build.kernels.join(', ')}), batch norm ${build.fusedBatchNorm ? 'fused' : "darknet's"}, letterbox ${build.fastLetterbox ? 'ours' : "darknet's"}\n`,
       );
       return 0;
     }

@@ -146,6 +146,9 @@ export interface NativeBuild {
    * (its arithmetic checked at startup against darknet's normalize_cpu), or
    * as darknet's own normalize_cpu pass over whole rows. */
   fusedBatchNorm: boolean;
+  /** Whether the fast engine letterboxes with its own rows (checked at startup
+   * against darknet's resize_image), or with darknet's resize_image. */
+  fastLetterbox: boolean;
   napiVersion: number;
 }
 

@@ -62,6 +62,7 @@ test('--help and --version', async () => {
   assert.ok(version.stdout.startsWith(`darknet-napi ${build.version}\n`));
   assert.match(version.stdout, /61c9d02ec461e30d55762ec7669d6a1d3c356fb2/);
   assert.match(version.stdout, /cuda off/);
+  assert.ok(version.stdout.includes(`fast engine: kernel ${build.kernel} (this CPU runs ${build.kernels.join(', ')})`), version.stdout);
 });
 
 test('build reports how the loaded binary was built', () => {

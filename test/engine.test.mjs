@@ -48,6 +48,31 @@ test('batch norm runs fused into the convolution wherever our arithmetic matches
   else assert.equal(typeof build.fusedBatchNorm, 'boolean');
 });
 
+test('the fast letterbox runs wherever its rows match darknet\'s resize_image, and gives letterbox_image\'s bits on every sample image', async () => {
+  // The startup check compares with resize_image as darknet's build compiled
+  // it; on x86-64 with gcc (what CI and the prebuilds use) they match.
+  if (process.arch === 'x64' && build.compiler.startsWith('GNU')) assert.equal(build.fastLetterbox, true);
+  else assert.equal(typeof build.fastLetterbox, 'boolean');
+  // darknet's engine letterboxes with darknet's letterbox_image: the inputs
+  // of both engines, hence their outputs, are the same bits (sizes that
+  // shrink, stretch and pad either way).
+  const fast = await loadNetwork(tinyCfg, tinyWeights, { labels: [] });
+  const stock = await loadNetwork(tinyCfg, tinyWeights, { labels: [], engine: 'darknet' });
+  try {
+    for (const image of sampleImages.map((name) => join(darknetDir, name))) {
+      assert.deepEqual(Array.from(await fast.predict(image)), Array.from(await stock.predict(image)), image);
+    }
+    for (const [width, height] of [[1, 100], [100, 1], [3, 30], [640, 7], [225, 224], [111, 113], [2000, 1500]]) {
+      const data = randomBytes(width * height * 3, width + height);
+      const raw = { data, width, height, channels: 3 };
+      assert.deepEqual(Array.from(await fast.predict(raw)), Array.from(await stock.predict(raw)), `${width}x${height}`);
+    }
+  } finally {
+    await fast.close();
+    await stock.close();
+  }
+});
+
 test('1, 2 and 3 threads give the same bits', async () => {
   const before = threads();
   assert.ok(before >= 1);

@@ -44,6 +44,8 @@ int dn_engine_layer_seconds(const dn_engine_context *ctx, double *out, int n);
 /* letterbox_image, with the channels in parallel (the same pixels); an image
  * already w x h comes back as it is (the caller must not free it twice). */
 image dn_fast_letterbox(image im, int w, int h);
+/* Whether its rows give darknet's resize_image bits (checked once; else it runs darknet's). */
+int dn_fast_letterbox_exact(void);
 
 /* Whether the fast engine runs this layer itself (else darknet's forward does). */
 int dn_fast_layer_supported(const layer *l);

@@ -85,6 +85,7 @@ Napi::Object BuildInfo(Napi::Env env) {
   for (uint32_t i = 0; dn_fast_kernel_runnable((int)i); ++i) kernels.Set(i, dn_fast_kernel_runnable((int)i));
   b.Set("kernels", kernels);
   b.Set("fusedBatchNorm", dn_fast_batchnorm_fused() != 0);
+  b.Set("fastLetterbox", dn_fast_letterbox_exact() != 0);
   b.Set("napiVersion", NAPI_VERSION);
   return b;
 }
