@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__linux__)
 #include <sched.h>
@@ -38,6 +39,23 @@ static atomic_int finished_workers;
 static atomic_int inline_callers;         /* sections running alone on their caller's thread */
 static atomic_int active_callers;         /* predictions between dn_pool_enter and dn_pool_leave */
 static unsigned start_generation[DN_POOL_MAX_THREADS]; /* each worker's first `seen` */
+
+/* A busy neighbour (another process's threads on our cores, such as
+ * onnxruntime's, which spin after each run) can take a pool thread's core
+ * for a whole time slice; the caller then waits milliseconds for a task
+ * that takes tenths. When the caller waited more than half a section, and
+ * long enough to be a time slice rather than uneven tasks, sections run on
+ * the caller's thread alone for a while: one free core at full speed beats
+ * two where one is shared. */
+#define CONTENDED_WAIT_NS 500000LL  /* 0.5 ms */
+#define BACKOFF_NS 50000000LL       /* 50 ms */
+static atomic_llong alone_until;   /* monotonic ns: sections before this run on their caller */
+
+static long long now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
 
 static int default_threads(void) {
 #if defined(__linux__)
@@ -124,6 +142,7 @@ void dn_pool_leave(void) { atomic_fetch_sub(&active_callers, 1); }
 void dn_parallel_for(int tasks, dn_task_fn fn, void *context) {
   int workers, t, spin, share;
   const int threads = dn_pool_threads(), active = atomic_load(&active_callers);
+  long long started, own_done, ended;
   if (tasks <= 0) return;
   /* This caller's share of the threads, and threads already computing alone
    * count against the pool's size. */
@@ -131,6 +150,8 @@ void dn_parallel_for(int tasks, dn_task_fn fn, void *context) {
   workers = threads - 1 - atomic_load(&inline_callers);
   if (workers > share - 1) workers = share - 1;
   if (workers > tasks - 1) workers = tasks - 1;
+  started = workers > 0 ? now_ns() : 0;
+  if (workers > 0 && started < atomic_load_explicit(&alone_until, memory_order_relaxed)) workers = 0;
   if (workers <= 0 || pthread_mutex_trylock(&section_lock) != 0) {
     /* One task, one thread wanted, or the pool busy with another network:
      * this caller's thread does the work alone. */
@@ -152,6 +173,7 @@ void dn_parallel_for(int tasks, dn_task_fn fn, void *context) {
   pthread_mutex_unlock(&state_lock);
 
   run_tasks(fn, context, tasks);
+  own_done = now_ns();
   for (spin = 0; spin < SPIN_ROUNDS && atomic_load(&finished_workers) != workers; ++spin) CPU_RELAX();
   if (atomic_load(&finished_workers) != workers) {
     pthread_mutex_lock(&state_lock);
@@ -159,4 +181,7 @@ void dn_parallel_for(int tasks, dn_task_fn fn, void *context) {
     pthread_mutex_unlock(&state_lock);
   }
   pthread_mutex_unlock(&section_lock);
+  ended = now_ns();
+  if (ended - own_done > CONTENDED_WAIT_NS && 2 * (ended - own_done) > ended - started)
+    atomic_store_explicit(&alone_until, ended + BACKOFF_NS, memory_order_relaxed);
 }
