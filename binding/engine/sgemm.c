@@ -412,7 +412,8 @@ int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const d
      * many rows): packed once, in parallel, then every task reads it; the
      * tasks split the rows, which a per-task packing would repeat B for. */
     scratch *own = scratch_get();
-    const size_t floats = (size_t)K * g.n_pad;
+    /* aligned_alloc wants a size that is a multiple of the alignment */
+    const size_t floats = ((size_t)K * g.n_pad + 15) & ~(size_t)15;
     if (own && own->shared_b_floats < floats) {
       free(own->shared_b);
       own->shared_b = (float *)aligned_alloc(64, sizeof(float) * floats);
