@@ -114,6 +114,19 @@ async function versus(predict, run, count) {
   return { ours: middle(ours), theirs: middle(theirs), oursInterleaved: middle(oursInterleaved), theirsInterleaved: middle(theirsInterleaved) };
 }
 
+/** Ours against onnxruntime on `model` at `count` threads (one session): versus()'s times, the ratio row and onnxruntime's output. */
+async function versusOrt(ort, model, image, predict, count) {
+  const feeds = { input: new ort.Tensor('float32', nchw(image), [1, 3, image.height, image.width]) };
+  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: count, interOpNumThreads: 1, executionProviders: ['cpu'] });
+  try {
+    const output = (await session.run(feeds)).output.data;
+    const v = await versus(predict, () => session.run(feeds), count);
+    return { ...v, output, ratio: { threads: count, ratio: v.ours / v.theirs, interleaved: v.oursInterleaved / v.theirsInterleaved } };
+  } finally {
+    await session.release();
+  }
+}
+
 /** Thread counts measured: 1 and the default (the pool's size). */
 const threadCounts = [...new Set([1, defaultThreads])];
 
@@ -138,19 +151,15 @@ async function predictRows(cfg, weights, { ort, dir, withOrt = true }) {
       setThreads(defaultThreads);
       continue;
     }
-    const feeds = { input: new ort.Tensor('float32', nchw(image), [1, 3, fast.height, fast.width]) };
-    const session = await ort.InferenceSession.create(model, { intraOpNumThreads: count, interOpNumThreads: 1, executionProviders: ['cpu'] });
-    const output = (await session.run(feeds)).output.data;
+    const v = await versusOrt(ort, model, image, predict, count);
     let diff = 0;
-    for (let i = 0; i < output.length; ++i) diff = Math.max(diff, Math.abs(output[i] - expected[i]));
-    const v = await versus(predict, () => session.run(feeds), count);
-    await session.release();
+    for (let i = 0; i < v.output.length; ++i) diff = Math.max(diff, Math.abs(v.output[i] - expected[i]));
     const theirs = `onnxruntime-node ${ort.env.versions?.node ?? ''} (CPU EP, our ONNX export; max |diff| ${diff.toExponential(1)})`;
     rows.push({ way: `ours, fast engine (${build.kernel})`, threads: count, ms: v.ours });
     rows.push({ way: theirs, threads: count, ms: v.theirs });
     rows.push({ way: `ours, interleaved call by call with onnxruntime`, threads: count, ms: v.oursInterleaved });
     rows.push({ way: `onnxruntime, interleaved call by call with ours`, threads: count, ms: v.theirsInterleaved });
-    ratios.push({ threads: count, ratio: v.ours / v.theirs, interleaved: v.oursInterleaved / v.theirsInterleaved });
+    ratios.push(v.ratio);
   }
   setThreads(1);
   rows.push({ way: "ours, engine: 'darknet' (darknet's own code)", threads: 1, ms: await median(() => stock.predict(image), Math.min(iterations, 20), 2) });
@@ -258,13 +267,10 @@ async function detectionRows(name, { ort, dir, runs, stockRuns, thresh }) {
       setThreads(defaultThreads);
       continue;
     }
-    const feeds = { input: new ort.Tensor('float32', nchw(image), [1, 3, fast.height, fast.width]) };
-    const session = await ort.InferenceSession.create(model, { intraOpNumThreads: count, interOpNumThreads: 1, executionProviders: ['cpu'] });
-    const v = await versus(predict, () => session.run(feeds), count);
-    await session.release();
+    const v = await versusOrt(ort, model, image, predict, count);
     rows.push({ way: `predict, fast engine (${build.kernel})`, threads: count, ms: v.ours });
     rows.push({ way: 'onnxruntime-node (CPU EP, our ONNX export: the heads)', threads: count, ms: v.theirs });
-    ratios.push({ threads: count, ratio: v.ours / v.theirs, interleaved: v.oursInterleaved / v.theirsInterleaved });
+    ratios.push(v.ratio);
   }
   const predictMs = rows[0].ms;
   rows.push({ way: "predict, engine: 'darknet'", threads: 1, ms: await time(() => stock.predict(image), stockRuns, 1) });

@@ -93,12 +93,12 @@ static void detect_with_both_engines(dn_network *net) {
   for (i = 0; i < (int)sizeof pixels; ++i) pixels[i] = (unsigned char)(i * 37);
   for (engine = DN_ENGINE_FAST; engine <= DN_ENGINE_DARKNET; ++engine) {
     dn_error err;
-    image im;
+    dn_source src;
     dn_detections found;
     const dn_detect_options options = {(dn_engine)engine, 0, 0.05f, 0.5f, 0.45f, 1, DN_DRAW_JPEG, names, classes, "darknet/data/labels"};
-    if (dn_image_from_pixels(pixels, 20, 12, 3, &im, &err) != 0) return;
-    if (dn_network_detect(net, &im, &options, &found, &err) == 0) dn_detections_free(&found);
-    dn_image_free(&im);
+    if (dn_source_from_pixels(pixels, 20, 12, 3, &src, &err) != 0) return;
+    if (dn_network_detect(net, &src, &options, &found, &err) == 0) dn_detections_free(&found);
+    dn_source_free(&src);
   }
 }
 

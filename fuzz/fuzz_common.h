@@ -50,11 +50,11 @@ static void predict_with_both_engines(dn_network *net) {
   int engine, count = 0, i;
   for (engine = DN_ENGINE_FAST; engine <= DN_ENGINE_DARKNET; ++engine) {
     dn_error err;
-    image im;
+    dn_source src;
     dn_result result;
     const dn_run_options options = {DN_RESIZE_LETTERBOX, (dn_engine)engine, 1, 1, 0};
-    if (dn_image_from_pixels(pixels, 8, 8, 3, &im, &err) != 0) break;
-    if (dn_network_run(net, &im, &options, &result, &err) == 0) {
+    if (dn_source_from_pixels(pixels, 8, 8, 3, &src, &err) != 0) break;
+    if (dn_network_run(net, &src, &options, &result, &err) == 0) {
       if (engine == DN_ENGINE_FAST) {
         fast = result.output;
         count = result.count;
@@ -70,7 +70,7 @@ static void predict_with_both_engines(dn_network *net) {
       }
       dn_result_free(&result);
     }
-    dn_image_free(&im);
+    dn_source_free(&src);
   }
   free(fast);
 }

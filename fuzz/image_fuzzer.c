@@ -11,9 +11,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int w = 0, h = 0;
-  image im;
+  dn_source src;
   dn_error err;
   if (dn_image_info(data, size, &w, &h) == 0 && (double)w * h > FUZZ_PIXEL_LIMIT) return 0;
-  if (dn_image_decode(data, size, &im, &err) == 0) dn_image_free(&im);
+  if (dn_source_decode(data, size, &src, &err) == 0) {
+    (void)dn_source_floats(&src, &err);
+    dn_source_free(&src);
+  }
   return 0;
 }

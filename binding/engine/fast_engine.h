@@ -44,6 +44,19 @@ int dn_engine_layer_seconds(const dn_engine_context *ctx, double *out, int n);
 /* letterbox_image, with the channels in parallel (the same pixels); an image
  * already w x h comes back as it is (the caller must not free it twice). */
 image dn_fast_letterbox(image im, int w, int h);
+
+/* Decoded 8-bit pixels before darknet's float conversion: w x h, `stride`
+ * bytes a pixel, channel k of the 3-channel image at byte offset[k] of a
+ * pixel; a byte b becomes scale[b] (the caller's table: darknet's rule). */
+typedef struct dn_pixels {
+  const unsigned char *data;
+  int w, h, stride, offset[3];
+  const float *scale;
+} dn_pixels;
+/* letterbox_image of the 3-channel image those pixels make, converting only
+ * the rows its resize reads, in bands across the pool: the same floats as
+ * converting first. Always a new image (at w x h, the pixels converted). */
+image dn_fast_letterbox_pixels(const dn_pixels *pixels, int w, int h);
 /* Whether its rows give darknet's resize_image bits (checked once; else it runs darknet's). */
 int dn_fast_letterbox_exact(void);
 

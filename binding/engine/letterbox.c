@@ -2,9 +2,11 @@
  * The fast engine's letterbox_image (see fast_engine.h): darknet's resize_image
  * arithmetic, written row by row so that it vectorizes and computes only the
  * source rows the vertical pass reads, split across the pool by channel and
- * band of rows, straight into the boxed image. Checked once against darknet's
- * own resize_image; where it differs (another compiler's darknet), darknet's
- * function runs, one channel per task.
+ * band of rows, straight into the boxed image. Its source is a darknet image
+ * or decoded 8-bit pixels, whose rows are converted to floats only when the
+ * resize reads them. Checked once against darknet's own resize_image; where
+ * it differs (another compiler's darknet), darknet's function runs, one
+ * channel per task.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,6 +15,25 @@
 #include "fast_engine.h"
 #include "image.h"
 #include "thread_pool.h"
+
+/* What is resized: a darknet image, or pixels (then im is NULL). */
+typedef struct source {
+  const image *im;
+  const dn_pixels *px;
+  int w, h, c;
+} source;
+
+/* Source row y of channel k as floats: the image's own, or the pixels'
+ * bytes through the caller's table into buf (w floats). */
+static const float *source_row(const source *s, int k, int y, float *restrict buf) {
+  const dn_pixels *p = s->px;
+  const unsigned char *in;
+  int x;
+  if (s->im) return s->im->data + ((size_t)k * s->h + y) * s->w;
+  in = p->data + (size_t)y * p->w * p->stride + p->offset[k];
+  for (x = 0; x < p->w; ++x) buf[x] = p->scale[in[(size_t)x * p->stride]];
+  return buf;
+}
 
 /* resize_image's horizontal pass for one source row: out[c] for c < w. */
 static void resize_row(const float *restrict row, int src_w, int w, float w_scale, float *restrict out) {
@@ -31,12 +52,12 @@ static void resize_row(const float *restrict row, int src_w, int w, float w_scal
 }
 
 /* resize_image's vertical pass, rows [r0, r1) of channel k of the w x h
- * resize, written at (left, top) of the boxed image's plane. */
-static void resize_rows(const image *src, int k, int w, int h, int r0, int r1, float *plane, int plane_w, int left,
+ * resize, written at (left, top) of the boxed image's plane. scratch: 2 w +
+ * the source's width floats. */
+static void resize_rows(const source *src, int k, int w, int h, int r0, int r1, float *plane, int plane_w, int left,
                         int top, float *scratch) {
   const float w_scale = (float)(src->w - 1) / (w - 1), h_scale = (float)(src->h - 1) / (h - 1);
-  const float *channel = src->data + (size_t)k * src->w * src->h;
-  float *upper = scratch, *lower = scratch + w;
+  float *upper = scratch, *lower = scratch + w, *converted = scratch + 2 * (size_t)w;
   int have_upper = -1, have_lower = -1, r, c;
   for (r = r0; r < r1; ++r) {
     const float sy = r * h_scale;
@@ -50,14 +71,14 @@ static void resize_rows(const image *src, int k, int w, int h, int r0, int r1, f
         lower = t;
         have_lower = have_upper;
       } else {
-        resize_row(channel + (size_t)iy * src->w, src->w, w, w_scale, upper);
+        resize_row(source_row(src, k, iy, converted), src->w, w, w_scale, upper);
       }
       have_upper = iy;
     }
     for (c = 0; c < w; ++c) out[c] = (1 - dy) * upper[c];
     if (r == h - 1 || src->h == 1) continue;
     if (have_lower != iy + 1) {
-      resize_row(channel + (size_t)(iy + 1) * src->w, src->w, w, w_scale, lower);
+      resize_row(source_row(src, k, iy + 1, converted), src->w, w, w_scale, lower);
       have_lower = iy + 1;
     }
     for (c = 0; c < w; ++c) out[c] = out[c] + dy * lower[c];
@@ -65,9 +86,11 @@ static void resize_rows(const image *src, int k, int w, int h, int r0, int r1, f
 }
 
 typedef struct letterbox_job {
-  image source, resized[4], boxed;
+  source src;
+  image resized[4], boxed;
   int new_w, new_h, dx, dy;
-  int bands; /* row bands per channel */
+  int bands;   /* row bands per channel */
+  int convert; /* pixels already the box's size: rows converted, not resized */
   int failed;
 } letterbox_job;
 
@@ -77,22 +100,26 @@ static void band_task(void *context, int task) {
   const int k = task / job->bands, band = task % job->bands;
   const int per = (job->new_h + job->bands - 1) / job->bands;
   const int r0 = band * per, r1 = r0 + per < job->new_h ? r0 + per : job->new_h;
-  float *scratch;
+  float *plane = job->boxed.data + (size_t)k * job->boxed.w * job->boxed.h, *scratch;
+  int r;
   if (r0 >= r1) return;
-  scratch = (float *)malloc(sizeof(float) * 2 * (size_t)job->new_w);
+  if (job->convert) {
+    for (r = r0; r < r1; ++r) source_row(&job->src, k, r, plane + (size_t)r * job->boxed.w);
+    return;
+  }
+  scratch = (float *)malloc(sizeof(float) * (2 * (size_t)job->new_w + (size_t)job->src.w));
   if (!scratch) {
     job->failed = 1;
     return;
   }
-  resize_rows(&job->source, k, job->new_w, job->new_h, r0, r1, job->boxed.data + (size_t)k * job->boxed.w * job->boxed.h,
-              job->boxed.w, job->dx, job->dy, scratch);
+  resize_rows(&job->src, k, job->new_w, job->new_h, r0, r1, plane, job->boxed.w, job->dx, job->dy, scratch);
   free(scratch);
 }
 
-/* darknet's resize_image and embed_image on one channel: its own code. */
+/* darknet's resize_image and embed_image on one channel of an image: its own code. */
 static void darknet_task(void *context, int k) {
   letterbox_job *job = (letterbox_job *)context;
-  image plane = job->source, target = job->boxed;
+  image plane = *job->src.im, target = job->boxed;
   plane.c = 1;
   plane.data += (size_t)k * plane.w * plane.h;
   target.c = 1;
@@ -114,7 +141,8 @@ static void check_rows(void) {
   for (s = 0; s < sizeof shapes / sizeof shapes[0] && same; ++s) {
     const int sw = shapes[s][0], sh = shapes[s][1], w = shapes[s][2], h = shapes[s][3];
     image src = make_image(sw, sh, 1), theirs;
-    float *ours = (float *)malloc(sizeof(float) * (size_t)w * h), *scratch = (float *)malloc(sizeof(float) * 2 * w);
+    const source from = {&src, NULL, sw, sh, 1};
+    float *ours = (float *)malloc(sizeof(float) * (size_t)w * h), *scratch = (float *)malloc(sizeof(float) * (2 * w + sw));
     int i;
     if (!ours || !scratch || !src.data) {
       same = 0;
@@ -124,7 +152,7 @@ static void check_rows(void) {
         src.data[i] = (float)(seed >> 8) / 16777216.0f;
       }
       theirs = resize_image(src, w, h);
-      resize_rows(&src, 0, w, h, 0, h, ours, w, 0, 0, scratch);
+      resize_rows(&from, 0, w, h, 0, h, ours, w, 0, 0, scratch);
       same = memcmp(ours, theirs.data, sizeof(float) * (size_t)w * h) == 0;
       free_image(theirs);
     }
@@ -140,9 +168,64 @@ int dn_fast_letterbox_exact(void) {
   return rows_exact;
 }
 
-image dn_fast_letterbox(image im, int w, int h) {
+/* Enough bands for every thread, each a few rows at least. */
+static int bands_for(int rows, int channels) {
+  const int bands = (2 * dn_pool_threads() + channels - 1) / channels;
+  if (bands <= rows / 4) return bands;
+  return rows / 4 > 0 ? rows / 4 : 1;
+}
+
+/* The pixels converted whole, in bands: darknet's float image of them. */
+static image converted(const source *src) {
   letterbox_job job;
+  memset(&job, 0, sizeof job);
+  job.src = *src;
+  job.new_w = src->w;
+  job.new_h = src->h;
+  job.convert = 1;
+  job.boxed = make_image(src->w, src->h, src->c);
+  job.bands = bands_for(src->h, src->c);
+  dn_parallel_for(src->c * job.bands, band_task, &job);
+  return job.boxed;
+}
+
+static image letterbox(const source *src, int w, int h) {
+  letterbox_job job;
+  image floats;
   int k;
+  memset(&job, 0, sizeof job);
+  /* letterbox_image's arithmetic, verbatim. */
+  job.new_w = src->w;
+  job.new_h = src->h;
+  if (((float)w / src->w) < ((float)h / src->h)) {
+    job.new_w = w;
+    job.new_h = (src->h * w) / src->w;
+  } else {
+    job.new_h = h;
+    job.new_w = (src->w * h) / src->h;
+  }
+  job.dx = (w - job.new_w) / 2;
+  job.dy = (h - job.new_h) / 2;
+  job.src = *src;
+  job.boxed = make_image(w, h, src->c);
+  fill_image(job.boxed, .5);
+  if (dn_fast_letterbox_exact()) {
+    job.bands = bands_for(job.new_h, src->c);
+    dn_parallel_for(src->c * job.bands, band_task, &job);
+    if (!job.failed) return job.boxed;
+    fill_image(job.boxed, .5); /* out of memory for a row: darknet's way */
+  }
+  /* darknet's way reads a float image: the pixels', converted first */
+  floats = src->im ? *src->im : converted(src);
+  job.src.im = &floats;
+  dn_parallel_for(src->c, darknet_task, &job);
+  for (k = 0; k < src->c; ++k) free_image(job.resized[k]);
+  if (!src->im) free_image(floats);
+  return job.boxed;
+}
+
+image dn_fast_letterbox(image im, int w, int h) {
+  const source src = {&im, NULL, im.w, im.h, im.c};
   /* Already the network's size: darknet's resize_image to the same size
    * weighs each pixel by exactly 1 and its neighbour by exactly 0, and
    * embed_image at (0, 0) overwrites the whole box, so letterbox_image gives
@@ -150,32 +233,12 @@ image dn_fast_letterbox(image im, int w, int h) {
    * The caller frees only an image that is not its own. */
   if (im.w == w && im.h == h && w > 1 && h > 1) return im;
   if (im.c > 4) return letterbox_image(im, w, h);
-  /* letterbox_image's arithmetic, verbatim. */
-  job.new_w = im.w;
-  job.new_h = im.h;
-  if (((float)w / im.w) < ((float)h / im.h)) {
-    job.new_w = w;
-    job.new_h = (im.h * w) / im.w;
-  } else {
-    job.new_h = h;
-    job.new_w = (im.w * h) / im.h;
-  }
-  job.dx = (w - job.new_w) / 2;
-  job.dy = (h - job.new_h) / 2;
-  job.source = im;
-  job.failed = 0;
-  job.boxed = make_image(w, h, im.c);
-  fill_image(job.boxed, .5);
-  if (dn_fast_letterbox_exact()) {
-    /* enough bands for every thread, each a few rows at least */
-    const int threads = dn_pool_threads();
-    job.bands = (2 * threads + im.c - 1) / im.c;
-    if (job.bands > job.new_h / 4) job.bands = job.new_h / 4 > 0 ? job.new_h / 4 : 1;
-    dn_parallel_for(im.c * job.bands, band_task, &job);
-    if (!job.failed) return job.boxed;
-    fill_image(job.boxed, .5); /* out of memory for a row: darknet's way */
-  }
-  dn_parallel_for(im.c, darknet_task, &job);
-  for (k = 0; k < im.c; ++k) free_image(job.resized[k]);
-  return job.boxed;
+  return letterbox(&src, w, h);
+}
+
+image dn_fast_letterbox_pixels(const dn_pixels *pixels, int w, int h) {
+  const source src = {NULL, pixels, pixels->w, pixels->h, 3};
+  /* the same pixels as a darknet image would give (dn_fast_letterbox) */
+  if (pixels->w == w && pixels->h == h && w > 1 && h > 1) return converted(&src);
+  return letterbox(&src, w, h);
 }

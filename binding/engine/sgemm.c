@@ -21,15 +21,15 @@
 
 static const dn_kernel kernels[] = {
 #if defined(__x86_64__) || defined(__i386__)
-    {"avx512", dn_kernel_avx512, DN_MR_AVX512, 16 * DN_NV_AVX512, 16, KC, dn_epilogue_avx512, dn_epilogue_bn_avx512},
-    {"avx512vl", dn_kernel_avx512vl, DN_MR_AVX512VL, 8 * DN_NV_AVX512VL, 8, KC, dn_epilogue_avx512vl,
+    {"avx512", dn_kernel_avx512, DN_MR_AVX512, 16 * DN_NV_AVX512, 16, dn_epilogue_avx512, dn_epilogue_bn_avx512},
+    {"avx512vl", dn_kernel_avx512vl, DN_MR_AVX512VL, 8 * DN_NV_AVX512VL, 8, dn_epilogue_avx512vl,
      dn_epilogue_bn_avx512vl},
-    {"avx2", dn_kernel_avx2, DN_MR_AVX2, 8 * DN_NV_AVX2, 8, KC, dn_epilogue_avx2, dn_epilogue_bn_avx2},
-    {"sse2", dn_kernel_base, DN_MR_BASE, 4 * DN_NV_BASE, 4, KC, dn_epilogue_base, dn_epilogue_bn_base},
+    {"avx2", dn_kernel_avx2, DN_MR_AVX2, 8 * DN_NV_AVX2, 8, dn_epilogue_avx2, dn_epilogue_bn_avx2},
+    {"sse2", dn_kernel_base, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
 #elif defined(__aarch64__)
-    {"neon", dn_kernel_base, DN_MR_BASE, 4 * DN_NV_BASE, 4, KC, dn_epilogue_base, dn_epilogue_bn_base},
+    {"neon", dn_kernel_base, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
 #else
-    {"generic", dn_kernel_base, DN_MR_BASE, 4 * DN_NV_BASE, 4, KC, dn_epilogue_base, dn_epilogue_bn_base},
+    {"generic", dn_kernel_base, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
 #endif
 };
 #define KERNEL_COUNT (sizeof(kernels) / sizeof(kernels[0]))
@@ -256,7 +256,7 @@ static int round_up(int value, int step) { return (value + step - 1) / step * st
  * 144 + 144, not 256 + 32: a short block pays a whole pass over C). Packed
  * A's layout follows it. */
 static int kc_of(int K) {
-  const int most = dn_kernel_selected()->kc, blocks = (K + most - 1) / most;
+  const int blocks = (K + KC - 1) / KC;
   return blocks > 1 ? (K + blocks - 1) / blocks : K;
 }
 

@@ -27,7 +27,6 @@ typedef struct dn_kernel {
   dn_kernel_fn fn;
   int mr, nr; /* a tile's rows and columns */
   int vec;    /* floats per vector: nr / vec vectors a row */
-  int kc;     /* most k steps per block: a kc x nr B panel stays in L1 */
   dn_epilogue_fn epilogue;
   dn_epilogue_bn_fn epilogue_bn;
 } dn_kernel;

@@ -29,7 +29,7 @@ static int truncate_to_int(double v) {
 
 typedef struct detect_call {
   dn_network *handle;
-  const image *im;
+  dn_source *src;
   const dn_detect_options *options;
   dn_relay *relay;
   detection *dets; /* darknet's, freed with free_detections */
@@ -92,15 +92,14 @@ static void detect_run(void *arg) {
   dn_detection *items;
 
   if (stretched)
-    sized = resize_image(*c->im, net->w, net->h);
+    sized = resize_image(c->src->im, net->w, net->h);
   else
-    sized = o->engine == DN_ENGINE_DARKNET ? letterbox_image(*c->im, net->w, net->h)
-                                           : dn_fast_letterbox(*c->im, net->w, net->h);
+    sized = dn_letterbox_source(c->src, o->engine, net->w, net->h);
   if (o->engine == DN_ENGINE_DARKNET)
     network_predict(net, sized.data);
   else
     dn_fast_predict(c->handle->engine, net, sized.data, c->relay);
-  if (sized.data != c->im->data) free_image(sized);
+  if (sized.data != c->src->im.data) free_image(sized);
   /* before get_network_boxes: a [region] head with a tree= rewrites its
    * output in place there (hierarchy_predictions) */
   if (o->heads) {
@@ -108,7 +107,7 @@ static void detect_run(void *arg) {
     if (c->out_of_memory) return;
   }
 
-  c->dets = get_network_boxes(net, stretched ? 1 : c->im->w, stretched ? 1 : c->im->h, o->thresh, o->hier_thresh, 0,
+  c->dets = get_network_boxes(net, stretched ? 1 : c->src->w, stretched ? 1 : c->src->h, o->thresh, o->hier_thresh, 0,
                               1, &c->nboxes);
   if (o->nms > 0) {
     /* do_nms_sort's own bound: the boxes with an objectness (the rest it
@@ -138,14 +137,14 @@ static void detect_run(void *arg) {
   /* draw_detections' loops and arithmetic, on the image as loaded */
   for (i = 0; i < c->nboxes; ++i) {
     const box b = c->dets[i].bbox;
-    int left = truncate_to_int((b.x - b.w / 2.) * c->im->w);
-    int right = truncate_to_int((b.x + b.w / 2.) * c->im->w);
-    int top = truncate_to_int((b.y - b.h / 2.) * c->im->h);
-    int bot = truncate_to_int((b.y + b.h / 2.) * c->im->h);
+    int left = truncate_to_int((b.x - b.w / 2.) * c->src->w);
+    int right = truncate_to_int((b.x + b.w / 2.) * c->src->w);
+    int top = truncate_to_int((b.y - b.h / 2.) * c->src->h);
+    int bot = truncate_to_int((b.y + b.h / 2.) * c->src->h);
     if (left < 0) left = 0;
-    if (right > c->im->w - 1) right = c->im->w - 1;
+    if (right > c->src->w - 1) right = c->src->w - 1;
     if (top < 0) top = 0;
-    if (bot > c->im->h - 1) bot = c->im->h - 1;
+    if (bot > c->src->h - 1) bot = c->src->h - 1;
     for (j = 0; j < classes; ++j) {
       dn_detection *d;
       if (!(c->dets[i].prob[j] > o->thresh)) continue;
@@ -165,12 +164,12 @@ static void detect_run(void *arg) {
   }
   c->out->items = items;
   c->out->count = count;
-  if (o->draw && dn_draw_and_encode(*c->im, c->dets, c->nboxes, o->thresh, o->names, classes, head->coords,
+  if (o->draw && dn_draw_and_encode(c->src->im, c->dets, c->nboxes, o->thresh, o->names, classes, head->coords,
                                     c->alphabet, (dn_draw_format)o->draw, &c->out->image, &c->draw_err) != 0)
     c->draw_failed = 1;
 }
 
-int dn_network_detect(dn_network *handle, const image *im, const dn_detect_options *options, dn_detections *out,
+int dn_network_detect(dn_network *handle, dn_source *src, const dn_detect_options *options, dn_detections *out,
                       dn_error *err) {
   network *net = handle->net;
   detect_call call;
@@ -181,7 +180,11 @@ int dn_network_detect(dn_network *handle, const image *im, const dn_detect_optio
     dn_error_set(err, DN_E_INPUT, "the network is not a detector (its last layer is not [yolo], [region] or [detection])");
     return -1;
   }
-  if (net->layers[net->n - 1].type != DETECTION && dn_network_check_letterbox(net, im, err) != 0) return -1;
+  if (net->layers[net->n - 1].type != DETECTION && dn_network_check_letterbox(net, src, err) != 0) return -1;
+  /* resize_image, darknet's letterbox and drawing read darknet's float image */
+  if ((net->layers[net->n - 1].type == DETECTION || options->engine == DN_ENGINE_DARKNET || options->draw) &&
+      dn_source_floats(src, err) != 0)
+    return -1;
   if (options->engine == DN_ENGINE_DARKNET && dn_network_weights_for_darknet(handle, err) != 0) return -1;
   memset(&call, 0, sizeof call);
   if (options->draw) {
@@ -194,7 +197,7 @@ int dn_network_detect(dn_network *handle, const image *im, const dn_detect_optio
     if (!call.alphabet) return -1;
   }
   call.handle = handle;
-  call.im = im;
+  call.src = src;
   call.options = options;
   call.out = out;
   call.relay = options->engine == DN_ENGINE_FAST ? dn_relay_acquire() : NULL;
@@ -218,8 +221,8 @@ int dn_network_detect(dn_network *handle, const image *im, const dn_detect_optio
   return rc;
 }
 
-static int detect_task(dn_network *handle, const image *im, const void *options, void *out, dn_error *err) {
-  return dn_network_detect(handle, im, (const dn_detect_options *)options, (dn_detections *)out, err);
+static int detect_task(dn_network *handle, dn_source *src, const void *options, void *out, dn_error *err) {
+  return dn_network_detect(handle, src, (const dn_detect_options *)options, (dn_detections *)out, err);
 }
 
 int dn_network_detect_input(dn_network *handle, const dn_input *input, const dn_detect_options *options,

@@ -56,11 +56,11 @@ typedef struct dn_detections {
   dn_encoded image;
 } dn_detections;
 
-/* Detects on im (with options->draw, drawing on im's pixels). Returns 0 with *out filled (free with dn_detections_free),
+/* Detects on the source (with options->draw, drawing on its float image). Returns 0 with *out filled (free with dn_detections_free),
  * or -1 with err set: DN_E_INPUT for a network that is not a detector, an
  * image letterbox_image cannot fit, or a threshold so low that darknet's NMS
  * would make more than DN_DETECT_MAX_NMS_STEPS box comparisons. */
-int dn_network_detect(dn_network *handle, const image *im, const dn_detect_options *options, dn_detections *out,
+int dn_network_detect(dn_network *handle, dn_source *src, const dn_detect_options *options, dn_detections *out,
                       dn_error *err);
 
 /* The whole of a detect call: reads and decodes the input as

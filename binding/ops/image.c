@@ -2,6 +2,7 @@
 #include "image.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,32 +28,49 @@ static int alloc_image(int w, int h, int c, image *out, dn_error *err) {
   return 0;
 }
 
-/* load_image_stb's conversion, HWC bytes to CHW floats, with its exact
- * arithmetic: (float)byte / 255., through a table of its 256 values (darknet's
- * -Ofast build multiplies by the reciprocal instead; for these 256 values
- * both give the same floats). One pass over the pixels; `stride` bytes a
- * pixel (4: RGBA, alpha dropped, for 3 channels). */
-static void to_darknet_floats_strided(const unsigned char *data, int stride, image *im) {
-  float scaled[256];
-  const size_t area = (size_t)im->w * im->h;
-  const int c = im->c;
-  size_t p;
+/* load_image_stb's conversion of a byte: (float)byte / 255., its exact
+ * arithmetic, as a table of its 256 values (darknet's -Ofast build
+ * multiplies by the reciprocal instead; for these 256 values both give the
+ * same floats). */
+static float byte_floats[256];
+static pthread_once_t byte_floats_once = PTHREAD_ONCE_INIT;
+static void make_byte_floats(void) {
   int k;
-  for (k = 0; k < 256; ++k) scaled[k] = (float)k / 255.;
-  if (c == 3) {
-    float *r = im->data, *g = r + area, *b = g + area;
-    for (p = 0; p < area; ++p, data += stride) {
-      r[p] = scaled[data[0]];
-      g[p] = scaled[data[1]];
-      b[p] = scaled[data[2]];
-    }
-    return;
-  }
-  for (p = 0; p < area; ++p)
-    for (k = 0; k < c; ++k) im->data[k * area + p] = scaled[data[p * stride + k]];
+  for (k = 0; k < 256; ++k) byte_floats[k] = (float)k / 255.;
 }
 
-static void to_darknet_floats(const unsigned char *data, image *im) { to_darknet_floats_strided(data, im->c, im); }
+/* The pixels' bytes, channel k of the 3-channel image at offset[k]: grey (1
+ * or 2 channels, the second alpha) replicated and alpha dropped, as
+ * stb_image converts to 3 channels. */
+static void set_pixels(dn_source *out, const unsigned char *data, int w, int h, int stride) {
+  const int grey = stride < 3;
+  pthread_once(&byte_floats_once, make_byte_floats);
+  out->w = w;
+  out->h = h;
+  out->pixels.data = data;
+  out->pixels.w = w;
+  out->pixels.h = h;
+  out->pixels.stride = stride;
+  out->pixels.offset[0] = 0;
+  out->pixels.offset[1] = grey ? 0 : 1;
+  out->pixels.offset[2] = grey ? 0 : 2;
+  out->pixels.scale = byte_floats;
+}
+
+/* HWC bytes to CHW floats, one pass over the pixels. */
+static void to_darknet_floats(const dn_pixels *px, image *im) {
+  const size_t area = (size_t)im->w * im->h;
+  const unsigned char *data = px->data;
+  const int stride = px->stride;
+  float *r = im->data, *g = r + area, *b = g + area;
+  const unsigned char *r8 = data + px->offset[0], *g8 = data + px->offset[1], *b8 = data + px->offset[2];
+  size_t p, at;
+  for (p = 0, at = 0; p < area; ++p, at += stride) {
+    r[p] = px->scale[r8[at]];
+    g[p] = px->scale[g8[at]];
+    b[p] = px->scale[b8[at]];
+  }
+}
 
 /* stb_image asserts on some corrupt inputs (and its asserts are darknet's,
  * routed to the guard): its calls run under dn_guard, with the blocks it
@@ -99,37 +117,31 @@ static int stb_guarded(stb_call *call, dn_error *err) {
   return failed ? -1 : 0;
 }
 
-int dn_image_decode(const unsigned char *bytes, size_t length, image *out, dn_error *err) {
-  int w = 0, h = 0, stride = 3;
-  unsigned char *data;
+int dn_source_decode(const unsigned char *bytes, size_t length, dn_source *out, dn_error *err) {
+  stb_call call = {bytes, (int)length, 0, 0, 0, 0, NULL, 0, 3};
+  memset(out, 0, sizeof *out);
   if (length == 0 || length > (size_t)INT_MAX) {
     dn_error_set(err, DN_E_IMAGE, "%zu bytes is not a decodable image size", length);
     return -1;
   }
-  {
-    stb_call call = {bytes, (int)length, 0, 0, 0, 0, NULL, 0, 3};
-    if (stb_guarded(&call, err) != 0) {
-      char message[DN_MESSAGE_SIZE];
-      snprintf(message, sizeof message, "%s", err->message);
-      dn_error_set(err, DN_E_IMAGE, "not an image darknet can decode (stb_image: %s)", message);
-      return -1;
-    }
-    data = call.data;
-    w = call.w;
-    h = call.h;
-    stride = call.channels;
+  if (stb_guarded(&call, err) != 0) {
+    char message[DN_MESSAGE_SIZE];
+    snprintf(message, sizeof message, "%s", err->message);
+    dn_error_set(err, DN_E_IMAGE, "not an image darknet can decode (stb_image: %s)", message);
+    return -1;
   }
-  if (!data) {
+  if (!call.data) {
     dn_error_set(err, DN_E_IMAGE, "not an image darknet can decode (stb_image: %s)",
                  stbi_failure_reason() ? stbi_failure_reason() : "unknown reason");
     return -1;
   }
-  if (alloc_image(w, h, 3, out, err) != 0) {
-    stbi_image_free(data);
+  if (call.w <= 0 || call.h <= 0 || (size_t)call.w * (size_t)call.h * 3 > (size_t)INT_MAX) {
+    stbi_image_free(call.data);
+    dn_error_set(err, DN_E_INPUT, "image size %dx%dx3 is out of range", call.w, call.h);
     return -1;
   }
-  to_darknet_floats_strided(data, stride, out);
-  stbi_image_free(data);
+  out->owned = call.data;
+  set_pixels(out, call.data, call.w, call.h, call.channels);
   return 0;
 }
 
@@ -143,48 +155,35 @@ int dn_image_info(const unsigned char *bytes, size_t length, int *width, int *he
   return 0;
 }
 
-int dn_image_from_pixels(const unsigned char *pixels, int width, int height, int channels,
-                         image *out, dn_error *err) {
-  size_t n, i;
-  unsigned char *rgb;
+int dn_source_from_pixels(const unsigned char *pixels, int width, int height, int channels, dn_source *out,
+                          dn_error *err) {
+  memset(out, 0, sizeof *out);
   if (channels < 1 || channels > 4) {
     dn_error_set(err, DN_E_INPUT, "raw pixels need 1 to 4 channels, got %d", channels);
     return -1;
   }
-  if (alloc_image(width, height, 3, out, err) != 0) return -1;
-  if (channels == 3) {
-    to_darknet_floats(pixels, out);
-    return 0;
-  }
-  n = (size_t)width * (size_t)height;
-  rgb = (unsigned char *)malloc(n * 3);
-  if (!rgb) {
-    dn_image_free(out);
-    dn_error_set(err, DN_E_INPUT, "out of memory for a %dx%d image", width, height);
+  if (width <= 0 || height <= 0 || (size_t)width * (size_t)height * 3 > (size_t)INT_MAX) {
+    dn_error_set(err, DN_E_INPUT, "image size %dx%dx3 is out of range", width, height);
     return -1;
   }
-  /* stb_image's conversion to 3 channels: grey is replicated, alpha dropped. */
-  for (i = 0; i < n; ++i) {
-    const unsigned char *p = pixels + i * (size_t)channels;
-    unsigned char *q = rgb + i * 3;
-    if (channels >= 3) {
-      q[0] = p[0];
-      q[1] = p[1];
-      q[2] = p[2];
-    } else {
-      q[0] = q[1] = q[2] = p[0];
-    }
-  }
-  to_darknet_floats(rgb, out);
-  free(rgb);
+  set_pixels(out, pixels, width, height, channels);
   return 0;
 }
 
-void dn_image_free(image *im) {
-  if (im && im->data) {
-    free(im->data);
-    im->data = NULL;
-  }
+int dn_source_floats(dn_source *source, dn_error *err) {
+  if (source->im.data) return 0;
+  if (alloc_image(source->w, source->h, 3, &source->im, err) != 0) return -1;
+  to_darknet_floats(&source->pixels, &source->im);
+  return 0;
+}
+
+void dn_source_free(dn_source *source) {
+  if (!source) return;
+  free(source->im.data);
+  source->im.data = NULL;
+  if (source->owned) stbi_image_free(source->owned);
+  source->owned = NULL;
+  source->pixels.data = NULL;
 }
 
 void dn_input_describe(const dn_input *input, char *out, size_t capacity) {
@@ -208,8 +207,8 @@ void dn_input_name_error(const dn_input *input, dn_error *err) {
   dn_error_set(err, err->code, "%s: %s", described, message);
 }
 
-static int encoded_to_image(const dn_input *input, const unsigned char *bytes, size_t length, double pixel_limit,
-                            image *out, dn_error *err) {
+static int encoded_to_source(const dn_input *input, const unsigned char *bytes, size_t length, double pixel_limit,
+                             dn_source *out, dn_error *err) {
   int width = 0, height = 0;
   /* Huge images are refused from their header alone, before a pixel is decoded. */
   if (pixel_limit > 0 && dn_image_info(bytes, length, &width, &height) == 0 &&
@@ -220,14 +219,15 @@ static int encoded_to_image(const dn_input *input, const unsigned char *bytes, s
                  height, (long long)pixel_limit);
     return -1;
   }
-  if (dn_image_decode(bytes, length, out, err) != 0) {
+  if (dn_source_decode(bytes, length, out, err) != 0) {
     dn_input_name_error(input, err);
     return -1;
   }
   return 0;
 }
 
-int dn_image_from_input(const dn_input *input, double pixel_limit, image *out, dn_error *err) {
+int dn_source_from_input(const dn_input *input, double pixel_limit, dn_source *out, dn_error *err) {
+  memset(out, 0, sizeof *out);
   err->code = DN_OK;
   err->message[0] = '\0';
   if (input->kind == DN_INPUT_PIXELS) {
@@ -237,7 +237,7 @@ int dn_image_from_input(const dn_input *input, double pixel_limit, image *out, d
       dn_error_set(err, DN_E_INPUT, "raw pixels: length does not match width x height x channels");
       return -1;
     }
-    if (dn_image_from_pixels(input->bytes, input->width, input->height, input->channels, out, err) != 0) {
+    if (dn_source_from_pixels(input->bytes, input->width, input->height, input->channels, out, err) != 0) {
       dn_input_name_error(input, err);
       return -1;
     }
@@ -248,9 +248,9 @@ int dn_image_from_input(const dn_input *input, double pixel_limit, image *out, d
     size_t length;
     int rc;
     if (dn_read_file(input->path, "image", &bytes, &length, err) != 0) return -1;
-    rc = encoded_to_image(input, bytes, length, pixel_limit, out, err);
+    rc = encoded_to_source(input, bytes, length, pixel_limit, out, err);
     free(bytes);
     return rc;
   }
-  return encoded_to_image(input, input->bytes, input->length, pixel_limit, out, err);
+  return encoded_to_source(input, input->bytes, input->length, pixel_limit, out, err);
 }

@@ -253,7 +253,7 @@ static int resizable(const network *net, dn_error *err) {
 
 typedef struct run_call {
   dn_network *handle;
-  const image *im;
+  dn_source *src;
   const dn_run_options *options;
   dn_relay *relay;
   int top;
@@ -272,17 +272,16 @@ static void run(void *arg) {
   image r;
   float *p;
   if (mode == DN_RESIZE_MIN) {
-    r = resize_min(*c->im, net->w);
+    r = resize_min(c->src->im, net->w);
     resize_network(net, r.w, r.h);
     if (dn_cfg_rules_network("the resized network", NULL, net, SIZE_MAX, &c->rules) != 0) {
       /* the cfg's shapes held at its own size, not at this one */
-      if (r.data != c->im->data) free_image(r);
+      if (r.data != c->src->im.data) free_image(r);
       resize_network(net, w, h);
       dn_shim_fatal(c->rules.message);
     }
   } else {
-    r = engine == DN_ENGINE_DARKNET ? letterbox_image(*c->im, net->w, net->h)
-                                       : dn_fast_letterbox(*c->im, net->w, net->h);
+    r = dn_letterbox_source(c->src, engine, net->w, net->h);
   }
   p = engine == DN_ENGINE_DARKNET ? network_predict(net, r.data) : dn_fast_predict(c->handle->engine, net, r.data, c->relay);
   c->output_count = net->outputs;
@@ -294,29 +293,36 @@ static void run(void *arg) {
     }
     if (c->top > 0) top_k(c->output, net->outputs, c->top, c->top_indices);
   }
-  if (r.data != c->im->data) free_image(r);
+  if (r.data != c->src->im.data) free_image(r);
   if (mode == DN_RESIZE_MIN && (net->w != w || net->h != h)) resize_network(net, w, h);
 }
 
-int dn_network_check_letterbox(const network *net, const image *im, dn_error *err) {
+image dn_letterbox_source(dn_source *src, dn_engine engine, int w, int h) {
+  if (engine == DN_ENGINE_DARKNET) return letterbox_image(src->im, w, h);
+  /* no float image yet: the fast letterbox converts the rows it reads */
+  return src->im.data ? dn_fast_letterbox(src->im, w, h) : dn_fast_letterbox_pixels(&src->pixels, w, h);
+}
+
+int dn_network_check_letterbox(const network *net, const dn_source *src, dn_error *err) {
   /* letterbox_image's size for the image; its resize_image divides by the
    * new width-1 and height-1 (a NaN index at 1 pixel, on a worker thread) */
   long long new_w = net->w, new_h = net->h;
-  if ((float)net->w / im->w < (float)net->h / im->h)
-    new_h = (long long)im->h * net->w / im->w;
+  const int iw = src->w, ih = src->h;
+  if ((float)net->w / iw < (float)net->h / ih)
+    new_h = (long long)ih * net->w / iw;
   else
-    new_w = (long long)im->w * net->h / im->h;
+    new_w = (long long)iw * net->h / ih;
   if (new_w < 2 || new_h < 2) {
     dn_error_set(err, DN_E_INPUT,
                  "a %dx%d image letterboxed into the network's %dx%d is %lldx%lld: darknet resizes to at least "
                  "2 pixels a side",
-                 im->w, im->h, net->w, net->h, new_w, new_h);
+                 iw, ih, net->w, net->h, new_w, new_h);
     return -1;
   }
   return 0;
 }
 
-int dn_network_run(dn_network *handle, const image *im, const dn_run_options *options, dn_result *result,
+int dn_network_run(dn_network *handle, dn_source *src, const dn_run_options *options, dn_result *result,
                    dn_error *err) {
   network *net = handle->net;
   run_call call;
@@ -324,11 +330,14 @@ int dn_network_run(dn_network *handle, const image *im, const dn_run_options *op
   err->code = DN_OK;
   memset(result, 0, sizeof *result);
   if (options->resize == DN_RESIZE_MIN && resizable(net, err) != 0) return -1;
-  if (options->resize == DN_RESIZE_LETTERBOX && dn_network_check_letterbox(net, im, err) != 0) return -1;
+  if (options->resize == DN_RESIZE_LETTERBOX && dn_network_check_letterbox(net, src, err) != 0) return -1;
+  /* resize_min and darknet's letterbox read darknet's float image */
+  if ((options->resize == DN_RESIZE_MIN || options->engine == DN_ENGINE_DARKNET) && dn_source_floats(src, err) != 0)
+    return -1;
   if (top > net->outputs) top = net->outputs;
   if (options->engine == DN_ENGINE_DARKNET && dn_network_weights_for_darknet(handle, err) != 0) return -1;
   call.handle = handle;
-  call.im = im;
+  call.src = src;
   call.options = options;
   call.relay = options->engine == DN_ENGINE_FAST ? dn_relay_acquire() : NULL;
   call.top = top;
@@ -372,25 +381,25 @@ int dn_network_run(dn_network *handle, const image *im, const dn_run_options *op
 
 int dn_network_on_input(dn_network *handle, const dn_input *input, dn_engine engine, double limit_input_pixels,
                         dn_input_task task, const void *options, void *out, dn_error *err) {
-  image im = {0, 0, 0, NULL};
+  dn_source src;
   int rc;
   /* The prediction's claim on the engine's pool, decoding included: while
    * it decodes, another network's prediction must not take this thread's
    * core for the pool (thread_pool.h). */
   const int pooled = engine == DN_ENGINE_FAST;
   if (pooled) dn_pool_enter();
-  rc = dn_image_from_input(input, limit_input_pixels, &im, err);
+  rc = dn_source_from_input(input, limit_input_pixels, &src, err);
   if (rc == 0) {
-    rc = task(handle, &im, options, out, err);
-    dn_image_free(&im);
+    rc = task(handle, &src, options, out, err);
+    dn_source_free(&src);
     if (rc != 0) dn_input_name_error(input, err);
   }
   if (pooled) dn_pool_leave();
   return rc;
 }
 
-static int run_task(dn_network *handle, const image *im, const void *options, void *out, dn_error *err) {
-  return dn_network_run(handle, im, (const dn_run_options *)options, (dn_result *)out, err);
+static int run_task(dn_network *handle, dn_source *src, const void *options, void *out, dn_error *err) {
+  return dn_network_run(handle, src, (const dn_run_options *)options, (dn_result *)out, err);
 }
 
 int dn_network_run_input(dn_network *handle, const dn_input *input, const dn_run_options *options,

@@ -55,22 +55,23 @@ typedef struct dn_result {
   int layer_count;
 } dn_result;
 
-/* Runs the network on im. Returns 0 with *result filled (free with
- * dn_result_free), or -1 with err set. */
-int dn_network_run(dn_network *handle, const image *im, const dn_run_options *options, dn_result *result,
+/* Runs the network on the source (making its float image where the call
+ * needs one). Returns 0 with *result filled (free with dn_result_free), or
+ * -1 with err set. */
+int dn_network_run(dn_network *handle, dn_source *src, const dn_run_options *options, dn_result *result,
                    dn_error *err);
 
 /* What a call on one decoded image does (dn_network_run, dn_network_detect). */
-typedef int (*dn_input_task)(dn_network *handle, const image *im, const void *options, void *out, dn_error *err);
+typedef int (*dn_input_task)(dn_network *handle, dn_source *src, const void *options, void *out, dn_error *err);
 
-/* The input decoded (dn_image_from_input, limit_input_pixels), task run on
+/* The input decoded (dn_source_from_input, limit_input_pixels), task run on
  * it, the input named in task's error; with the fast engine, under the
  * prediction's claim on the pool, decoding included. */
 int dn_network_on_input(dn_network *handle, const dn_input *input, dn_engine engine, double limit_input_pixels,
                         dn_input_task task, const void *options, void *out, dn_error *err);
 
 /* The whole of a classify/predict call: reads and decodes the input
- * (dn_image_from_input, options->limit_input_pixels), then runs the network
+ * (dn_source_from_input, options->limit_input_pixels), then runs the network
  * on it; a failure's message starts with the input's description. */
 int dn_network_run_input(dn_network *handle, const dn_input *input, const dn_run_options *options,
                          dn_result *result, dn_error *err);
@@ -79,7 +80,13 @@ void dn_result_free(dn_result *result);
 
 /* Whether letterbox_image can fit im into the network (it resizes to at
  * least 2 pixels a side). Returns 0, or -1 with err set (DN_E_INPUT). */
-int dn_network_check_letterbox(const network *net, const image *im, dn_error *err);
+int dn_network_check_letterbox(const network *net, const dn_source *src, dn_error *err);
+
+/* letterbox_image of the source into w x h: darknet's own for the darknet
+ * engine (the source's float image made first), else the fast engine's,
+ * from the pixels when no float image is made. Free the result unless it
+ * is src->im itself. */
+image dn_letterbox_source(dn_source *src, dn_engine engine, int w, int h);
 
 #ifdef __cplusplus
 }
