@@ -107,7 +107,7 @@ static void detect_run(void *arg) {
     if (c->out_of_memory) return;
   }
 
-  c->dets = get_network_boxes(net, stretched ? 1 : c->src->w, stretched ? 1 : c->src->h, o->thresh, o->hier_thresh, 0,
+  c->dets = get_network_boxes(net, stretched ? 1 : c->src->pixels.w, stretched ? 1 : c->src->pixels.h, o->thresh, o->hier_thresh, 0,
                               1, &c->nboxes);
   if (o->nms > 0) {
     /* do_nms_sort's own bound: the boxes with an objectness (the rest it
@@ -137,14 +137,14 @@ static void detect_run(void *arg) {
   /* draw_detections' loops and arithmetic, on the image as loaded */
   for (i = 0; i < c->nboxes; ++i) {
     const box b = c->dets[i].bbox;
-    int left = truncate_to_int((b.x - b.w / 2.) * c->src->w);
-    int right = truncate_to_int((b.x + b.w / 2.) * c->src->w);
-    int top = truncate_to_int((b.y - b.h / 2.) * c->src->h);
-    int bot = truncate_to_int((b.y + b.h / 2.) * c->src->h);
+    int left = truncate_to_int((b.x - b.w / 2.) * c->src->pixels.w);
+    int right = truncate_to_int((b.x + b.w / 2.) * c->src->pixels.w);
+    int top = truncate_to_int((b.y - b.h / 2.) * c->src->pixels.h);
+    int bot = truncate_to_int((b.y + b.h / 2.) * c->src->pixels.h);
     if (left < 0) left = 0;
-    if (right > c->src->w - 1) right = c->src->w - 1;
+    if (right > c->src->pixels.w - 1) right = c->src->pixels.w - 1;
     if (top < 0) top = 0;
-    if (bot > c->src->h - 1) bot = c->src->h - 1;
+    if (bot > c->src->pixels.h - 1) bot = c->src->pixels.h - 1;
     for (j = 0; j < classes; ++j) {
       dn_detection *d;
       if (!(c->dets[i].prob[j] > o->thresh)) continue;

@@ -11,12 +11,18 @@
 #include "jpeg_guard.h"
 #include "stb_image.h" /* darknet's copy; its implementation lives in darknet's image.c */
 
-static int alloc_image(int w, int h, int c, image *out, dn_error *err) {
-  size_t count = (size_t)w * (size_t)h * (size_t)c;
-  if (w <= 0 || h <= 0 || c <= 0 || count > (size_t)INT_MAX) {
+/* darknet indexes an image's floats with an int. */
+static int size_in_range(int w, int h, int c, dn_error *err) {
+  if (w <= 0 || h <= 0 || c <= 0 || (size_t)w * (size_t)h * (size_t)c > (size_t)INT_MAX) {
     dn_error_set(err, DN_E_INPUT, "image size %dx%dx%d is out of range", w, h, c);
-    return -1;
+    return 0;
   }
+  return 1;
+}
+
+static int alloc_image(int w, int h, int c, image *out, dn_error *err) {
+  const size_t count = (size_t)w * (size_t)h * (size_t)c;
+  if (!size_in_range(w, h, c, err)) return -1;
   out->w = w;
   out->h = h;
   out->c = c;
@@ -45,8 +51,6 @@ static void make_byte_floats(void) {
 static void set_pixels(dn_source *out, const unsigned char *data, int w, int h, int stride) {
   const int grey = stride < 3;
   pthread_once(&byte_floats_once, make_byte_floats);
-  out->w = w;
-  out->h = h;
   out->pixels.data = data;
   out->pixels.w = w;
   out->pixels.h = h;
@@ -135,9 +139,8 @@ int dn_source_decode(const unsigned char *bytes, size_t length, dn_source *out, 
                  stbi_failure_reason() ? stbi_failure_reason() : "unknown reason");
     return -1;
   }
-  if (call.w <= 0 || call.h <= 0 || (size_t)call.w * (size_t)call.h * 3 > (size_t)INT_MAX) {
+  if (!size_in_range(call.w, call.h, 3, err)) {
     stbi_image_free(call.data);
-    dn_error_set(err, DN_E_INPUT, "image size %dx%dx3 is out of range", call.w, call.h);
     return -1;
   }
   out->owned = call.data;
@@ -162,17 +165,14 @@ int dn_source_from_pixels(const unsigned char *pixels, int width, int height, in
     dn_error_set(err, DN_E_INPUT, "raw pixels need 1 to 4 channels, got %d", channels);
     return -1;
   }
-  if (width <= 0 || height <= 0 || (size_t)width * (size_t)height * 3 > (size_t)INT_MAX) {
-    dn_error_set(err, DN_E_INPUT, "image size %dx%dx3 is out of range", width, height);
-    return -1;
-  }
+  if (!size_in_range(width, height, 3, err)) return -1;
   set_pixels(out, pixels, width, height, channels);
   return 0;
 }
 
 int dn_source_floats(dn_source *source, dn_error *err) {
   if (source->im.data) return 0;
-  if (alloc_image(source->w, source->h, 3, &source->im, err) != 0) return -1;
+  if (alloc_image(source->pixels.w, source->pixels.h, 3, &source->im, err) != 0) return -1;
   to_darknet_floats(&source->pixels, &source->im);
   return 0;
 }

@@ -41,8 +41,7 @@ void dn_input_name_error(const dn_input *input, dn_error *err);
  * only when a call needs it (dn_source_floats): the fast engine's letterbox
  * reads the pixels instead, converting only the rows it resizes. */
 typedef struct dn_source {
-  int w, h;
-  dn_pixels pixels;     /* data NULL for a source made of a float image */
+  dn_pixels pixels;     /* its size is the image's */
   unsigned char *owned; /* stb's decode, which the pixels point into, or NULL */
   image im;             /* darknet's 3-channel image: data NULL until made */
 } dn_source;

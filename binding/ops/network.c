@@ -307,7 +307,7 @@ int dn_network_check_letterbox(const network *net, const dn_source *src, dn_erro
   /* letterbox_image's size for the image; its resize_image divides by the
    * new width-1 and height-1 (a NaN index at 1 pixel, on a worker thread) */
   long long new_w = net->w, new_h = net->h;
-  const int iw = src->w, ih = src->h;
+  const int iw = src->pixels.w, ih = src->pixels.h;
   if ((float)net->w / iw < (float)net->h / ih)
     new_h = (long long)ih * net->w / iw;
   else
