@@ -119,7 +119,8 @@ async function versusOrt(ort, model, image, predict, count) {
   const feeds = { input: new ort.Tensor('float32', nchw(image), [1, 3, image.height, image.width]) };
   const session = await ort.InferenceSession.create(model, { intraOpNumThreads: count, interOpNumThreads: 1, executionProviders: ['cpu'] });
   try {
-    const output = (await session.run(feeds)).output.data;
+    // The first output (a classifier's only one; a detector has one per head).
+    const output = (await session.run(feeds))[session.outputNames[0] ?? 'output']?.data;
     const v = await versus(predict, () => session.run(feeds), count);
     return { ...v, output, ratio: { threads: count, ratio: v.ours / v.theirs, interleaved: v.oursInterleaved / v.theirsInterleaved } };
   } finally {

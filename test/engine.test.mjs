@@ -2,8 +2,10 @@
 // own code with every GEMM kernel this CPU runs and any thread count, a pool
 // that goes quiet after a classify, and its options validated.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 
 import { build, DarknetError, loadNetwork, setThreads, threads } from '../dist/index.js';
@@ -46,6 +48,16 @@ test('batch norm runs fused into the convolution wherever our arithmetic matches
   // the rule is known to match, so a false here means the check or the rule broke.
   if (process.arch === 'x64' && build.compiler.startsWith('GNU')) assert.equal(build.fusedBatchNorm, true);
   else assert.equal(typeof build.fusedBatchNorm, 'boolean');
+});
+
+test('the epilogue\'s leaky slope x / 10.0f is darknet\'s (float)(.1 * (double)x) for every one of the 2^32 floats', () => {
+  const program = join(tempDir(), 'leaky-division');
+  const source = fileURLToPath(new URL('./support/leaky-division.c', import.meta.url));
+  const compiled = spawnSync(process.env.CC ?? 'cc', ['-O2', '-ffp-contract=off', '-o', program, source], { encoding: 'utf8' });
+  assert.equal(compiled.status, 0, compiled.stderr);
+  const run = spawnSync(program, { encoding: 'utf8' });
+  assert.equal(run.stdout.trim(), 'differ 0');
+  assert.equal(run.status, 0);
 });
 
 test('the fast letterbox runs wherever its rows match darknet\'s resize_image, and gives letterbox_image\'s bits on every sample image', async () => {

@@ -21,15 +21,15 @@
 
 static const dn_kernel kernels[] = {
 #if defined(__x86_64__) || defined(__i386__)
-    {"avx512", dn_kernel_avx512, DN_MR_AVX512, 16 * DN_NV_AVX512, 16, dn_epilogue_avx512, dn_epilogue_bn_avx512},
-    {"avx512vl", dn_kernel_avx512vl, DN_MR_AVX512VL, 8 * DN_NV_AVX512VL, 8, dn_epilogue_avx512vl,
+    {"avx512", dn_kernel_avx512, dn_kernel_avx512_direct, DN_MR_AVX512, 16 * DN_NV_AVX512, 16, dn_epilogue_avx512, dn_epilogue_bn_avx512},
+    {"avx512vl", dn_kernel_avx512vl, dn_kernel_avx512vl_direct, DN_MR_AVX512VL, 8 * DN_NV_AVX512VL, 8, dn_epilogue_avx512vl,
      dn_epilogue_bn_avx512vl},
-    {"avx2", dn_kernel_avx2, DN_MR_AVX2, 8 * DN_NV_AVX2, 8, dn_epilogue_avx2, dn_epilogue_bn_avx2},
-    {"sse2", dn_kernel_base, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
+    {"avx2", dn_kernel_avx2, dn_kernel_avx2_direct, DN_MR_AVX2, 8 * DN_NV_AVX2, 8, dn_epilogue_avx2, dn_epilogue_bn_avx2},
+    {"sse2", dn_kernel_base, dn_kernel_base_direct, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
 #elif defined(__aarch64__)
-    {"neon", dn_kernel_base, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
+    {"neon", dn_kernel_base, dn_kernel_base_direct, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
 #else
-    {"generic", dn_kernel_base, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
+    {"generic", dn_kernel_base, dn_kernel_base_direct, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
 #endif
 };
 #define KERNEL_COUNT (sizeof(kernels) / sizeof(kernels[0]))
@@ -108,6 +108,8 @@ typedef struct scratch {
   float *a, *b;
   float *shared_b; /* B packed whole, for the pool (see dn_sgemm); grown as needed */
   size_t shared_b_floats;
+  float *padded; /* a convolution's input with its zero padding (see dn_sgemm); grown as needed */
+  size_t padded_floats;
 } scratch;
 
 static pthread_key_t scratch_key;
@@ -118,6 +120,7 @@ static void scratch_free(void *p) {
   free(s->a);
   free(s->b);
   free(s->shared_b);
+  free(s->padded);
   free(s);
 }
 
@@ -158,8 +161,15 @@ static void pack_a(const float *A, int K, int r0, int rows, int k0, int kc, int 
   }
 }
 
-/* B rows [k0, k0 + kc) x columns [n0, n1) as NR-column panels, zero-padded. */
-static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, int nr, float *dst) {
+/* Whether the panel of `cols` columns from column j0 lies on one output row
+ * of a convolution: then, from its zero-padded input, each k's row of the
+ * panel is `cols` consecutive floats, read in place (no packing). */
+static int on_one_row(const dn_matrix_b *B, int j0, int cols) { return j0 % B->out_w + cols <= B->out_w; }
+
+/* B rows [k0, k0 + kc) x columns [n0, n1) as NR-column panels, zero-padded;
+ * with `direct`, whole panels on one output row are left out (their slots
+ * unwritten: read in place). */
+static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, int nr, int direct, float *dst) {
   int j0, k, jj;
   int k_plane[KC], k_dy[KC], k_dx[KC]; /* each k's channel and kernel offsets, divided out once */
   size_t k_offset[KC];                 /* and where its pixel is, from the window's corner */
@@ -175,6 +185,10 @@ static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, 
   }
   for (j0 = n0; j0 < n1; j0 += nr) {
     int cols = n1 - j0 < nr ? n1 - j0 : nr;
+    if (direct && cols == nr && on_one_row(B, j0, cols)) {
+      dst += (size_t)kc * nr;
+      continue;
+    }
     if (B->ksize && B->stride == 1 && cols == nr) {
       /* A whole panel on one output row whose windows all lie inside the
        * image (most of them): each k's row of the panel is nr pixels in a
@@ -265,6 +279,8 @@ typedef struct gemm_job {
   const float *A, *packed_a;
   const dn_matrix_b *B;
   float *shared_b; /* B packed whole before the tasks run, or NULL: each task packs its own */
+  const float *padded; /* a stride-1 convolution's input with its padding, pw x ph a channel, or NULL */
+  int pw, ph;
   int n_pad;       /* N rounded up to whole panels: the row length of shared_b's blocks */
   float *C;
   dn_tile_fn epilogue;
@@ -285,6 +301,7 @@ static void gemm_task(void *arg, int task) {
   const int m_blocks = (m1 - m0 + MC - 1) / MC;
   const int mc_max = round_up((m1 - m0 + m_blocks - 1) / m_blocks, mr);
   float tile[16 * 64];
+  long offsets[KC]; /* direct panels: where each k's pixels are, from the window's corner in `padded` */
   int k0, ic, q, p;
   scratch *own = scratch_get();
   float *scratch_a, *scratch_b;
@@ -297,7 +314,15 @@ static void gemm_task(void *arg, int task) {
   for (k0 = 0; k0 < g->K; k0 += KB) {
     const int kc = g->K - k0 < KB ? g->K - k0 : KB;
     const float *panels_b = g->shared_b ? g->shared_b + (size_t)k0 * g->n_pad + (size_t)n0 * kc : scratch_b;
-    if (!g->shared_b) pack_b(g->B, N, k0, kc, n0, n1, nr, scratch_b);
+    if (!g->shared_b) pack_b(g->B, N, k0, kc, n0, n1, nr, g->padded != NULL, scratch_b);
+    if (g->padded) {
+      const int ks = g->B->ksize, area = ks * ks;
+      int k;
+      for (k = 0; k < kc; ++k) {
+        const int kk = k0 + k;
+        offsets[k] = ((long)(kk / area) * g->ph + (kk % area) / ks) * g->pw + kk % ks;
+      }
+    }
     for (ic = m0; ic < m1; ic += mc_max) {
       const int mc = m1 - ic < mc_max ? m1 - ic : mc_max;
       /* This block's panels: packed once for every call, or here. */
@@ -308,6 +333,16 @@ static void gemm_task(void *arg, int task) {
       for (p = n0; p < n1; p += nr) {
         const int cols = n1 - p < nr ? n1 - p : nr;
         const float *b = panels_b + (size_t)((p - n0) / nr) * kc * nr;
+        if (g->padded && cols == nr && on_one_row(g->B, p, cols)) {
+          /* The window's corner of the panel's first pixel, in the padded input. */
+          const float *corner = g->padded + (size_t)(p / g->B->out_w) * g->pw + p % g->B->out_w;
+          for (q = 0; q < mc; q += mr) {
+            const int rows = mc - q < mr ? mc - q : mr;
+            g->kernel->direct(rows, kc, panels + (size_t)(q / mr) * kc * mr, corner, offsets,
+                              g->C + (size_t)(ic + q) * N + p, N, k0 > 0);
+          }
+          continue;
+        }
         for (q = 0; q < mc; q += mr) {
           const int rows = mc - q < mr ? mc - q : mr;
           const float *a = panels + (size_t)(q / mr) * kc * mr;
@@ -350,7 +385,30 @@ static void pack_task(void *arg, int task) {
   int k0;
   for (k0 = 0; k0 < g->K; k0 += KB) {
     const int kc = g->K - k0 < KB ? g->K - k0 : KB;
-    pack_b(g->B, g->N, k0, kc, n0, n1, g->kernel->nr, g->shared_b + (size_t)k0 * g->n_pad + (size_t)n0 * kc);
+    pack_b(g->B, g->N, k0, kc, n0, n1, g->kernel->nr, 0, g->shared_b + (size_t)k0 * g->n_pad + (size_t)n0 * kc);
+  }
+}
+
+/* Channels [task * size, +size) of a convolution's input into g->padded,
+ * with the zeros around them that im2col reads as padding. */
+static void pad_task(void *arg, int task) {
+  slice_job *job = (slice_job *)arg;
+  gemm_job *g = job->g;
+  const dn_matrix_b *B = g->B;
+  const int c0 = task * job->size, c1 = c0 + job->size < B->channels ? c0 + job->size : B->channels;
+  const int pad = B->pad, w = B->width, h = B->height, pw = g->pw;
+  int c, y;
+  for (c = c0; c < c1; ++c) {
+    float *plane = (float *)g->padded + (size_t)c * g->ph * pw;
+    const float *src = B->data + (size_t)c * h * w;
+    memset(plane, 0, sizeof(float) * (size_t)pad * pw);
+    for (y = 0; y < h; ++y) {
+      float *row = plane + (size_t)(y + pad) * pw;
+      memset(row, 0, sizeof(float) * (size_t)pad);
+      memcpy(row + pad, src + (size_t)y * w, sizeof(float) * (size_t)w);
+      memset(row + pad + w, 0, sizeof(float) * (size_t)(pw - pad - w));
+    }
+    memset(plane + (size_t)(h + pad) * pw, 0, sizeof(float) * (size_t)(g->ph - h - pad) * pw);
   }
 }
 
@@ -407,6 +465,8 @@ int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const d
   g.kernel = dn_kernel_selected();
   g.n_pad = round_up(N, g.kernel->nr);
   g.shared_b = NULL;
+  g.padded = NULL;
+  g.pw = g.ph = 0;
   if (packed_a && threads > 1 && (size_t)K * g.n_pad <= SHARED_B_FLOATS) {
     /* B small enough to stay in cache whole (the late layers: few columns,
      * many rows): packed once, in parallel, then every task reads it; the
@@ -436,6 +496,32 @@ int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const d
     pack.size = (panels + pack_tasks - 1) / pack_tasks * nr;
     dn_parallel_for((N + pack.size - 1) / pack.size, pack_task, &pack);
   } else {
+    if (B->ksize > 1 && B->stride == 1 && B->pad >= 0) {
+      /* A stride-1 convolution: whole panels on one output row read its
+       * input in place (the same floats in the same order as im2col's, so
+       * the same bits), from a zero-padded copy of it unless unpadded. */
+      g.pw = B->width + 2 * B->pad;
+      g.ph = B->height + 2 * B->pad;
+      if (B->pad == 0) {
+        g.padded = B->data;
+      } else {
+        scratch *own = scratch_get();
+        const size_t floats = (size_t)B->channels * g.ph * g.pw;
+        if (own && own->padded_floats < floats) {
+          free(own->padded);
+          own->padded = (float *)malloc(sizeof(float) * floats);
+          own->padded_floats = own->padded ? floats : 0;
+        }
+        if (own && own->padded) {
+          slice_job pad;
+          int tasks = 4 * threads < B->channels ? 4 * threads : B->channels;
+          pad.g = &g;
+          pad.size = (B->channels + tasks - 1) / tasks;
+          g.padded = own->padded;
+          dn_parallel_for((B->channels + pad.size - 1) / pad.size, pad_task, &pad);
+        }
+      }
+    }
     /* The grid of tasks: about `want` of them, each packing its own share of
      * A (once per column chunk) and of B (once per row chunk); choose the grid
      * that packs least, with column chunks that fit the B scratch. */

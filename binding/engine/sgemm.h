@@ -17,6 +17,10 @@ extern "C" {
  * C[rows x vectors*vec] (+)= A-panel * B-panel. */
 typedef void (*dn_kernel_fn)(int rows, int vectors, int kc, const float *a, const float *b, float *c, long ldc,
                              int accumulate);
+/* A whole tile's first `rows` rows (1..mr) with B read in place: k step's nr
+ * floats at b + offsets[k]. */
+typedef void (*dn_kernel_direct_fn)(int rows, int kc, const float *a, const float *b, const long *offsets, float *c,
+                                    long ldc, int accumulate);
 /* row = activation(row * scale + bias), leaky or linear (sgemm_epilogue.c). */
 typedef void (*dn_epilogue_fn)(float *row, int len, float scale, float bias, int leaky);
 /* The same after batch norm's vector body: row = (row - mean) * factor first. */
@@ -25,6 +29,7 @@ typedef void (*dn_epilogue_bn_fn)(float *row, int len, float mean, double factor
 typedef struct dn_kernel {
   const char *name; /* "avx512", "avx512vl", "avx2", "sse2", "neon", "generic" */
   dn_kernel_fn fn;
+  dn_kernel_direct_fn direct;
   int mr, nr; /* a tile's rows and columns */
   int vec;    /* floats per vector: nr / vec vectors a row */
   dn_epilogue_fn epilogue;
@@ -45,6 +50,10 @@ void dn_kernel_avx512(int rows, int vectors, int kc, const float *a, const float
 void dn_kernel_avx512vl(int rows, int vectors, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
 void dn_kernel_avx2(int rows, int vectors, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
 void dn_kernel_base(int rows, int vectors, int kc, const float *a, const float *b, float *c, long ldc, int accumulate);
+void dn_kernel_avx512_direct(int rows, int kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int accumulate);
+void dn_kernel_avx512vl_direct(int rows, int kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int accumulate);
+void dn_kernel_avx2_direct(int rows, int kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int accumulate);
+void dn_kernel_base_direct(int rows, int kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int accumulate);
 void dn_epilogue_avx512(float *row, int len, float scale, float bias, int leaky);
 void dn_epilogue_avx512vl(float *row, int len, float scale, float bias, int leaky);
 void dn_epilogue_avx2(float *row, int len, float scale, float bias, int leaky);

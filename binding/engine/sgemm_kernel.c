@@ -112,6 +112,74 @@ static const tile_fn tiles[DN_MR][DN_NV] = {ROW_ENTRY(1) ROW_ENTRY(2) ROW_ENTRY(
 #error "DN_NV must be 1 to 4"
 #endif
 
+/* The same with B read where it lies instead of from a packed panel: step
+ * k's NR floats at b + offsets[k] (a convolution's zero-padded input, its
+ * pixels in a row; sgemm.c), whole NR-column panels only. */
+static inline __attribute__((always_inline)) void tile_direct(const int rows, int kc, const float *restrict a,
+                                                              const float *restrict b, const long *restrict offsets,
+                                                              float *restrict c, long ldc, int accumulate) {
+  vec acc[DN_MR][DN_NV];
+  int r, v, k;
+#pragma GCC unroll 8
+  for (r = 0; r < rows; ++r)
+#pragma GCC unroll 4
+    for (v = 0; v < DN_NV; ++v) acc[r][v] = accumulate ? *(const vec *)(c + r * ldc + v * DN_VEC) : (vec){0};
+  for (k = 0; k < kc; ++k) {
+    const float *row = b + offsets[k];
+    vec bv[DN_NV];
+#pragma GCC unroll 4
+    for (v = 0; v < DN_NV; ++v) bv[v] = *(const vec *)(row + v * DN_VEC);
+#pragma GCC unroll 8
+    for (r = 0; r < rows; ++r) {
+      const vec ar = splat(a + r);
+#pragma GCC unroll 4
+      for (v = 0; v < DN_NV; ++v) acc[r][v] = acc[r][v] + ar * bv[v];
+    }
+    a += DN_MR;
+  }
+#pragma GCC unroll 8
+  for (r = 0; r < rows; ++r)
+#pragma GCC unroll 4
+    for (v = 0; v < DN_NV; ++v) *(vec *)(c + r * ldc + v * DN_VEC) = acc[r][v];
+}
+
+#define DIRECT(r)                                                                                                \
+  static void direct_##r(int kc, const float *a, const float *b, const long *offsets, float *c, long ldc,       \
+                         int accumulate) {                                                                      \
+    tile_direct(r, kc, a, b, offsets, c, ldc, accumulate);                                                      \
+  }
+DIRECT(1)
+DIRECT(2)
+DIRECT(3)
+DIRECT(4)
+#if DN_MR > 4
+DIRECT(5)
+DIRECT(6)
+#endif
+#if DN_MR > 6
+DIRECT(7)
+DIRECT(8)
+#endif
+typedef void (*direct_fn)(int kc, const float *a, const float *b, const long *offsets, float *c, long ldc,
+                          int accumulate);
+static const direct_fn directs[DN_MR] = {direct_1, direct_2, direct_3, direct_4,
+#if DN_MR > 4
+                                         direct_5, direct_6,
+#endif
+#if DN_MR > 6
+                                         direct_7, direct_8
+#endif
+};
+
+#define PASTE(a, b) a##b
+#define NAMED(a, b) PASTE(a, b)
+
+/* The first `rows` rows (1..MR) of a whole tile, B read in place. */
+void NAMED(DN_KERNEL_NAME, _direct)(int rows, int kc, const float *restrict a, const float *restrict b,
+                                    const long *restrict offsets, float *restrict c, long ldc, int accumulate) {
+  directs[rows - 1](kc, a, b, offsets, c, ldc, accumulate);
+}
+
 /* The first `rows` rows (1..MR) and `vectors` vectors (1..NV) of a tile. */
 void DN_KERNEL_NAME(int rows, int vectors, int kc, const float *restrict a, const float *restrict b,
                     float *restrict c, long ldc, int accumulate) {
