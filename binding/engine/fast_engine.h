@@ -1,8 +1,9 @@
 /*
  * The fast engine: runs a network darknet parsed and loaded, layer by layer,
  * with our own multi-threaded, vectorized convolution (GEMM with im2col folded
- * into its packing, batch norm, bias and activation applied per tile while it
- * is in cache) and darknet's own forward functions for every other layer.
+ * into its packing or, for stride 1, read in place from the zero-padded
+ * input; batch norm, bias and activation applied per tile while it is in
+ * cache) and darknet's own forward functions for every other layer.
  * Same arithmetic in the same order as darknet's CPU build, so the outputs
  * are bit-identical to darknet's (see sgemm_kernel.c).
  */

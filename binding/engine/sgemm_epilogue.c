@@ -3,7 +3,7 @@
  * activation in one pass, compiled once per instruction set like the GEMM
  * kernel (CMakeLists.txt: -DDN_EPILOGUE_NAME, -DDN_EPILOGUE_BN_NAME). Each
  * step is one rounding per element, as in darknet's normalize_cpu,
- * scale_bias, add_bias and leaky_activate (whose .1 is a double), so every
+ * scale_bias, add_bias and leaky_activate (whose .1 is a double: see tenth()), so every
  * vector width gives darknet's bits; always built with -ffp-contract=off
  * (darknet's steps are separate loops: never fused).
  */
