@@ -18,6 +18,7 @@
 #ifndef SHARED_B_FLOATS
 #define SHARED_B_FLOATS (128 * 1024) /* 512 KB: B packed whole below this (see dn_sgemm) */
 #endif
+#define SHARED_B_MIN_ROWS 256 /* and with at least this many rows of A */
 
 static const dn_kernel kernels[] = {
 #if defined(__x86_64__) || defined(__i386__)
@@ -161,18 +162,30 @@ static void pack_a(const float *A, int K, int r0, int rows, int k0, int kc, int 
   }
 }
 
-/* Whether the panel of `cols` columns from column j0 lies on one output row
- * of a convolution: then, from its zero-padded input, each k's row of the
- * panel is `cols` consecutive floats, read in place (no packing). */
-static int on_one_row(const dn_matrix_b *B, int j0, int cols) { return j0 % B->out_w + cols <= B->out_w; }
+/* Where im2col's row k of a window starts, from the window's corner, in a
+ * `width`-wide image of `height`-row planes: k = (channel, ky, kx). */
+static long window_offset(int k, int ksize, int height, int width) {
+  const int area = ksize * ksize;
+  return ((long)(k / area) * height + (k % area) / ksize) * width + k % ksize;
+}
+
+/* Whether the whole panel of `nr` columns from column j0 can be read in place
+ * (from a plain matrix, or a stride-1 convolution's zero-padded input when
+ * its pixels lie on one output row): each k's row of the panel is then nr
+ * consecutive floats, the same as packing would copy. */
+static int in_place(const dn_matrix_b *B, int j0, int cols, int nr) {
+  if (cols != nr) return 0;
+  if (B->ksize == 0) return 1;
+  return B->ksize > 1 && B->stride == 1 && j0 % B->out_w + cols <= B->out_w;
+}
 
 /* B rows [k0, k0 + kc) x columns [n0, n1) as NR-column panels, zero-padded;
  * with `direct`, whole panels on one output row are left out (their slots
- * unwritten: read in place). */
+ * unwritten: read in place, see in_place). */
 static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, int nr, int direct, float *dst) {
   int j0, k, jj;
   int k_plane[KC], k_dy[KC], k_dx[KC]; /* each k's channel and kernel offsets, divided out once */
-  size_t k_offset[KC];                 /* and where its pixel is, from the window's corner */
+  long k_offset[KC];                   /* and where its pixel is, from the window's corner */
   if (B->ksize) {
     const int ks = B->ksize, area = ks * ks;
     for (k = 0; k < kc; ++k) {
@@ -180,12 +193,12 @@ static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, 
       k_plane[k] = kk / area;
       k_dy[k] = (kk % area) / ks;
       k_dx[k] = kk % ks;
-      k_offset[k] = ((size_t)k_plane[k] * B->height + k_dy[k]) * B->width + k_dx[k];
+      k_offset[k] = window_offset(kk, ks, B->height, B->width);
     }
   }
   for (j0 = n0; j0 < n1; j0 += nr) {
     int cols = n1 - j0 < nr ? n1 - j0 : nr;
-    if (direct && cols == nr && on_one_row(B, j0, cols)) {
+    if (direct && in_place(B, j0, cols, nr)) {
       dst += (size_t)kc * nr;
       continue;
     }
@@ -279,7 +292,10 @@ typedef struct gemm_job {
   const float *A, *packed_a;
   const dn_matrix_b *B;
   float *shared_b; /* B packed whole before the tasks run, or NULL: each task packs its own */
-  const float *padded; /* a stride-1 convolution's input with its padding, pw x ph a channel, or NULL */
+  /* Where whole panels are read in place (see in_place), or NULL: a plain
+   * matrix, or a stride-1 convolution's input with its padding, pw x ph a
+   * channel. */
+  const float *direct;
   int pw, ph;
   int n_pad;       /* N rounded up to whole panels: the row length of shared_b's blocks */
   float *C;
@@ -301,7 +317,7 @@ static void gemm_task(void *arg, int task) {
   const int m_blocks = (m1 - m0 + MC - 1) / MC;
   const int mc_max = round_up((m1 - m0 + m_blocks - 1) / m_blocks, mr);
   float tile[16 * 64];
-  long offsets[KC]; /* direct panels: where each k's pixels are, from the window's corner in `padded` */
+  long offsets[KC]; /* panels read in place: where each k's row is, from the panel's corner in `direct` */
   int k0, ic, q, p;
   scratch *own = scratch_get();
   float *scratch_a, *scratch_b;
@@ -314,14 +330,11 @@ static void gemm_task(void *arg, int task) {
   for (k0 = 0; k0 < g->K; k0 += KB) {
     const int kc = g->K - k0 < KB ? g->K - k0 : KB;
     const float *panels_b = g->shared_b ? g->shared_b + (size_t)k0 * g->n_pad + (size_t)n0 * kc : scratch_b;
-    if (!g->shared_b) pack_b(g->B, N, k0, kc, n0, n1, nr, g->padded != NULL, scratch_b);
-    if (g->padded) {
-      const int ks = g->B->ksize, area = ks * ks;
+    if (!g->shared_b) pack_b(g->B, N, k0, kc, n0, n1, nr, g->direct != NULL, scratch_b);
+    if (g->direct) {
       int k;
-      for (k = 0; k < kc; ++k) {
-        const int kk = k0 + k;
-        offsets[k] = ((long)(kk / area) * g->ph + (kk % area) / ks) * g->pw + kk % ks;
-      }
+      for (k = 0; k < kc; ++k)
+        offsets[k] = g->B->ksize ? window_offset(k0 + k, g->B->ksize, g->ph, g->pw) : (long)(k0 + k) * N;
     }
     for (ic = m0; ic < m1; ic += mc_max) {
       const int mc = m1 - ic < mc_max ? m1 - ic : mc_max;
@@ -333,9 +346,10 @@ static void gemm_task(void *arg, int task) {
       for (p = n0; p < n1; p += nr) {
         const int cols = n1 - p < nr ? n1 - p : nr;
         const float *b = panels_b + (size_t)((p - n0) / nr) * kc * nr;
-        if (g->padded && cols == nr && on_one_row(g->B, p, cols)) {
-          /* The window's corner of the panel's first pixel, in the padded input. */
-          const float *corner = g->padded + (size_t)(p / g->B->out_w) * g->pw + p % g->B->out_w;
+        if (g->direct && in_place(g->B, p, cols, nr)) {
+          /* The panel's first column; a convolution's: its window's corner in the padded input. */
+          const float *corner = g->B->ksize ? g->direct + (size_t)(p / g->B->out_w) * g->pw + p % g->B->out_w
+                                            : g->direct + p;
           for (q = 0; q < mc; q += mr) {
             const int rows = mc - q < mr ? mc - q : mr;
             g->kernel->direct(rows, kc, panels + (size_t)(q / mr) * kc * mr, corner, offsets,
@@ -389,7 +403,7 @@ static void pack_task(void *arg, int task) {
   }
 }
 
-/* Channels [task * size, +size) of a convolution's input into g->padded,
+/* Channels [task * size, +size) of a convolution's input into g->direct,
  * with the zeros around them that im2col reads as padding. */
 static void pad_task(void *arg, int task) {
   slice_job *job = (slice_job *)arg;
@@ -399,7 +413,7 @@ static void pad_task(void *arg, int task) {
   const int pad = B->pad, w = B->width, h = B->height, pw = g->pw;
   int c, y;
   for (c = c0; c < c1; ++c) {
-    float *plane = (float *)g->padded + (size_t)c * g->ph * pw;
+    float *plane = (float *)g->direct + (size_t)c * g->ph * pw;
     const float *src = B->data + (size_t)c * h * w;
     memset(plane, 0, sizeof(float) * (size_t)pad * pw);
     for (y = 0; y < h; ++y) {
@@ -465,12 +479,16 @@ int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const d
   g.kernel = dn_kernel_selected();
   g.n_pad = round_up(N, g.kernel->nr);
   g.shared_b = NULL;
-  g.padded = NULL;
+  g.direct = NULL;
   g.pw = g.ph = 0;
-  if (packed_a && threads > 1 && (size_t)K * g.n_pad <= SHARED_B_FLOATS) {
+  if (packed_a && threads > 1 && (size_t)K * g.n_pad <= SHARED_B_FLOATS && M >= SHARED_B_MIN_ROWS) {
     /* B small enough to stay in cache whole (the late layers: few columns,
      * many rows): packed once, in parallel, then every task reads it; the
-     * tasks split the rows, which a per-task packing would repeat B for. */
+     * tasks split the rows, which a per-task packing would repeat B for.
+     * With fewer rows, each task's read of all of B (half of it from the
+     * other core's cache) costs more than the rows' work: the tasks split
+     * the columns instead (2 threads, tiny.cfg's 1x1 layers of 64 and 128
+     * filters at 14x14: 25-30% and 5-10% faster; 512 rows: slower). */
     scratch *own = scratch_get();
     /* aligned_alloc wants a size that is a multiple of the alignment */
     const size_t floats = ((size_t)K * g.n_pad + 15) & ~(size_t)15;
@@ -496,14 +514,21 @@ int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const d
     pack.size = (panels + pack_tasks - 1) / pack_tasks * nr;
     dn_parallel_for((N + pack.size - 1) / pack.size, pack_task, &pack);
   } else {
-    if (B->ksize > 1 && B->stride == 1 && B->pad >= 0) {
+    if (B->ksize == 0 && M <= 4 * g.kernel->mr) {
+      /* A plain matrix (a 1x1 convolution's input) that few A panels pass
+       * over: every whole panel is read where it lies, not packed first (with
+       * more, the packing pays: its panel sits in L1 in whole cache lines; at
+       * tiny.cfg's 1x1 shapes, 1 thread, in place 5-10% faster at 16 and 32
+       * rows, 20-30% slower at 64 and 128). */
+      g.direct = B->data;
+    } else if (B->ksize > 1 && B->stride == 1 && B->pad >= 0) {
       /* A stride-1 convolution: whole panels on one output row read its
        * input in place (the same floats in the same order as im2col's, so
        * the same bits), from a zero-padded copy of it unless unpadded. */
       g.pw = B->width + 2 * B->pad;
       g.ph = B->height + 2 * B->pad;
       if (B->pad == 0) {
-        g.padded = B->data;
+        g.direct = B->data;
       } else {
         scratch *own = scratch_get();
         const size_t floats = (size_t)B->channels * g.ph * g.pw;
@@ -517,7 +542,7 @@ int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const d
           int tasks = 4 * threads < B->channels ? 4 * threads : B->channels;
           pad.g = &g;
           pad.size = (B->channels + tasks - 1) / tasks;
-          g.padded = own->padded;
+          g.direct = own->padded;
           dn_parallel_for((B->channels + pad.size - 1) / pad.size, pad_task, &pad);
         }
       }

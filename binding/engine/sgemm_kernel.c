@@ -32,13 +32,16 @@ static inline vec splat(const float *x) {
 #endif
 
 /* C[rows x vectors*DN_VEC] (row stride ldc) = (accumulate ? C : 0) + A * B
- * over kc steps: A an MR-row panel (kc groups of MR floats), B an NR-column
- * panel (kc groups of NR floats), of which the first `vectors` vectors. With
- * rows and vectors constants (one function per pair, below), every loop
- * unrolls and the accumulators live in registers (checked in the assembly:
- * no stack traffic in the k loop). */
+ * over kc steps: A an MR-row panel (kc groups of MR floats); B an NR-column
+ * panel (kc groups of NR floats, of which the first `vectors` vectors) or,
+ * in_place, read where it lies: step k's floats at b + offsets[k] (a plain
+ * matrix, or a convolution's zero-padded input, its pixels in a row;
+ * sgemm.c). With rows, vectors and in_place constants (one function each, below),
+ * every loop unrolls and the accumulators live in registers (checked in the
+ * assembly: no stack traffic in the k loop). */
 static inline __attribute__((always_inline)) void tile(const int rows, const int vectors, int kc,
                                                        const float *restrict a, const float *restrict b,
+                                                       const int in_place, const long *restrict offsets,
                                                        float *restrict c, long ldc, int accumulate) {
   vec acc[DN_MR][DN_NV];
   int r, v, k;
@@ -47,9 +50,10 @@ static inline __attribute__((always_inline)) void tile(const int rows, const int
 #pragma GCC unroll 4
     for (v = 0; v < vectors; ++v) acc[r][v] = accumulate ? *(const vec *)(c + r * ldc + v * DN_VEC) : (vec){0};
   for (k = 0; k < kc; ++k) {
+    const float *row = in_place ? b + offsets[k] : b + (long)k * NR;
     vec bv[DN_NV];
 #pragma GCC unroll 4
-    for (v = 0; v < vectors; ++v) bv[v] = *(const vec *)(b + v * DN_VEC);
+    for (v = 0; v < vectors; ++v) bv[v] = *(const vec *)(row + v * DN_VEC);
 #pragma GCC unroll 8
     for (r = 0; r < rows; ++r) {
       const vec ar = splat(a + r);
@@ -57,7 +61,6 @@ static inline __attribute__((always_inline)) void tile(const int rows, const int
       for (v = 0; v < vectors; ++v) acc[r][v] = acc[r][v] + ar * bv[v];
     }
     a += DN_MR;
-    b += NR;
   }
 #pragma GCC unroll 8
   for (r = 0; r < rows; ++r)
@@ -67,7 +70,7 @@ static inline __attribute__((always_inline)) void tile(const int rows, const int
 
 #define TILE(r, v)                                                                                             \
   static void tile_##r##_##v(int kc, const float *a, const float *b, float *c, long ldc, int accumulate) { \
-    tile(r, v, kc, a, b, c, ldc, accumulate);                                                                \
+    tile(r, v, kc, a, b, 0, NULL, c, ldc, accumulate);                                                       \
   }
 #if DN_NV == 1
 #define ROW_TILES(r) TILE(r, 1)
@@ -112,41 +115,11 @@ static const tile_fn tiles[DN_MR][DN_NV] = {ROW_ENTRY(1) ROW_ENTRY(2) ROW_ENTRY(
 #error "DN_NV must be 1 to 4"
 #endif
 
-/* The same with B read where it lies instead of from a packed panel: step
- * k's NR floats at b + offsets[k] (a convolution's zero-padded input, its
- * pixels in a row; sgemm.c), whole NR-column panels only. */
-static inline __attribute__((always_inline)) void tile_direct(const int rows, int kc, const float *restrict a,
-                                                              const float *restrict b, const long *restrict offsets,
-                                                              float *restrict c, long ldc, int accumulate) {
-  vec acc[DN_MR][DN_NV];
-  int r, v, k;
-#pragma GCC unroll 8
-  for (r = 0; r < rows; ++r)
-#pragma GCC unroll 4
-    for (v = 0; v < DN_NV; ++v) acc[r][v] = accumulate ? *(const vec *)(c + r * ldc + v * DN_VEC) : (vec){0};
-  for (k = 0; k < kc; ++k) {
-    const float *row = b + offsets[k];
-    vec bv[DN_NV];
-#pragma GCC unroll 4
-    for (v = 0; v < DN_NV; ++v) bv[v] = *(const vec *)(row + v * DN_VEC);
-#pragma GCC unroll 8
-    for (r = 0; r < rows; ++r) {
-      const vec ar = splat(a + r);
-#pragma GCC unroll 4
-      for (v = 0; v < DN_NV; ++v) acc[r][v] = acc[r][v] + ar * bv[v];
-    }
-    a += DN_MR;
-  }
-#pragma GCC unroll 8
-  for (r = 0; r < rows; ++r)
-#pragma GCC unroll 4
-    for (v = 0; v < DN_NV; ++v) *(vec *)(c + r * ldc + v * DN_VEC) = acc[r][v];
-}
-
+/* Whole NR-column tiles, B read in place. */
 #define DIRECT(r)                                                                                                \
   static void direct_##r(int kc, const float *a, const float *b, const long *offsets, float *c, long ldc,       \
                          int accumulate) {                                                                      \
-    tile_direct(r, kc, a, b, offsets, c, ldc, accumulate);                                                      \
+    tile(r, DN_NV, kc, a, b, 1, offsets, c, ldc, accumulate);                                                   \
   }
 DIRECT(1)
 DIRECT(2)
