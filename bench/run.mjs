@@ -9,8 +9,11 @@
 //     blocks with a pause between them and then interleaved call by call (a
 //     robustness row), engine 'darknet' (darknet's own code), and shelling
 //     out to the reference CLI;
-//   - the core's FMA peak (bench/peak.c), the fraction of it predict reaches,
-//     and tiny.cfg per layer at 1 thread (Network#profile: ms, GFLOP/s, %);
+//   - the core's FMA peak and its peak for darknet's arithmetic (a rounded
+//     multiply, then a rounded add: bench/peak.c), the fraction of each that
+//     predict reaches, tiny.cfg per layer at 1 thread (Network#profile: ms,
+//     GFLOP/s, %), and beside every ratio against onnxruntime the least
+//     ratio any engine with darknet's bits could reach here (bench/bound.mjs);
 //   - classify(path) end to end (read, decode, letterbox, predict, top-5);
 //   - bulk throughput with 1 and 2 networks (loading them included), against
 //     the shell-out loop;
@@ -26,6 +29,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, wr
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { leastMs, leastRoundedOps } from './bound.mjs';
 import { build, classifyMany, exportOnnx, loadNetwork, setThreads, threads } from '../dist/index.js';
 import { writeSyntheticWeights } from '../test/helpers.mjs';
 import { darknetDir as darknet, distIndex, dogJpg as dog, tinyCfg } from '../test/support/paths.mjs';
@@ -122,7 +126,7 @@ async function versusOrt(ort, model, image, predict, count) {
     // The first output (a classifier's only one; a detector has one per head).
     const output = (await session.run(feeds))[session.outputNames[0] ?? 'output']?.data;
     const v = await versus(predict, () => session.run(feeds), count);
-    return { ...v, output, ratio: { threads: count, ratio: v.ours / v.theirs, interleaved: v.oursInterleaved / v.theirsInterleaved } };
+    return { ...v, output, ratio: { threads: count, ratio: v.ours / v.theirs, interleaved: v.oursInterleaved / v.theirsInterleaved, theirs: v.theirs } };
   } finally {
     await session.release();
   }
@@ -136,6 +140,7 @@ async function predictRows(cfg, weights, { ort, dir, withOrt = true }) {
   const stock = await loadNetwork(cfg, weights, { labels: [], engine: 'darknet' });
   const image = rawImage(fast.width, fast.height);
   const gflop = flopsOf(fast) / 1e9;
+  const ops = leastRoundedOps((await fast.layerParameters()).layers);
   const rows = [];
   const ratios = [];
   const predict = () => fast.predict(image);
@@ -167,20 +172,42 @@ async function predictRows(cfg, weights, { ort, dir, withOrt = true }) {
   setThreads(defaultThreads);
   await fast.close();
   await stock.close();
-  return { gflop, rows, ratios };
+  return { gflop, ops, rows, ratios };
 }
 
-const ratioLine = (ratios) =>
-  ratios.map((r) => `${r.threads} thread${r.threads > 1 ? 's' : ''}: ${r.ratio.toFixed(2)} (interleaved ${r.interleaved.toFixed(2)})`).join('; ');
-
-/** The machine's FMA peak per core (bench/peak.c, built here with the system's cc), or undefined. */
-function fmaPeak(dir) {
+/**
+ * One core's peaks (bench/peak.c, built here with the system's cc), GFLOP/s
+ * per instruction set: `fma` (fused multiply-adds) and `multiplyAdd` (a
+ * rounded multiply, then a rounded add: darknet's arithmetic), with the best
+ * of each; undefined without a compiler or on a CPU it has no loop for.
+ */
+function corePeaks(dir) {
   const binary = join(dir, 'peak');
-  const compiled = spawnSync('cc', ['-O2', '-o', binary, join(import.meta.dirname, 'peak.c')], { encoding: 'utf8' });
+  const compiled = spawnSync('cc', ['-O2', '-ffp-contract=off', '-o', binary, join(import.meta.dirname, 'peak.c')], { encoding: 'utf8' });
   if (compiled.status !== 0) return undefined;
   const run = spawnSync(binary, [], { encoding: 'utf8' });
-  return run.status === 0 ? JSON.parse(run.stdout) : undefined;
+  if (run.status !== 0) return undefined;
+  const { fma, multiplyAdd } = JSON.parse(run.stdout);
+  const best = (peaks) => (Object.keys(peaks).length ? Math.max(...Object.values(peaks)) : undefined);
+  return { fma, multiplyAdd, fmaBest: best(fma), multiplyAddBest: best(multiplyAdd) };
 }
+
+/**
+ * The least ratio to onnxruntime any engine with darknet's bits could reach
+ * here: the network's least rounded operations (bench/bound.mjs) on `threads`
+ * cores, each at this core's multiply-then-add peak, against onnxruntime's
+ * median. Undefined without the peak.
+ */
+const leastRatio = (ops, theirsMs, threads) =>
+  peaks?.multiplyAddBest ? leastMs(ops, peaks.multiplyAddBest, threads) / theirsMs : undefined;
+
+const ratioLine = (ratios, ops) =>
+  ratios
+    .map((r) => {
+      const least = leastRatio(ops, r.theirs, r.threads);
+      return `${r.threads} thread${r.threads > 1 ? 's' : ''}: ${r.ratio.toFixed(2)} (interleaved ${r.interleaved.toFixed(2)}${least ? `; the least any engine with darknet's bits could reach here: ${least.toFixed(2)}` : ''})`;
+    })
+    .join('; ');
 
 function shellOutMs(count) {
   const times = [];
@@ -215,9 +242,10 @@ function rssPerNetwork() {
   return Number(child.stdout.trim());
 }
 
+const bulkSamples = ['dog', 'eagle', 'giraffe', 'horses', 'kite', 'person', 'scream'].map((n) => join(darknet, 'data', `${n}.jpg`));
+
 async function bulk(count, concurrency) {
-  const samples = ['dog', 'eagle', 'giraffe', 'horses', 'kite', 'person', 'scream'].map((n) => join(darknet, 'data', `${n}.jpg`));
-  const files = Array.from({ length: count }, (_, i) => samples[i % samples.length]);
+  const files = Array.from({ length: count }, (_, i) => bulkSamples[i % bulkSamples.length]);
   const started = process.hrtime.bigint();
   for await (const result of classifyMany({ cfg: tinyCfg, weights: tinyWeights }, files, { concurrency })) {
     if (result.error) throw result.error;
@@ -254,6 +282,7 @@ async function detectionRows(name, { ort, dir, runs, stockRuns, thresh }) {
   const stock = await loadNetwork(cfg, weights, { engine: 'darknet' });
   const image = rawImage(fast.width, fast.height);
   const gflop = flopsOf(fast) / 1e9;
+  const ops = leastRoundedOps((await fast.layerParameters()).layers);
   const rows = [];
   const time = (fn, count = runs, warmup = 2) => median(fn, count, warmup);
   setThreads(defaultThreads);
@@ -299,16 +328,24 @@ async function detectionRows(name, { ort, dir, runs, stockRuns, thresh }) {
   }
   shell.sort((a, b) => a - b);
   rows.push({ way: 'shelling out to the reference `detector test` (new process, dog.jpg)', threads: 1, ms: shell[shell.length >> 1] ?? Number.NaN });
-  return { gflop, rows, ratios, boxesMs: detectDogMs - predictDogMs, found, rss: rssPerLoaded(cfg, weights), weightsBytes: statSync(weights).size };
+  return { gflop, ops, rows, ratios, boxesMs: detectDogMs - predictDogMs, found, rss: rssPerLoaded(cfg, weights), weightsBytes: statSync(weights).size };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'darknet-bench-'));
+// Measured first, on a quiet core: every ratio below is set beside the least
+// one darknet's arithmetic allows at this peak.
+const peaks = corePeaks(dir);
 try {
   const ort = await onnxRuntime();
   console.log(`darknet-napi benchmark: ${cpus()[0]?.model ?? process.arch}, ${availableParallelism()} cores, node ${process.version}`);
   console.log(`fast engine kernel: ${build.kernel}; pool threads: ${defaultThreads}; ${iterations} timed runs after warm-up, medians`);
   if (process.env.OPENBLAS_CORETYPE) console.log(`(OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} is set; neither engine uses OpenBLAS)`);
   if (!ort) console.log('onnxruntime-node is not installed (a dev dependency): its rows are left out');
+
+  const perIsa = (values) => Object.entries(values).map(([isa, g]) => `${isa} ${g.toFixed(1)}`).join(', ');
+  if (peaks?.fmaBest && peaks.multiplyAddBest) {
+    console.log(`\none core's peaks (bench/peak.c), GFLOP/s: fused multiply-add ${perIsa(peaks.fma)}; darknet's arithmetic, a rounded multiply then a rounded add, ${perIsa(peaks.multiplyAdd)}`);
+  } else console.log('\nno C compiler (cc), or no peak loop for this CPU: the peaks and least ratios are not measured');
 
   const tiny = await predictRows(tinyCfg, tinyWeights, { ort, dir });
   const shell = shellOutMs(quick ? 5 : 15);
@@ -320,14 +357,19 @@ try {
   for (const row of tiny.rows) {
     console.log(`| ${row.way} | ${row.threads} | ${fmt(row.ms)} | ${(tiny.gflop / (row.ms / 1e3)).toFixed(1)} | ${(ours / row.ms).toFixed(2)} |`);
   }
-  if (tiny.ratios.length) console.log(`ratio ours / onnxruntime, ${ratioLine(tiny.ratios)} (goal: <= 1.0 at each)`);
+  if (tiny.ratios.length) console.log(`ratio ours / onnxruntime, ${ratioLine(tiny.ratios, tiny.ops)} (goal: <= 1.0 at each)`);
 
-  const peak = fmaPeak(dir);
-  const peakGflops = peak ? Math.max(...Object.values(peak)) : undefined;
-  if (peak) console.log(`\nFMA peak of one core (bench/peak.c): ${Object.entries(peak).map(([isa, g]) => `${isa} ${g.toFixed(1)} GFLOP/s`).join(', ')}`);
-  else console.log('\nno C compiler (cc): the FMA peak is not measured');
   const oneThread = tiny.rows[0];
-  if (peakGflops) console.log(`fast engine at 1 thread: ${(tiny.gflop / (oneThread.ms / 1e3)).toFixed(1)} GFLOP/s = ${((100 * tiny.gflop) / (oneThread.ms / 1e3) / peakGflops).toFixed(0)}% of that peak, the whole predict`);
+  const fmaPeak = peaks?.fmaBest;
+  const exactPeak = peaks?.multiplyAddBest;
+  if (exactPeak) {
+    console.log(
+      `darknet's bits need at least ${(tiny.ops / 1e9).toFixed(3)} G rounded multiplies and adds for tiny.cfg (bench/bound.mjs): ` +
+        threadCounts.map((count) => `${fmt(leastMs(tiny.ops, exactPeak, count))} ms on ${count} core${count > 1 ? 's' : ''}`).join(', ') +
+        ` at that peak`,
+    );
+    console.log(`fast engine at 1 thread: ${(tiny.gflop / (oneThread.ms / 1e3)).toFixed(1)} GFLOP/s = ${((100 * tiny.gflop) / (oneThread.ms / 1e3) / fmaPeak).toFixed(0)}% of the FMA peak, ${((100 * tiny.ops) / 1e9 / (oneThread.ms / 1e3) / exactPeak).toFixed(0)}% of darknet's arithmetic's, the whole predict`);
+  }
   {
     // Network#profile: each layer timed inside each prediction, medians.
     const network = await loadNetwork(tinyCfg, tinyWeights, { labels: [] });
@@ -335,20 +377,25 @@ try {
     const layers = await network.profile(rawImage(network.width, network.height), { runs: 2 * iterations });
     setThreads(defaultThreads);
     const shapes = network.layers;
+    const parameters = (await network.layerParameters()).layers;
     await network.close();
+    const percent = (value, peak) => (value && peak ? ((100 * value) / peak).toFixed(0) : '');
     console.log(`\ntiny.cfg per layer, fast engine (${build.kernel}), 1 thread (Network#profile, medians of ${2 * iterations} runs)`);
-    console.log('| layer | type | output | ms | GFLOP/s | % of FMA peak |');
-    console.log('| --- | --- | --- | --- | --- | --- |');
+    console.log("| layer | type | output | ms | GFLOP/s | % of FMA peak | least ms, darknet's bits | % of darknet's arithmetic's peak |");
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const { index, type, ms, flops } of layers) {
       const shape = shapes[index];
       const gflops = flops ? flops / 1e9 / (ms / 1e3) : undefined;
+      const layerOps = parameters[index] ? leastRoundedOps([parameters[index]]) : 0;
+      const least = layerOps && exactPeak ? leastMs(layerOps, exactPeak, 1) : undefined;
       const kernel = shape?.size ? ` ${shape.size}x${shape.size}` : '';
       const out = shape && type !== 'softmax' ? shape.output.join('x') : '';
-      console.log(`| ${index} | ${type}${kernel} | ${out} | ${ms.toFixed(3)} | ${gflops ? gflops.toFixed(1) : ''} | ${gflops && peakGflops ? ((100 * gflops) / peakGflops).toFixed(0) : ''} |`);
+      console.log(`| ${index} | ${type}${kernel} | ${out} | ${ms.toFixed(3)} | ${gflops ? gflops.toFixed(1) : ''} | ${percent(gflops, fmaPeak)} | ${least ? least.toFixed(3) : ''} | ${least ? ((100 * least) / ms).toFixed(0) : ''} |`);
     }
     const total = layers.reduce((sum, { ms }) => sum + ms, 0);
     const conv = layers.filter((l) => l.flops).reduce((sum, { ms }) => sum + ms, 0);
-    console.log(`sum of the layers: ${total.toFixed(2)} ms; the convolutions ${conv.toFixed(2)} ms at ${(tiny.gflop / (conv / 1e3)).toFixed(1)} GFLOP/s${peakGflops ? ` (${((100 * tiny.gflop) / (conv / 1e3) / peakGflops).toFixed(0)}% of the peak)` : ''}`);
+    const convGflops = tiny.gflop / (conv / 1e3);
+    console.log(`sum of the layers: ${total.toFixed(2)} ms; the convolutions ${conv.toFixed(2)} ms at ${convGflops.toFixed(1)} GFLOP/s${fmaPeak ? ` (${percent(convGflops, fmaPeak)}% of the FMA peak, ${percent(leastMs(tiny.ops, exactPeak, 1), conv)}% of darknet's arithmetic's)` : ''}`);
   }
 
   // classify end to end, against predict alone.
@@ -379,23 +426,43 @@ try {
   console.log(`| shell-out loop (from the median above) | ${shellPerSecond.toFixed(1)} | 1.0 |`);
   console.log(`| classifyMany, 1 network | ${one.toFixed(1)} | ${(one / shellPerSecond).toFixed(1)} |`);
   console.log(`| classifyMany, 2 networks | ${two.toFixed(1)} | ${(two / shellPerSecond).toFixed(1)} (goal: >= 30) |`);
+  if (peaks?.multiplyAddBest) {
+    // The most darknet's bits allow: every core at the multiply-then-add peak
+    // on tiny.cfg's least arithmetic and nothing else; then with each image's
+    // read, decode (darknet's stb_image) and letterbox at their measured cost
+    // (predict(path) - predict(raw network-sized image), 1 thread, mean of the bulk's images).
+    const cores = availableParallelism();
+    const arithmeticMs = leastMs(tiny.ops, peaks.multiplyAddBest, 1);
+    const network = await loadNetwork(tinyCfg, tinyWeights, { labels: [] });
+    setThreads(1);
+    const raw = await median(() => network.predict(image), 10, 2);
+    let decodeMs = 0;
+    for (const file of bulkSamples) decodeMs += Math.max(0, (await median(() => network.predict(file), 10, 2)) - raw) / bulkSamples.length;
+    setThreads(defaultThreads);
+    await network.close();
+    console.log(
+      `the most darknet's bits allow on ${cores} cores: ${(shell / (arithmeticMs / cores)).toFixed(1)}x the shell-out loop with nothing but the arithmetic at its peak; ` +
+        `${(shell / ((arithmeticMs + decodeMs) / cores)).toFixed(1)}x with each image's read, decode and letterbox as measured here (${fmt(decodeMs)} ms an image on 1 thread, mean of the bulk's images)`,
+    );
+  }
 
   const rss = rssPerNetwork();
   const weightsBytes = statSync(tinyWeights).size;
   console.log(`\nRSS per additional loaded Tiny Darknet network (8 loaded, each after one predict): ${(rss / 2 ** 20).toFixed(1)} MiB = ${(rss / weightsBytes).toFixed(2)}x the weights' ${(weightsBytes / 2 ** 20).toFixed(1)} MiB (goal: < 3x)`);
 
   console.log("\nother cfgs, synthetic weights: fast engine, darknet's own code, onnxruntime on our export (same process)");
-  console.log('| cfg | GFLOP | threads | fast ms | onnxruntime ms | ours / onnxruntime (interleaved) | darknet ms (1 thread) |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log("| cfg | GFLOP | threads | fast ms | onnxruntime ms | ours / onnxruntime (interleaved) | least ratio, darknet's bits | darknet ms (1 thread) |");
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const name of ['darknet', 'darknet19', 'resnet18']) {
     const cfg = join(darknet, 'cfg', `${name}.cfg`);
     const weights = await writeSyntheticWeights(cfg, join(dir, `${name}.weights`), 11);
-    const { gflop, rows, ratios } = await predictRows(cfg, weights, { ort, dir });
+    const { gflop, ops, rows, ratios } = await predictRows(cfg, weights, { ort, dir });
     const stock = rows[rows.length - 1];
     for (const count of threadCounts) {
       const [fast, theirs] = rows.filter((r) => r.threads === count);
       const ratio = ratios.find((r) => r.threads === count);
-      console.log(`| ${name}.cfg | ${gflop.toFixed(2)} | ${count} | ${fmt(fast.ms)} | ${ratio ? fmt(theirs.ms) : ''} | ${ratio ? `${ratio.ratio.toFixed(2)} (${ratio.interleaved.toFixed(2)})` : ''} | ${fmt(stock.ms)} |`);
+      const least = ratio ? leastRatio(ops, theirs.ms, count) : undefined;
+      console.log(`| ${name}.cfg | ${gflop.toFixed(2)} | ${count} | ${fmt(fast.ms)} | ${ratio ? fmt(theirs.ms) : ''} | ${ratio ? `${ratio.ratio.toFixed(2)} (${ratio.interleaved.toFixed(2)})` : ''} | ${least ? least.toFixed(2) : ''} | ${fmt(stock.ms)} |`);
     }
   }
 
@@ -413,7 +480,7 @@ try {
       const gflops = row.way.startsWith('predict') || row.way.startsWith('onnx') ? (d.gflop / (row.ms / 1e3)).toFixed(1) : '';
       console.log(`| ${row.way} | ${row.threads} | ${fmt(row.ms)} | ${gflops} | ${ours ? (ours.ms / row.ms).toFixed(2) : ''} |`);
     }
-    if (d.ratios.length) console.log(`ratio ours / onnxruntime, ${ratioLine(d.ratios)} (goal: <= 1.0 at each)`);
+    if (d.ratios.length) console.log(`ratio ours / onnxruntime, ${ratioLine(d.ratios, d.ops)} (goal: <= 1.0 at each)`);
     console.log(`box extraction and NMS (detect - predict, dog.jpg): ${fmt(d.boxesMs)} ms; RSS per additional loaded network: ${(d.rss / 2 ** 20).toFixed(1)} MiB = ${(d.rss / d.weightsBytes).toFixed(2)}x the weights' ${(d.weightsBytes / 2 ** 20).toFixed(1)} MiB`);
   }
 } finally {
