@@ -22,15 +22,15 @@
 
 static const dn_kernel kernels[] = {
 #if defined(__x86_64__) || defined(__i386__)
-    {"avx512", dn_kernel_avx512, dn_kernel_avx512_direct, DN_MR_AVX512, 16 * DN_NV_AVX512, 16, dn_epilogue_avx512, dn_epilogue_bn_avx512},
-    {"avx512vl", dn_kernel_avx512vl, dn_kernel_avx512vl_direct, DN_MR_AVX512VL, 8 * DN_NV_AVX512VL, 8, dn_epilogue_avx512vl,
+    {"avx512", dn_kernel_avx512, dn_kernel_avx512_direct, dn_kernel_avx512_gather, DN_MR_AVX512, 16 * DN_NV_AVX512, 16, dn_epilogue_avx512, dn_epilogue_bn_avx512},
+    {"avx512vl", dn_kernel_avx512vl, dn_kernel_avx512vl_direct, dn_kernel_avx512vl_gather, DN_MR_AVX512VL, 8 * DN_NV_AVX512VL, 8, dn_epilogue_avx512vl,
      dn_epilogue_bn_avx512vl},
-    {"avx2", dn_kernel_avx2, dn_kernel_avx2_direct, DN_MR_AVX2, 8 * DN_NV_AVX2, 8, dn_epilogue_avx2, dn_epilogue_bn_avx2},
-    {"sse2", dn_kernel_base, dn_kernel_base_direct, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
+    {"avx2", dn_kernel_avx2, dn_kernel_avx2_direct, dn_kernel_avx2_gather, DN_MR_AVX2, 8 * DN_NV_AVX2, 8, dn_epilogue_avx2, dn_epilogue_bn_avx2},
+    {"sse2", dn_kernel_base, dn_kernel_base_direct, dn_kernel_base_gather, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
 #elif defined(__aarch64__)
-    {"neon", dn_kernel_base, dn_kernel_base_direct, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
+    {"neon", dn_kernel_base, dn_kernel_base_direct, dn_kernel_base_gather, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
 #else
-    {"generic", dn_kernel_base, dn_kernel_base_direct, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
+    {"generic", dn_kernel_base, dn_kernel_base_direct, dn_kernel_base_gather, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
 #endif
 };
 #define KERNEL_COUNT (sizeof(kernels) / sizeof(kernels[0]))
@@ -179,13 +179,43 @@ static int in_place(const dn_matrix_b *B, int j0, int cols, int nr) {
   return B->ksize > 1 && B->stride == 1 && j0 % B->out_w + cols <= B->out_w;
 }
 
+/* Where a stride-1 convolution's input lies with its padding (see dn_sgemm):
+ * pw x ph floats a channel, or NULL. */
+typedef struct padded_input {
+  const float *data;
+  int pw, ph;
+} padded_input;
+
 /* B rows [k0, k0 + kc) x columns [n0, n1) as NR-column panels, zero-padded;
  * with `direct`, whole panels on one output row are left out (their slots
- * unwritten: read in place, see in_place). */
-static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, int nr, int direct, float *dst) {
+ * unwritten: read in place, see in_place). With a stride-1 convolution's
+ * padded input, the other panels are gathered from it (the same floats:
+ * its zeros are im2col's padding). */
+static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, const dn_kernel *kernel, int direct,
+                   const padded_input *padded, float *dst) {
+  const int nr = kernel->nr;
   int j0, k, jj;
   int k_plane[KC], k_dy[KC], k_dx[KC]; /* each k's channel and kernel offsets, divided out once */
   long k_offset[KC];                   /* and where its pixel is, from the window's corner */
+  if (padded && B->ksize > 1 && B->stride == 1) {
+    /* Each column's window corner in the padded input, from the panel's
+     * first; columns past n1 repeat the first (computed, never stored). */
+    int idx[64];
+    for (k = 0; k < kc; ++k) k_offset[k] = window_offset(k0 + k, B->ksize, padded->ph, padded->pw);
+    for (j0 = n0; j0 < n1; j0 += nr) {
+      const int cols = n1 - j0 < nr ? n1 - j0 : nr;
+      const long corner = (long)(j0 / B->out_w) * padded->pw + j0 % B->out_w;
+      if (!(direct && in_place(B, j0, cols, nr))) {
+        for (jj = 0; jj < nr; ++jj) {
+          const int j = j0 + (jj < cols ? jj : 0);
+          idx[jj] = (int)((long)(j / B->out_w) * padded->pw + j % B->out_w - corner);
+        }
+        kernel->gather(kc, padded->data + corner, k_offset, idx, dst);
+      }
+      dst += (size_t)kc * nr;
+    }
+    return;
+  }
   if (B->ksize) {
     const int ks = B->ksize, area = ks * ks;
     for (k = 0; k < kc; ++k) {
@@ -330,7 +360,11 @@ static void gemm_task(void *arg, int task) {
   for (k0 = 0; k0 < g->K; k0 += KB) {
     const int kc = g->K - k0 < KB ? g->K - k0 : KB;
     const float *panels_b = g->shared_b ? g->shared_b + (size_t)k0 * g->n_pad + (size_t)n0 * kc : scratch_b;
-    if (!g->shared_b) pack_b(g->B, N, k0, kc, n0, n1, nr, g->direct != NULL, scratch_b);
+    if (!g->shared_b) {
+      const padded_input padded = {g->direct, g->pw, g->ph};
+      pack_b(g->B, N, k0, kc, n0, n1, g->kernel, g->direct != NULL, g->B->ksize > 1 && g->direct ? &padded : NULL,
+             scratch_b);
+    }
     if (g->direct) {
       int k;
       for (k = 0; k < kc; ++k)
@@ -399,7 +433,7 @@ static void pack_task(void *arg, int task) {
   int k0;
   for (k0 = 0; k0 < g->K; k0 += KB) {
     const int kc = g->K - k0 < KB ? g->K - k0 : KB;
-    pack_b(g->B, g->N, k0, kc, n0, n1, g->kernel->nr, 0, g->shared_b + (size_t)k0 * g->n_pad + (size_t)n0 * kc);
+    pack_b(g->B, g->N, k0, kc, n0, n1, g->kernel, 0, NULL, g->shared_b + (size_t)k0 * g->n_pad + (size_t)n0 * kc);
   }
 }
 

@@ -21,6 +21,8 @@ typedef void (*dn_kernel_fn)(int rows, int vectors, int kc, const float *a, cons
  * floats at b + offsets[k]. */
 typedef void (*dn_kernel_direct_fn)(int rows, int kc, const float *a, const float *b, const long *offsets, float *c,
                                     long ldc, int accumulate);
+/* A B panel's kc rows of nr floats: row k's column t at base[offsets[k] + idx[t]]. */
+typedef void (*dn_kernel_gather_fn)(int kc, const float *base, const long *offsets, const int *idx, float *dst);
 /* row = activation(row * scale + bias), leaky or linear (sgemm_epilogue.c). */
 typedef void (*dn_epilogue_fn)(float *row, int len, float scale, float bias, int leaky);
 /* The same after batch norm's vector body: row = (row - mean) * factor first. */
@@ -30,6 +32,7 @@ typedef struct dn_kernel {
   const char *name; /* "avx512", "avx512vl", "avx2", "sse2", "neon", "generic" */
   dn_kernel_fn fn;
   dn_kernel_direct_fn direct;
+  dn_kernel_gather_fn gather;
   int mr, nr; /* a tile's rows and columns */
   int vec;    /* floats per vector: nr / vec vectors a row */
   dn_epilogue_fn epilogue;
@@ -54,6 +57,10 @@ void dn_kernel_avx512_direct(int rows, int kc, const float *a, const float *b, c
 void dn_kernel_avx512vl_direct(int rows, int kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int accumulate);
 void dn_kernel_avx2_direct(int rows, int kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int accumulate);
 void dn_kernel_base_direct(int rows, int kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int accumulate);
+void dn_kernel_avx512_gather(int kc, const float *base, const long *offsets, const int *idx, float *dst);
+void dn_kernel_avx512vl_gather(int kc, const float *base, const long *offsets, const int *idx, float *dst);
+void dn_kernel_avx2_gather(int kc, const float *base, const long *offsets, const int *idx, float *dst);
+void dn_kernel_base_gather(int kc, const float *base, const long *offsets, const int *idx, float *dst);
 void dn_epilogue_avx512(float *row, int len, float scale, float bias, int leaky);
 void dn_epilogue_avx512vl(float *row, int len, float scale, float bias, int leaky);
 void dn_epilogue_avx2(float *row, int len, float scale, float bias, int leaky);

@@ -158,3 +158,17 @@ void DN_KERNEL_NAME(int rows, int vectors, int kc, const float *restrict a, cons
                     float *restrict c, long ldc, int accumulate) {
   tiles[rows - 1][vectors - 1](kc, a, b, c, ldc, accumulate);
 }
+
+/* A B panel's kc rows gathered where they lie: row k's column t is
+ * base[offsets[k] + idx[t]] (a stride-1 convolution's zero-padded input,
+ * for panels whose pixels cross an output row: sgemm.c's pack_b). With
+ * AVX2 or AVX-512 the compiler gathers a vector at a time. */
+void NAMED(DN_KERNEL_NAME, _gather)(int kc, const float *restrict base, const long *restrict offsets,
+                                    const int *restrict idx, float *restrict dst) {
+  int k, t;
+  for (k = 0; k < kc; ++k) {
+    const float *row = base + offsets[k];
+#pragma GCC unroll 4
+    for (t = 0; t < NR; ++t) dst[(long)k * NR + t] = row[idx[t]];
+  }
+}
