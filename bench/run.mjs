@@ -395,7 +395,7 @@ try {
     const total = layers.reduce((sum, { ms }) => sum + ms, 0);
     const conv = layers.filter((l) => l.flops).reduce((sum, { ms }) => sum + ms, 0);
     const convGflops = tiny.gflop / (conv / 1e3);
-    console.log(`sum of the layers: ${total.toFixed(2)} ms; the convolutions ${conv.toFixed(2)} ms at ${convGflops.toFixed(1)} GFLOP/s${fmaPeak ? ` (${percent(convGflops, fmaPeak)}% of the FMA peak, ${percent(leastMs(tiny.ops, exactPeak, 1), conv)}% of darknet's arithmetic's)` : ''}`);
+    console.log(`sum of the layers: ${total.toFixed(2)} ms; the convolutions ${conv.toFixed(2)} ms at ${convGflops.toFixed(1)} GFLOP/s${fmaPeak && exactPeak ? ` (${percent(convGflops, fmaPeak)}% of the FMA peak, ${percent(leastMs(tiny.ops, exactPeak, 1), conv)}% of darknet's arithmetic's)` : ''}`);
   }
 
   // classify end to end, against predict alone.

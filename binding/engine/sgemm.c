@@ -180,7 +180,7 @@ static int in_place(const dn_matrix_b *B, int j0, int cols, int nr) {
 }
 
 /* Where a stride-1 convolution's input lies with its padding (see dn_sgemm):
- * pw x ph floats a channel, or NULL. */
+ * pw x ph floats a channel. */
 typedef struct padded_input {
   const float *data;
   int pw, ph;
@@ -188,16 +188,16 @@ typedef struct padded_input {
 
 /* B rows [k0, k0 + kc) x columns [n0, n1) as NR-column panels, zero-padded;
  * with `direct`, whole panels on one output row are left out (their slots
- * unwritten: read in place, see in_place). With a stride-1 convolution's
- * padded input, the other panels are gathered from it (the same floats:
- * its zeros are im2col's padding). */
+ * unwritten: read in place, see in_place). Given a stride-1 convolution's
+ * padded input (read in place, so `direct`), the other panels are gathered
+ * from it (the same floats: its zeros are im2col's padding). */
 static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, const dn_kernel *kernel, int direct,
                    const padded_input *padded, float *dst) {
   const int nr = kernel->nr;
   int j0, k, jj;
   int k_plane[KC], k_dy[KC], k_dx[KC]; /* each k's channel and kernel offsets, divided out once */
   long k_offset[KC];                   /* and where its pixel is, from the window's corner */
-  if (padded && B->ksize > 1 && B->stride == 1) {
+  if (padded) {
     /* Each column's window corner in the padded input, from the panel's
      * first; columns past n1 repeat the first (computed, never stored). */
     int idx[64];
@@ -205,7 +205,7 @@ static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, 
     for (j0 = n0; j0 < n1; j0 += nr) {
       const int cols = n1 - j0 < nr ? n1 - j0 : nr;
       const long corner = (long)(j0 / B->out_w) * padded->pw + j0 % B->out_w;
-      if (!(direct && in_place(B, j0, cols, nr))) {
+      if (!in_place(B, j0, cols, nr)) {
         for (jj = 0; jj < nr; ++jj) {
           const int j = j0 + (jj < cols ? jj : 0);
           idx[jj] = (int)((long)(j / B->out_w) * padded->pw + j % B->out_w - corner);
@@ -362,8 +362,8 @@ static void gemm_task(void *arg, int task) {
     const float *panels_b = g->shared_b ? g->shared_b + (size_t)k0 * g->n_pad + (size_t)n0 * kc : scratch_b;
     if (!g->shared_b) {
       const padded_input padded = {g->direct, g->pw, g->ph};
-      pack_b(g->B, N, k0, kc, n0, n1, g->kernel, g->direct != NULL, g->B->ksize > 1 && g->direct ? &padded : NULL,
-             scratch_b);
+      /* pw is set for a stride-1 convolution, direct once its padded input is made */
+      pack_b(g->B, N, k0, kc, n0, n1, g->kernel, g->direct != NULL, g->pw && g->direct ? &padded : NULL, scratch_b);
     }
     if (g->direct) {
       int k;
