@@ -1,7 +1,8 @@
 # darknet exactly as its Makefile builds it, the oracle of the tests: its CLI
 # (bin/darknet) and our tools over the same library (bin/reference-vector:
 # the classify flow's whole output vector; bin/reference-detect: the detector
-# test flow's heads and boxes; bin/reencode: an image re-encoded
+# test flow's heads and boxes; bin/reference-demo: detector demo's averaged
+# boxes; bin/reencode: an image re-encoded
 # with darknet's own code; bin/rgba-decode: stb_image's 4-channel decode
 # against its 3-channel one). Included by test/reference/CMakeLists.txt after
 # cmake/darknet.cmake.
@@ -24,6 +25,16 @@ foreach(tool reference_vector reference_detect reencode)
   target_link_libraries(darknet_${tool} PRIVATE darknet_reference)
   set_target_properties(darknet_${tool} PROPERTIES OUTPUT_NAME ${tool_name} RUNTIME_OUTPUT_DIRECTORY "${DARKNET_REFERENCE_BIN}")
 endforeach()
+
+# darknet's `detector demo`: src/demo.c compiled again with OPENCV (which
+# compiles its demo() in), frames from image files (reference_demo.c gives
+# the OpenCV calls), its do_nms_obj call wrapped to print the boxes.
+add_executable(darknet_reference_demo "${DARKNET_NAPI_ROOT}/test/reference/reference_demo.c"
+                                      "${DARKNET_NAPI_ROOT}/test/reference/demo_opencv.c")
+target_compile_options(darknet_reference_demo PRIVATE ${DARKNET_C_OPTIONS} ${DARKNET_C_DEFINE_OPTIONS})
+target_link_libraries(darknet_reference_demo PRIVATE darknet_reference)
+target_link_options(darknet_reference_demo PRIVATE "-Wl,--wrap=do_nms_obj")
+set_target_properties(darknet_reference_demo PROPERTIES OUTPUT_NAME reference-demo RUNTIME_OUTPUT_DIRECTORY "${DARKNET_REFERENCE_BIN}")
 
 # stb_image on its own (its functions static in the tool), with darknet's flags.
 add_executable(darknet_rgba_decode "${DARKNET_NAPI_ROOT}/test/reference/rgba_decode.c")

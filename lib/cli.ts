@@ -18,6 +18,7 @@ import { native } from './native.js';
 import { loadNetwork, modelWeightsFor, type Classification, type Detection, type Network, type ResizeMode, type Task } from './network.js';
 import { exportOnnx } from './onnx-export.js';
 import { resolveDarknetPath } from './paths.js';
+import { looksLikeVideo, runDemo, type DemoFlags } from './cli/demo.js';
 import { createProgress, formatBytes } from './progress.js';
 import { classifyRemote, detectRemote } from './queue/index.js';
 
@@ -33,6 +34,8 @@ const USAGE = `usage:
   darknet detect <cfg> <weights> | <model>  <images, folders, globs...> [-thresh T] [bulk options]
   darknet detect <cfg> <weights> | <model>  <images...> --redis URL [--queue NAME] [--by-path]
   darknet detector test <data> <cfg> <weights> [image] [-thresh T] [-hier H] [-out NAME] [--json]
+  darknet detector demo <data> <cfg> <weights> [<video file | URL>] [-c N] [demo options]
+  darknet detect <cfg> <weights> | <model>  <video file | URL> [demo options]
   darknet models
   darknet download <model|url> [--sha256 HEX] [--quiet] [--timeout SECONDS]
   darknet export --onnx <cfg> <weights> | <model>  [-o out.onnx]
@@ -60,6 +63,22 @@ options:
   --json             one JSON object per image: {"file","predictions","seconds"}
   --yes, -y          download a model's weights without asking (into ${'$'}DARKNET_NAPI_CACHE,
                      else the platform's cache folder; DARKNET_NAPI_MIRROR replaces pjreddie.com)
+
+demo (video files, image sequences such as frame_%04d.png, http(s)/rtsp/rtmp
+streams and cameras, decoded by FFmpeg): darknet's demo flow on every frame,
+the heads averaged over -avg frames; per frame "Objects:", the "label: NN%"
+lines and "FPS:... AVG_FPS:..."; "Video stream: W x H" first:
+  -c N               camera N (/dev/videoN; avfoundation on macOS), -w W -h H -fps F its capture
+  -s N               take every Nth frame
+  -avg N, -avgframes N  average the heads over N frames (default 3; 1: each frame as detect)
+  -prefix NAME       save each drawn frame as NAME_%08d.jpg
+  -out_filename F    write the drawn video to F (the source's frame rate)
+  -json_file_output F  AlexeyAB's JSON of every frame to F
+  -json_port P       serve that JSON as a stream (HTTP/1.0) on port P
+  -mjpeg_port P      serve the drawn frames as MJPEG (for an <img>) on port P
+  --listen ADDRESS   where the ports listen (default 127.0.0.1; 0.0.0.0 shows them to the network)
+  -ext_output        each line with its box; -dontdraw_bbox: frames served undrawn;
+  -benchmark         no drawing, FPS only; -dont_show, -fullscreen: accepted (no window)
 
 bulk (several images, a folder or a glob): one JSON line per image on stdout as
 results arrive ({"file","predictions"}, detect: {"file","detections"}, or
@@ -118,6 +137,7 @@ interface Options {
   thresh: number | undefined;
   hier: number | undefined;
   out: string | undefined;
+  demo: DemoFlags;
 }
 
 function positiveInteger(flag: string, text: string): number {
@@ -153,6 +173,22 @@ function parseArguments(argv: string[]): Options {
     thresh: undefined,
     hier: undefined,
     out: undefined,
+    demo: {
+      thresh: undefined, hier: undefined, camera: undefined, skip: undefined, average: undefined, prefix: undefined,
+      width: undefined, height: undefined, fps: undefined, outFilename: undefined, jsonFileOutput: undefined,
+      jsonPort: undefined, mjpegPort: undefined, dontdrawBbox: false, extOutput: false, benchmark: false, listen: undefined, quiet: false,
+    },
+  };
+  const demo = options.demo;
+  const count = (flag: string, text: string, min = 0): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min) throw new UsageError(`${flag} must be an integer from ${min}, got ${text}`);
+    return value;
+  };
+  const port = (flag: string, text: string): number => {
+    const value = count(flag, text);
+    if (value > 65535) throw new UsageError(`${flag} must be a port from 0 to 65535, got ${text}`);
+    return value;
   };
   for (let i = 0; i < argv.length; ++i) {
     const arg = argv[i] as string;
@@ -163,12 +199,45 @@ function parseArguments(argv: string[]): Options {
     };
     if (arg === '-thresh') {
       options.thresh = Number(value());
+      demo.thresh = options.thresh;
     } else if (arg === '-hier') {
       options.hier = Number(value());
+      demo.hier = options.hier;
     } else if (arg === '-out') {
       options.out = value();
-    } else if (arg === '-fullscreen') {
+    } else if (arg === '-fullscreen' || arg === '-dont_show') {
       // darknet's OpenCV window: there is none
+    } else if (arg === '-c') {
+      demo.camera = count('-c', value());
+    } else if (arg === '-s') {
+      demo.skip = count('-s', value());
+    } else if (arg === '-avg' || arg === '-avgframes') {
+      demo.average = count(arg, value(), 1);
+    } else if (arg === '-prefix') {
+      demo.prefix = value();
+    } else if (arg === '-w') {
+      demo.width = count('-w', value(), 1);
+    } else if (arg === '-h' && argv[i + 1] !== undefined && /^\d+$/.test(argv[i + 1] as string)) {
+      // darknet demo's capture height (-h alone is --help)
+      demo.height = count('-h', value(), 1);
+    } else if (arg === '-fps') {
+      demo.fps = count('-fps', value(), 1);
+    } else if (arg === '-out_filename') {
+      demo.outFilename = value();
+    } else if (arg === '-json_file_output') {
+      demo.jsonFileOutput = value();
+    } else if (arg === '-json_port') {
+      demo.jsonPort = port('-json_port', value());
+    } else if (arg === '-mjpeg_port') {
+      demo.mjpegPort = port('-mjpeg_port', value());
+    } else if (arg === '-dontdraw_bbox') {
+      demo.dontdrawBbox = true;
+    } else if (arg === '-ext_output') {
+      demo.extOutput = true;
+    } else if (arg === '-benchmark') {
+      demo.benchmark = true;
+    } else if (arg === '--listen') {
+      demo.listen = value();
     } else if (arg === '--top' || arg === '-t') {
       options.top = positiveInteger('--top', value());
     } else if (arg === '--jobs' || arg === '-j') {
@@ -221,6 +290,7 @@ function parseArguments(argv: string[]): Options {
       options.positionals.push(arg);
     }
   }
+  demo.quiet = options.quiet;
   return options;
 }
 
@@ -350,6 +420,9 @@ async function detectImages(cfg: string, weights: string | undefined, data: stri
 async function detectCommand(rest: string[], options: Options): Promise<number> {
   // darknet: test_detector("cfg/coco.data", cfg, weights, image, ...)
   const { cfg, weights, labels, images } = await sourceOf('detect', rest, options, async () => resolveDarknetPath('cfg/coco.data'));
+  if (images.length === 1 && looksLikeVideo(images[0] as string) && options.redis === undefined) {
+    return runDemo(cfg, weights, labels, images[0], options.demo);
+  }
   if (!isBulk(images, options)) return detectImages(cfg, weights, labels, images[0], options);
   if (options.out !== undefined) throw new UsageError('-out draws one image: the bulk mode writes JSON lines or CSV only');
   return bulkCommand('detect', cfg, weights, labels, images, options);
@@ -379,10 +452,16 @@ async function sourceOf(
   return { cfg: first, weights: second, labels: await defaultLabels(), images: more };
 }
 
-/** detector test <data> <cfg> <weights> [image] */
+/** detector test <data> <cfg> <weights> [image] | detector demo <data> <cfg> <weights> [video] */
 async function detectorCommand(rest: string[], options: Options): Promise<number> {
   const [sub, data, cfg, weights, image, extra] = rest;
-  if (sub !== 'test') throw new UsageError(`detector ${sub ?? ''}: only "detector test" is supported`);
+  if (sub === 'demo') {
+    if (data === undefined || cfg === undefined || weights === undefined || extra !== undefined) {
+      throw new UsageError('detector demo takes <data> <cfg> <weights> [<video file | URL> | -c N]');
+    }
+    return runDemo(resolveDarknetPath(cfg), weights, resolveDarknetPath(data), image, options.demo);
+  }
+  if (sub !== 'test') throw new UsageError(`detector ${sub ?? ''}: only "detector test" and "detector demo" are supported`);
   if (data === undefined || cfg === undefined || extra !== undefined) {
     throw new UsageError('detector test takes <data> <cfg> <weights> [image]');
   }

@@ -29,7 +29,12 @@ export const ERROR_CODES = {
   "ERR_INVALID_JOB": { "doc": "queue job data a worker cannot use (schema, fields, a path outside the allowed root)" },
   "ERR_WRONG_NETWORK": { "doc": "a queue job meant for another network" },
   "ERR_PAYLOAD_TOO_LARGE": { "doc": "an image over the queue's size limit" },
-  "ERR_JOB_FAILED": { "doc": "a queue job that failed for good for another reason (stalled too often, lost)" }
+  "ERR_JOB_FAILED": { "doc": "a queue job that failed for good for another reason (stalled too often, lost)" },
+  "ERR_FFMPEG_NOT_FOUND": { "doc": "video needs FFmpeg: none at DARKNET_NAPI_FFMPEG, on the PATH or in an installed ffmpeg package" },
+  "ERR_INVALID_VIDEO": { "doc": "a video source FFmpeg cannot open or decode (not a video, truncated, no video stream, unknown codec, a URL that refuses, a missing camera)" },
+  "ERR_VIDEO_TIMEOUT": { "doc": "a video source that sent no frame for longer than its timeout" },
+  "ERR_VIDEO_OUTPUT": { "doc": "the video written back (output, -out_filename, -prefix) could not be written" },
+  "ERR_PORT_IN_USE": { "doc": "a -json_port or -mjpeg_port that cannot be listened on" }
 } as const;
 
 /** Every failure this package reports is a DarknetError with one of these codes. */

@@ -23,6 +23,9 @@ export {
   type Task,
 } from './network.js';
 export type { LayerParameters, NetworkParameters } from './native.js';
+export type { CameraSource, SourceEvent, SourceInfo, VideoFrameInput, VideoSource } from './video/source.js';
+export type { VideoOptions, VideoResult, VideoStream } from './video/stream.js';
+export { ffmpegPath } from './video/ffmpeg.js';
 export { darknetRoot } from './paths.js';
 import { native, type NativeBuild } from './native.js';
 import { threadCountOf } from './options.js';

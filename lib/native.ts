@@ -159,6 +159,8 @@ export interface NativeBinding {
   loadedNetworkCount(): number;
   setThreads(count: number): void;
   threads(): number;
+  /** 8-bit RGB (width x height x 3) encoded as JPEG (quality 80, save_image's) or PNG, off the JS thread. */
+  encodeImage(pixels: Uint8Array, width: number, height: number, format: 'jpeg' | 'png'): Promise<Buffer>;
 }
 
 const require = createRequire(import.meta.url);

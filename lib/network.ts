@@ -7,6 +7,8 @@ import { checkInputFile } from './files.js';
 import { captureInput, resolveInput, type ImageInput } from './input.js';
 import { labelOf, resolveDetectorLabels, resolveLabels, type LabelsOption } from './labels.js';
 import { darknetRoot } from './paths.js';
+import type { VideoSource } from './video/source.js';
+import { VideoStream, type VideoOptions } from './video/stream.js';
 import { modelNamed, modelCfg, modelLabels, modelWeights, type ModelInfo } from './models.js';
 import {
   native,
@@ -212,6 +214,14 @@ export interface DetectionsWithHeads {
   /** With `draw`: the drawn image (see DrawnDetections). */
   image?: Buffer;
   format?: DrawFormat;
+}
+
+/** @internal detectFrame's extras (see lib/video/stream.ts). */
+export interface FrameDetectOptions {
+  /** The drawn frame: encoded, or 'rgb' for its pixels. */
+  draw?: DrawFormat | 'rgb' | undefined;
+  /** darknet demo's averaging: this frame's slot in the stream's history. */
+  average?: { frames: number; index: number; history: Float32Array } | undefined;
 }
 
 /** What a network does: its last layer is a detection head, or it is not. */
@@ -452,7 +462,21 @@ export class Network {
     return this.#detect(input, options, true);
   }
 
-  #detect(input: ImageInput, options: DetectOptions | undefined, heads: boolean): Promise<DetectionsWithHeads> {
+  /**
+   * @internal The video pipeline's detect (lib/video/stream.ts): options
+   * already checked there, darknet's demo averaging, the drawn frame as raw
+   * RGB. Queued with this network's other calls.
+   */
+  detectFrame(input: ImageInput, options: DetectOptions, frame: FrameDetectOptions): Promise<DetectionsWithHeads> {
+    return this.#detect(input, options, false, frame);
+  }
+
+  /** The floats of all its heads together (darknet demo's size_network): a video's averaging history is (average + 1) times this. */
+  get headFloats(): number {
+    return this.layers.reduce((sum, layer) => sum + (layer.type === 'yolo' || layer.type === 'region' || layer.type === 'detection' ? layer.outputs : 0), 0);
+  }
+
+  #detect(input: ImageInput, options: DetectOptions | undefined, heads: boolean, frame?: FrameDetectOptions): Promise<DetectionsWithHeads> {
     let captured: NativeInput;
     let detectOptions: NativeDetectOptions;
     const prepare = (): void => {
@@ -464,8 +488,9 @@ export class Network {
         hierThresh: thresholdOf('hierThresh', options?.hierThresh, 0.5),
         nms: thresholdOf('nms', options?.nms, 0.45),
         heads,
+        ...(frame?.average ? { average: frame.average.frames, averageIndex: frame.average.index, history: frame.average.history } : {}),
       };
-      const draw = drawOf(options?.draw);
+      const draw = frame ? frame.draw : drawOf(options?.draw);
       if (draw !== undefined) {
         detectOptions.draw = draw;
         detectOptions.alphabetDir = alphabetDir();
@@ -479,7 +504,7 @@ export class Network {
       const found: DetectionsWithHeads = { detections: this.#detections(result), heads: result.heads ?? [] };
       if (result.image && detectOptions.draw) {
         found.image = result.image;
-        found.format = detectOptions.draw;
+        if (detectOptions.draw !== 'rgb') found.format = detectOptions.draw;
       }
       return found;
     }, prepare);
@@ -500,6 +525,18 @@ export class Network {
         relativeBox: { x: x - w / 2, y: y - h / 2, width: w, height: h },
       };
     });
+  }
+
+  /**
+   * Runs the network on every frame of a video, a camera, a stream or an
+   * iterable of frames (see VideoSource, VideoOptions): an async iterable of
+   * per-frame results. FFmpeg decodes (and encodes `output`); its problems
+   * are DarknetErrors (ERR_FFMPEG_NOT_FOUND, ERR_INVALID_VIDEO,
+   * ERR_VIDEO_TIMEOUT, ERR_VIDEO_OUTPUT). Several streams on one network
+   * share its queue.
+   */
+  video(source: VideoSource, options?: VideoOptions): VideoStream {
+    return new VideoStream(this, source, options);
   }
 
   /**

@@ -61,8 +61,16 @@ export interface NativeDetectOptions {
   nms: number;
   /** Also return every head's raw output. */
   heads: boolean;
-  /** Also draw the detections and encode the image (binding/ops/draw.h). */
-  draw?: DrawFormat;
+  /** Also draw the detections and encode the image (binding/ops/draw.h); 'rgb': the drawn pixels themselves (video). */
+  draw?: DrawFormat | 'rgb';
+  /**
+   * darknet's `detector demo` flow (binding/ops/options.h): the mean of the
+   * heads over `average` frames, do_nms_obj; history holds (average + 1) x
+   * the heads' floats and averageIndex is this frame's slot.
+   */
+  average?: number;
+  averageIndex?: number;
+  history?: Float32Array;
   /** With draw: a name for every class (draw_detections' labels). */
   names?: string[];
   /** With draw: darknet's data/labels/ (the label alphabet). */

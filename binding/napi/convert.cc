@@ -110,7 +110,14 @@ dn_detect_options ToDetectOptions(Napi::Env env, Napi::Value value) {
   options.nms = static_cast<float>(NumberOr(o, "nms", 0.45));
   options.heads = o.Get("heads").ToBoolean() ? 1 : 0;
   const std::string draw = StringOr(o, "draw", "");
-  options.draw = draw == "png" ? DN_DRAW_PNG : draw == "jpeg" ? DN_DRAW_JPEG : DN_DRAW_NONE;
+  options.draw = draw == "png"    ? DN_DRAW_PNG
+                 : draw == "jpeg" ? DN_DRAW_JPEG
+                 : draw == "rgb"  ? DN_DRAW_RGB
+                                  : DN_DRAW_NONE;
+  // the demo flow; its history is the worker's (DetectWorker keeps it alive)
+  double average = NumberOr(o, "average", 0);
+  options.average = average > 0 ? static_cast<int>(average) : 0;
+  options.average_index = static_cast<int>(NumberOr(o, "averageIndex", 0));
   return options;
 }
 

@@ -15,6 +15,12 @@ DetectWorker::DetectWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<Ne
   options_.alphabet_dir = draw_.alphabet_dir.c_str();
 }
 
+void DetectWorker::KeepHistory(Napi::Float32Array history) {
+  history_ = Napi::Persistent(history);
+  options_.history = history.Data();
+  options_.history_floats = history.ElementLength();
+}
+
 void DetectWorker::Run(NetState* state) {
   if (!state->net) {
     failure_.code = dn_error_code_name(DN_E_CLOSED);

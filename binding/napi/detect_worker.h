@@ -13,6 +13,10 @@ class DetectWorker : public NetworkWorker {
  public:
   DetectWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<NetState> state, InputCopy input,
                dn_detect_options options, DrawInput draw);
+  // The demo flow's history (options.average > 0): the stream's own
+  // Float32Array, written by darknet on the worker thread, referenced until
+  // the call settles.
+  void KeepHistory(Napi::Float32Array history);
 
  protected:
   void Run(NetState* state) override;
@@ -27,6 +31,7 @@ class DetectWorker : public NetworkWorker {
   std::vector<dn_detection> detections_;
   std::vector<std::vector<float>> heads_;
   std::vector<int> head_layers_;
+  Napi::Reference<Napi::Float32Array> history_;
 };
 
 }  // namespace dn

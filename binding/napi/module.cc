@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "engine/fast_engine.h"
+#include "encode_worker.h"
 #include "engine/thread_pool.h"
 #include "native_network.h"
 #include "state.h"
@@ -109,6 +110,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("loadedNetworkCount", Napi::Function::New(env, LoadedNetworkCount, "loadedNetworkCount"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
+  exports.Set("encodeImage", Napi::Function::New(env, dn::EncodeImage, "encodeImage"));
   return exports;
 }
 

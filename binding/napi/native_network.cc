@@ -65,8 +65,14 @@ Napi::Value NativeNetwork::Detect(const Napi::CallbackInfo& info) {
   InputCopy input = ToInput(env, info[0]);
   dn_detect_options options = ToDetectOptions(env, info[1]);
   DrawInput draw = options.draw ? ToDrawInput(env, info[1]) : DrawInput{};
+  Napi::Value history = options.average > 0 ? info[1].As<Napi::Object>().Get("history") : env.Undefined();
+  if (options.average > 0 &&
+      (!history.IsTypedArray() || history.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)) {
+    throw Napi::TypeError::New(env, "detect: average needs a Float32Array history");
+  }
   auto* worker =
       new DetectWorker(env, info.This().As<Napi::Object>(), state_, std::move(input), options, std::move(draw));
+  if (options.average > 0) worker->KeepHistory(history.As<Napi::Float32Array>());
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

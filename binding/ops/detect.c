@@ -75,6 +75,40 @@ static void copy_heads(detect_call *c) {
   out->head_count = k;
 }
 
+/* The heads' floats, all of them (demo.c's size_network). */
+static size_t heads_floats(const network *net) {
+  size_t total = 0;
+  int i;
+  for (i = 0; i < net->n; ++i)
+    if (is_head(net->layers[i].type)) total += (size_t)net->layers[i].outputs;
+  return total;
+}
+
+/* demo.c's remember_network and avg_predictions (up to their
+ * get_network_boxes), with the stream's history for its globals: this
+ * frame's heads into its slot, then every head's output replaced by the mean
+ * of the slots, computed by darknet's own fill_cpu and axpy_cpu. */
+static void demo_average(network *net, const dn_detect_options *o) {
+  const size_t total = heads_floats(net);
+  float *avg = o->history + (size_t)o->average * total;
+  size_t at = 0;
+  int i, j;
+  for (i = 0; i < net->n; ++i) {
+    const layer *l = &net->layers[i];
+    if (!is_head(l->type)) continue;
+    memcpy(o->history + (size_t)o->average_index * total + at, l->output, sizeof(float) * (size_t)l->outputs);
+    at += (size_t)l->outputs;
+  }
+  fill_cpu((int)total, 0, avg, 1);
+  for (j = 0; j < o->average; ++j) axpy_cpu((int)total, 1. / o->average, o->history + (size_t)j * total, 1, avg, 1);
+  for (i = 0, at = 0; i < net->n; ++i) {
+    const layer *l = &net->layers[i];
+    if (!is_head(l->type)) continue;
+    memcpy(l->output, avg + at, sizeof(float) * (size_t)l->outputs);
+    at += (size_t)l->outputs;
+  }
+}
+
 static void detect_run(void *arg) {
   detect_call *c = (detect_call *)arg;
   network *net = c->handle->net;
@@ -86,7 +120,7 @@ static void detect_run(void *arg) {
    * examples/yolo.c's flow (resize_image, then w = h = 1) gives fractions of
    * the image. detector test letterboxes and passes pixels, and then
    * draw_detections scales them to pixels a second time. */
-  const int stretched = head->type == DETECTION;
+  const int stretched = head->type == DETECTION && !o->average; /* the demo letterboxes every head */
   image sized;
   int i, j, count = 0, candidates = 0;
   dn_detection *items;
@@ -106,6 +140,7 @@ static void detect_run(void *arg) {
     copy_heads(c);
     if (c->out_of_memory) return;
   }
+  if (o->average) demo_average(net, o);
 
   c->dets = get_network_boxes(net, stretched ? 1 : c->src->pixels.w, stretched ? 1 : c->src->pixels.h, o->thresh, o->hier_thresh, 0,
                               1, &c->nboxes);
@@ -123,7 +158,10 @@ static void detect_run(void *arg) {
     c->candidates = candidates;
     c->nms_steps = steps;
     if (steps > DN_DETECT_MAX_NMS_STEPS) return;
-    do_nms_sort(c->dets, c->nboxes, classes, o->nms);
+    if (o->average)
+      do_nms_obj(c->dets, c->nboxes, classes, o->nms); /* demo.c's */
+    else
+      do_nms_sort(c->dets, c->nboxes, classes, o->nms);
   }
 
   for (i = 0; i < c->nboxes; ++i)
@@ -180,9 +218,19 @@ int dn_network_detect(dn_network *handle, dn_source *src, const dn_detect_option
     dn_error_set(err, DN_E_INPUT, "the network is not a detector (its last layer is not [yolo], [region] or [detection])");
     return -1;
   }
-  if (net->layers[net->n - 1].type != DETECTION && dn_network_check_letterbox(net, src, err) != 0) return -1;
+  if (options->average > 0 &&
+      (options->average_index < 0 || options->average_index >= options->average || !options->history ||
+       options->history_floats / ((size_t)options->average + 1) != heads_floats(net) ||
+       options->history_floats % ((size_t)options->average + 1) != 0)) {
+    dn_error_set(err, DN_E_INPUT, "average: the history must hold %d x %zu floats, slot %d of %d", options->average + 1,
+                 heads_floats(net), options->average_index, options->average);
+    return -1;
+  }
+  if ((net->layers[net->n - 1].type != DETECTION || options->average) && dn_network_check_letterbox(net, src, err) != 0)
+    return -1;
   /* resize_image, darknet's letterbox and drawing read darknet's float image */
-  if ((net->layers[net->n - 1].type == DETECTION || options->engine == DN_ENGINE_DARKNET || options->draw) &&
+  if (((net->layers[net->n - 1].type == DETECTION && !options->average) || options->engine == DN_ENGINE_DARKNET ||
+       options->draw) &&
       dn_source_floats(src, err) != 0)
     return -1;
   if (options->engine == DN_ENGINE_DARKNET && dn_network_weights_for_darknet(handle, err) != 0) return -1;

@@ -233,10 +233,16 @@ int dn_draw_and_encode(image im, const detection *dets, int nboxes, float thresh
 
   data = to_bytes(im);
   if (!data) goto oom;
-  if (format == DN_DRAW_PNG)
+  if (format == DN_DRAW_RGB) {
+    out->bytes = data; /* the bytes as they are */
+    out->size = out->capacity = (size_t)im.w * (size_t)im.h * (size_t)im.c;
+    data = NULL;
+    ok = 1;
+  } else if (format == DN_DRAW_PNG) {
     ok = dn_stbi_write_png_to_func(append, out, im.w, im.h, im.c, data, im.w * im.c);
-  else
+  } else {
     ok = dn_stbi_write_jpg_to_func(append, out, im.w, im.h, im.c, data, 80);
+  }
   free(data);
   if (drawn_names)
     for (j = 0; j < classes; ++j) free(drawn_names[j]);
@@ -260,4 +266,24 @@ oom:
   free(prob);
   dn_error_set(err, DN_E_DARKNET, "out of memory while drawing the detections");
   return -1;
+}
+
+int dn_encode_rgb(const unsigned char *rgb, int w, int h, dn_draw_format format, dn_encoded *out, dn_error *err) {
+  int ok;
+  memset(out, 0, sizeof *out);
+  if (w <= 0 || h <= 0 || (double)w * h * 3 > INT_MAX / 2) {
+    dn_error_set(err, DN_E_INPUT, "encoding: a %dx%d image is outside stb_image_write's int sizes", w, h);
+    return -1;
+  }
+  if (format == DN_DRAW_PNG)
+    ok = dn_stbi_write_png_to_func(append, out, w, h, 3, rgb, w * 3);
+  else
+    ok = dn_stbi_write_jpg_to_func(append, out, w, h, 3, rgb, 80);
+  if (out->failed || !ok) {
+    free(out->bytes);
+    memset(out, 0, sizeof *out);
+    dn_error_set(err, DN_E_DARKNET, "could not encode the %dx%d image (out of memory)", w, h);
+    return -1;
+  }
+  return 0;
 }

@@ -18,7 +18,9 @@
 extern "C" {
 #endif
 
-typedef enum dn_draw_format { DN_DRAW_NONE = 0, DN_DRAW_JPEG = 1, DN_DRAW_PNG = 2 } dn_draw_format;
+/* DN_DRAW_RGB: the drawn pixels themselves, 8-bit RGB row by row (what
+ * save_image converts before encoding), for a video encoder. */
+typedef enum dn_draw_format { DN_DRAW_NONE = 0, DN_DRAW_JPEG = 1, DN_DRAW_PNG = 2, DN_DRAW_RGB = 3 } dn_draw_format;
 
 /* darknet's labelstr in draw_detections: char labelstr[4096], filled with
  * strcat (the names of every class above the threshold, ", " between). */
@@ -69,6 +71,11 @@ typedef struct dn_encoded {
 int dn_draw_and_encode(image im, const detection *dets, int nboxes, float thresh, const char *const *names,
                        int classes, int coords, image **alphabet, dn_draw_format format, dn_encoded *out,
                        dn_error *err);
+
+/* Encodes 8-bit RGB pixels (w x h x 3, row by row) as save_image would:
+ * JPEG at quality 80, or PNG. For the drawn frames of a video that are
+ * also served as JPEGs. Returns 0, or -1 with err set. */
+int dn_encode_rgb(const unsigned char *rgb, int w, int h, dn_draw_format format, dn_encoded *out, dn_error *err);
 
 /* draw_detections' colour offset, class*123457 % classes, is an int product:
  * it overflows past this class count. */

@@ -52,6 +52,18 @@ typedef struct dn_detect_options {
   const char *const *names; /* with draw: name_count names, at least the head's classes */
   int name_count;
   const char *alphabet_dir; /* with draw: darknet's data/labels/ (ops/draw.h: dn_alphabet) */
+  /* average > 0: the flow of darknet's `detector demo` (src/demo.c,
+   * detect_in_thread) instead of detector test's: this frame's heads are
+   * remembered in slot average_index of history (remember_network), the
+   * boxes come from the mean of the last `average` frames' heads
+   * (avg_predictions: fill_cpu, then axpy_cpu of 1./average per slot in slot
+   * order) for the frame's size, and NMS is do_nms_obj. history holds
+   * (average + 1) x the heads' floats (the last slot: avg's scratch), zeros
+   * at the stream's start as demo's calloc; history_floats says how many. */
+  int average;
+  int average_index;
+  float *history;
+  size_t history_floats;
 } dn_detect_options;
 
 #ifdef __cplusplus

@@ -1,0 +1,66 @@
+import type { ChildProcess } from 'node:child_process';
+
+/**
+ * Every FFmpeg this process started and has not reaped yet, so that none
+ * outlives its stream when the process ends: on exit (normal, process.exit,
+ * an uncaught exception) they are killed; on SIGINT, SIGTERM and SIGHUP,
+ * when nobody else listens for the signal, too, and then the process ends by
+ * it as it would have without us. The listeners are there only while
+ * children are.
+ */
+const children = new Set<ChildProcess>();
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function killAll(): void {
+  for (const child of children) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  // A program that handles the signal itself ends its streams itself (the
+  // CLI lets the output video finish); otherwise the process is about to
+  // die of it: no FFmpeg stays behind.
+  if (process.listenerCount(signal) > 1) return;
+  killAll();
+  uninstall();
+  process.kill(process.pid, signal);
+}
+
+let installed = false;
+function install(): void {
+  if (installed) return;
+  installed = true;
+  process.on('exit', killAll);
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+}
+
+function uninstall(): void {
+  if (!installed) return;
+  installed = false;
+  process.off('exit', killAll);
+  for (const signal of SIGNALS) process.off(signal, onSignal);
+}
+
+/** Tracks a child until it exits. */
+export function track(child: ChildProcess): void {
+  children.add(child);
+  install();
+  child.once('exit', () => {
+    children.delete(child);
+    if (children.size === 0) uninstall();
+  });
+  child.once('error', () => {
+    children.delete(child);
+    if (children.size === 0) uninstall();
+  });
+}
+
+/** How many FFmpeg children are running (for the tests). */
+export function runningChildren(): number {
+  return children.size;
+}
