@@ -16,6 +16,8 @@
  *   <class> <prob> <objectness> <x> <y> <w> <h> <left> <top> <right> <bot>
  * as reference-detect prints them. demo() also saves the drawn frames as
  * <prefix>_%08d.jpg (its own naming and order) and prints its own lines.
+ * With REFERENCE_DEMO_JSON=<file>, the frames are also written there as
+ * AlexeyAB's -json_file_output writes them (frame ids from 1).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,32 @@ static char **frame_paths;
 static int frame_count, frame_next, frame_w, frame_h;
 static float print_thresh;
 static int detected;
+static char **demo_label_names;
+static FILE *json_file;
+
+/* AlexeyAB's -json_file_output for this frame: detection_to_json's format
+ * (its spacing, %f numbers, prob > 0.005 after get_network_boxes' own
+ * threshold, box then class order), written from darknet's boxes here so
+ * that the test compares our bytes with C's printf. */
+static void write_json(detection *dets, int total, int classes, int frame_id) {
+  int i, j, first = 1;
+  if (!json_file) return;
+  if (frame_id > 1) fputs(", \n", json_file);
+  fprintf(json_file, "{\n \"frame_id\":%d, \n \"objects\": [ \n", frame_id);
+  for (i = 0; i < total; ++i) {
+    for (j = 0; j < classes; ++j) {
+      if (!(dets[i].prob[j] > 0.005f) || !(dets[i].prob[j] > print_thresh) || !strncmp(demo_label_names[j], "dont_show", 9))
+        continue;
+      if (!first) fputs(", \n", json_file);
+      first = 0;
+      fprintf(json_file,
+              "  {\"class_id\":%d, \"name\":\"%s\", \"relative_coordinates\":{\"center_x\":%f, \"center_y\":%f, "
+              "\"width\":%f, \"height\":%f}, \"confidence\":%f}",
+              j, demo_label_names[j], dets[i].bbox.x, dets[i].bbox.y, dets[i].bbox.w, dets[i].bbox.h, dets[i].prob[j]);
+    }
+  }
+  fputs("\n ] \n}", json_file);
+}
 
 /* demo.c: cap = open_video_stream(filename, 0, 0, 0, 0); filename is unused here */
 void *open_video_stream(const char *f, int c, int w, int h, int fps) {
@@ -87,6 +115,7 @@ void __wrap_do_nms_obj(detection *dets, int total, int classes, float thresh) {
              top, right, bot);
     }
   }
+  write_json(dets, total, classes, detected);
   fflush(stdout);
 }
 
@@ -101,6 +130,16 @@ int main(int argc, char **argv) {
   print_thresh = atof(argv[3]); /* detector.c: find_float_arg, a float */
   frame_paths = argv + 7;
   frame_count = argc - 7;
+  demo_label_names = names;
+  if (getenv("REFERENCE_DEMO_JSON")) {
+    json_file = fopen(getenv("REFERENCE_DEMO_JSON"), "wb");
+    if (!json_file) return 1;
+    fputs("[\n", json_file);
+  }
   demo(argv[1], argv[2], print_thresh, 0, "frames", names, classes, 0, argv[6], 3, atof(argv[4]), 0, 0, 0, 0);
+  if (json_file) {
+    fputs("\n]", json_file);
+    fclose(json_file);
+  }
   return 0;
 }

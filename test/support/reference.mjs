@@ -3,6 +3,7 @@
 // them says so by importing it.
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -113,6 +114,41 @@ export async function referenceDetections(cfg, weights, images, { thresh = 0.5, 
       result.detections.push({ classIndex: Number(f[0]), probability, objectness, x, y, w, h, left, top, right, bottom });
     }
     results.push(result);
+  }
+  return results;
+}
+
+export const referenceDemo = join(referenceDir, 'reference-demo');
+
+/**
+ * darknet's own `detector demo` (test/reference/reference_demo.c: its demo()
+ * and detect_in_thread, 3 frames averaged, do_nms_obj at .4) on `frames`
+ * (image paths), one network: per frame { frame, width, height, detections }
+ * as referenceDetections gives them. With `json`, AlexeyAB's JSON of every
+ * frame is written there by C's printf; with `prefix`, demo() saves its drawn
+ * frames as prefix_%08d.jpg.
+ */
+export async function referenceDemoDetections(cfg, weights, names, frames, { thresh = 0.5, hierThresh = 0.5, json, prefix = join(tmpdir(), `darknet-napi-demo-${process.pid}`) } = {}) {
+  assertBuilt('demo tool', referenceDemo);
+  const { stdout } = await execFileAsync(referenceDemo, [cfg, weights, String(thresh), String(hierThresh), names, prefix, ...frames], {
+    cwd: darknetDir,
+    maxBuffer: 1 << 30,
+    env: { ...process.env, ...(json ? { REFERENCE_DEMO_JSON: json } : {}) },
+  });
+  const lines = stdout.split('\n');
+  const results = [];
+  for (let at = 0; at < lines.length; ++at) {
+    if (!lines[at].startsWith('frame ')) continue;
+    const [, frame, width, height] = lines[at++].split(' ').map(Number);
+    const count = Number(lines[at].split(' ')[1]);
+    const detections = [];
+    for (let i = 0; i < count; ++i) {
+      const f = lines[++at].split(' ');
+      const [probability, objectness, x, y, w, h] = f.slice(1, 7).map((v) => Math.fround(parseHexFloat(v)));
+      const [left, top, right, bottom] = f.slice(7).map(Number);
+      detections.push({ classIndex: Number(f[0]), probability, objectness, x, y, w, h, left, top, right, bottom });
+    }
+    results.push({ frame, width, height, detections });
   }
   return results;
 }
