@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -395,6 +396,36 @@ describe('no FFmpeg outlives its stream', () => {
       }
     });
   }
+});
+
+describe('stream servers', () => {
+  test('a JSON client that stops reading is dropped past its buffer; the one that reads gets every frame', async () => {
+    const { StreamServer } = await import('../dist/video/stream-server.js');
+    const { frameJson } = await import('../dist/video/demo-json.js');
+    const server = await StreamServer.listen('json', 0, '127.0.0.1', 64 * 1024);
+    const stalled = connect(server.port, '127.0.0.1');
+    stalled.pause();
+    const reader = connect(server.port, '127.0.0.1');
+    const chunks = [];
+    reader.on('data', (d) => chunks.push(d));
+    const ended = new Promise((r) => reader.on('end', r));
+    await Promise.all([once(stalled, 'connect'), once(reader, 'connect')]);
+    while (server.clients < 2) await new Promise((r) => setTimeout(r, 5));
+    const detections = [{ label: 'dog', classIndex: 16, probability: 0.75, objectness: 0.9, box: { x: 0, y: 0, width: 1, height: 1 }, relativeBox: { x: 0.25, y: 0.25, width: 0.5, height: 0.5 } }];
+    for (let frame = 1; frame <= 20000 && server.clients === 2; ++frame) {
+      server.sendJson(frameJson(frame, detections));
+      if (frame % 100 === 0) await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(server.clients, 1, 'the stalled client was dropped');
+    await server.close();
+    await ended;
+    stalled.destroy();
+    const body = Buffer.concat(chunks).toString();
+    const frames = JSON.parse(body.slice(body.indexOf('\r\n\r\n') + 4));
+    assert.deepEqual(frames.map((f) => f.frame_id), Array.from({ length: frames.length }, (_, i) => i + 1));
+    assert.ok(frames.length > 100, `${frames.length} frames`);
+    assert.deepEqual(frames[0].objects[0], { class_id: 16, name: 'dog', relative_coordinates: { center_x: 0.5, center_y: 0.5, width: 0.5, height: 0.5 }, confidence: 0.75 });
+  });
 });
 
 describe('memory', () => {

@@ -41,16 +41,20 @@ export class StreamServer {
   readonly #maxBuffered: number;
   #closed = false;
 
-  private constructor(server: Server, kind: 'json' | 'mjpeg', port: number) {
+  private constructor(server: Server, kind: 'json' | 'mjpeg', port: number, maxBuffered: number | undefined) {
     this.#server = server;
     this.kind = kind;
     this.port = port;
-    this.#maxBuffered = kind === 'json' ? 1 << 20 : 8 << 20;
+    this.#maxBuffered = maxBuffered ?? (kind === 'json' ? 1 << 20 : 8 << 20);
     server.on('connection', (socket) => this.#accept(socket));
   }
 
-  /** Listens on host:port (port 0: a free one); ERR_PORT_IN_USE when it can't. */
-  static listen(kind: 'json' | 'mjpeg', port: number, host: string): Promise<StreamServer> {
+  /**
+   * Listens on host:port (port 0: a free one); ERR_PORT_IN_USE when it can't.
+   * maxBuffered: the bytes a client may leave unread (default 1 MiB of JSON,
+   * 8 MiB of JPEGs).
+   */
+  static listen(kind: 'json' | 'mjpeg', port: number, host: string, maxBuffered?: number): Promise<StreamServer> {
     const server = createServer();
     return new Promise((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {
@@ -59,7 +63,7 @@ export class StreamServer {
       });
       server.listen(port, host, () => {
         const address = server.address();
-        resolve(new StreamServer(server, kind, typeof address === 'object' && address ? address.port : port));
+        resolve(new StreamServer(server, kind, typeof address === 'object' && address ? address.port : port, maxBuffered));
       });
     });
   }
