@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `darknet`: a drop-in for pjreddie's `./darknet classify` and
 // `./darknet classifier predict`, running in one process with one loaded network.
-import { existsSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
@@ -19,6 +19,8 @@ import { loadNetwork, modelWeightsFor, type Classification, type Detection, type
 import { exportOnnx } from './onnx-export.js';
 import { resolveDarknetPath } from './paths.js';
 import { looksLikeVideo, runDemo, type DemoFlags } from './cli/demo.js';
+import { DarknetError } from './errors.js';
+import { extOutput, frameJson, JSON_ARRAY_CLOSE, JSON_ARRAY_OPEN, JSON_FRAME_SEPARATOR, labelLines, labelPathOf } from './video/demo-json.js';
 import { createProgress, formatBytes } from './progress.js';
 import { classifyRemote, detectRemote } from './queue/index.js';
 
@@ -137,6 +139,7 @@ interface Options {
   thresh: number | undefined;
   hier: number | undefined;
   out: string | undefined;
+  saveLabels: boolean;
   demo: DemoFlags;
 }
 
@@ -173,6 +176,7 @@ function parseArguments(argv: string[]): Options {
     thresh: undefined,
     hier: undefined,
     out: undefined,
+    saveLabels: false,
     demo: {
       thresh: undefined, hier: undefined, camera: undefined, skip: undefined, average: undefined, prefix: undefined,
       width: undefined, height: undefined, fps: undefined, outFilename: undefined, jsonFileOutput: undefined,
@@ -234,6 +238,8 @@ function parseArguments(argv: string[]): Options {
       demo.dontdrawBbox = true;
     } else if (arg === '-ext_output') {
       demo.extOutput = true;
+    } else if (arg === '-save_labels') {
+      options.saveLabels = true;
     } else if (arg === '-benchmark') {
       demo.benchmark = true;
     } else if (arg === '--listen') {
@@ -359,26 +365,48 @@ async function predict(
   }
 }
 
+/** detector test's -out result.json (AlexeyAB's): one entry per image, written as they come. */
+interface JsonOut {
+  write(text: string): void;
+  count: number;
+}
+
 /** One image through detect, printed as test_detector prints it; the drawn image to <out>.jpg. */
-async function detectOne(network: Network, file: string, options: Options): Promise<boolean> {
+async function detectOne(network: Network, file: string, options: Options, jsonOut?: JsonOut): Promise<boolean> {
   try {
     const start = process.hrtime.bigint();
     const detectOptions = {
       ...(options.thresh !== undefined ? { thresh: options.thresh } : {}),
       ...(options.hier !== undefined ? { hierThresh: options.hier } : {}),
     };
-    const drawn = !options.json || options.out !== undefined;
+    const drawn = !options.json || (options.out !== undefined && !jsonOut);
     let detections: Detection[];
     let image: Buffer | undefined;
-    if (drawn) ({ detections, image } = await network.detect(file, { ...detectOptions, draw: 'jpeg' }));
-    else detections = await network.detect(file, detectOptions);
+    let width = 0;
+    let height = 0;
+    if (drawn || options.demo.extOutput) {
+      const found = await network.detectWithHeads(file, { ...detectOptions, ...(drawn ? { draw: 'jpeg' as const } : {}) });
+      ({ detections, width, height } = found);
+      image = found.image;
+    } else {
+      detections = await network.detect(file, detectOptions);
+    }
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    if (image) await writeFile(`${options.out ?? 'predictions'}.jpg`, image);
+    // with -out result.json, AlexeyAB's detector test still writes predictions.jpg
+    if (image) await writeFile(`${jsonOut ? 'predictions' : (options.out ?? 'predictions')}.jpg`, image);
+    if (jsonOut) {
+      jsonOut.write((jsonOut.count > 0 ? JSON_FRAME_SEPARATOR : '') + frameJson(++jsonOut.count, detections, file));
+    }
+    if (options.saveLabels) {
+      const labels = labelPathOf(file);
+      if (labels === undefined) throw new DarknetError(`-save_labels: cannot name the label file of ${file} (its extension is not .jpg, .jpeg, .png, .bmp, .ppm or .tiff)`, 'ERR_INVALID_INPUT');
+      await writeFile(labels, labelLines(detections));
+    }
     if (options.json) {
       write(`${JSON.stringify({ file, detections, seconds })}\n`);
     } else {
-      // printf("%s: %.0f%%\n", names[j], dets[i].prob[j]*100)
-      const lines = detections.map((d) => `${d.label}: ${formatFixed(percentOf(d.probability), 0)}%\n`).join('');
+      // printf("%s: %.0f%%\n", names[j], dets[i].prob[j]*100), -ext_output's box after it
+      const lines = detections.map((d) => `${d.label}: ${formatFixed(percentOf(d.probability), 0)}%${options.demo.extOutput ? extOutput(d, width, height) : ''}\n`).join('');
       write(`${file}: Predicted in ${formatFixed(seconds, 6)} seconds.\n${lines}`);
     }
     return true;
@@ -394,21 +422,38 @@ async function detectOne(network: Network, file: string, options: Options): Prom
  */
 async function detectImages(cfg: string, weights: string | undefined, data: string, image: string | undefined, options: Options): Promise<number> {
   const network = await loadNetwork(cfg, weights, { labels: data });
+  // -out NAME.json: AlexeyAB's JSON of every image ("[\n", entries, "\n]")
+  let json: { out: JsonOut; stream: ReturnType<typeof createWriteStream> } | undefined;
   try {
     if (network.task !== 'detect') {
       throw new Error(`${cfg} is not a detector (its last layer is not [yolo], [region] or [detection]): use classify`);
     }
-    if (image !== undefined) return (await detectOne(network, image, options)) ? 0 : 1;
+    if (options.out?.endsWith('.json')) {
+      const stream = createWriteStream(options.out);
+      await new Promise<void>((resolve, reject) => {
+        stream.once('open', () => resolve());
+        stream.once('error', (error) => reject(new DarknetError(`-out ${options.out}: ${error.message}`, 'ERR_FILE_UNREADABLE')));
+      });
+      stream.write(JSON_ARRAY_OPEN);
+      json = { stream, out: { count: 0, write: (text) => stream.write(text) } };
+    }
+    if (image !== undefined) return (await detectOne(network, image, options, json?.out)) ? 0 : 1;
     let ok = true;
     const prompt = options.json ? '' : 'Enter Image Path: ';
     write(prompt);
+    // lines end in \n or \r\n (a list made on Windows)
     const lines = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
-    for await (const line of lines) {
-      if (line.length > 0) ok = (await detectOne(network, line, options)) && ok;
+    for await (const raw of lines) {
+      const line = raw.replace(/\r$/, '');
+      if (line.length > 0) ok = (await detectOne(network, line, options, json?.out)) && ok;
       write(prompt);
     }
     return ok ? 0 : 1;
   } finally {
+    if (json) {
+      json.stream.write(JSON_ARRAY_CLOSE);
+      await new Promise((resolve) => json!.stream.end(resolve));
+    }
     await network.close();
   }
 }

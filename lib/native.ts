@@ -118,6 +118,9 @@ export interface NativeDetections {
   heads?: { layer: number; output: Float32Array }[];
   /** With `draw`: the image with the detections drawn, encoded. */
   image?: Buffer;
+  /** The image's size (what `rect` is in). */
+  width: number;
+  height: number;
 }
 
 export interface NativeNetwork {

@@ -214,6 +214,9 @@ export interface DetectionsWithHeads {
   /** With `draw`: the drawn image (see DrawnDetections). */
   image?: Buffer;
   format?: DrawFormat;
+  /** The input image's width and height (what `box` is in). */
+  width: number;
+  height: number;
 }
 
 /** @internal detectFrame's extras (see lib/video/stream.ts). */
@@ -501,7 +504,7 @@ export class Network {
     };
     return this.#enqueue(async (nativeNetwork) => {
       const result = await nativeNetwork.detect(await resolveInput(captured), detectOptions);
-      const found: DetectionsWithHeads = { detections: this.#detections(result), heads: result.heads ?? [] };
+      const found: DetectionsWithHeads = { detections: this.#detections(result), heads: result.heads ?? [], width: result.width, height: result.height };
       if (result.image && detectOptions.draw) {
         found.image = result.image;
         if (detectOptions.draw !== 'rgb') found.format = detectOptions.draw;

@@ -5,15 +5,16 @@
 // labelstr, which must not overflow. Synthetic detecting weights
 // (test/helpers.mjs).
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { detectMany, loadNetwork } from '../dist/index.js';
+import { formatFixed } from '../dist/format.js';
 import { writeSyntheticWeights } from './helpers.mjs';
 import { runOurCli } from './support/child.mjs';
 import { darknetCfg, darknetDir, sampleImages, tempDir } from './support/paths.mjs';
-import { runReferenceCli } from './support/reference.mjs';
+import { referenceDetections, runReferenceCli } from './support/reference.mjs';
 import { tinyWeights } from './support/weights.mjs';
 
 const tinyWeightsOrNull = () => tinyWeights;
@@ -239,5 +240,52 @@ describe('darknet detect and darknet detector test equal the reference CLI', () 
     const expectedRows = [...want.values()].reduce((sum, d) => sum + Math.max(1, d.length), 0) + 1; // + broken.jpg's
     assert.equal(rows.length - 1, expectedRows);
     assert.ok(rows.some((row) => row.includes('broken.jpg') && row.endsWith('ERR_INVALID_IMAGE: image ' + join(folder, 'broken.jpg') + ': not an image darknet can decode (stb_image: unknown image type)')));
+  });
+});
+
+describe('AlexeyAB\'s batch form of detector test', () => {
+  test('-ext_output -dont_show -out result.json -save_labels < list.txt (CRLF lines): the JSON, the label files and the box lines from darknet\'s boxes', async () => {
+    const weights = weightsOf.get('yolov3-tiny');
+    const folder = join(dir, 'batch');
+    mkdirSync(folder);
+    const images = ['dog', 'eagle'].map((name) => {
+      const path = join(folder, `${name}.jpg`);
+      writeFileSync(path, readFileSync(join(darknetDir, 'data', `${name}.jpg`)));
+      return path;
+    });
+    const { code, stdout, stderr } = await runOurCli(
+      ['detector', 'test', 'cfg/coco.data', 'cfg/yolov3-tiny.cfg', weights, '-ext_output', '-dont_show', '-out', join(folder, 'result.json'), '-save_labels'],
+      { cwd: ourDir, input: images.map((path) => `${path}\r\n`).join('') },
+    );
+    assert.equal(code, 0, stderr);
+    const expected = await referenceDetections(darknetCfg('yolov3-tiny'), weights, images);
+    const names = readFileSync(join(darknetDir, 'data', 'coco.names'), 'utf8').split('\n');
+    const json = JSON.parse(readFileSync(join(folder, 'result.json'), 'utf8'));
+    assert.deepEqual(json.map((entry) => [entry.frame_id, entry.filename]), [[1, images[0]], [2, images[1]]]);
+    const f6 = (v) => Number(formatFixed(v, 6));
+    for (const [k, reference] of expected.entries()) {
+      assert.ok(reference.detections.length > 0);
+      assert.deepEqual(
+        json[k].objects,
+        reference.detections.map((d) => ({ class_id: d.classIndex, name: names[d.classIndex], relative_coordinates: { center_x: f6(d.x), center_y: f6(d.y), width: f6(d.w), height: f6(d.h) }, confidence: f6(d.probability) })),
+      );
+      // -save_labels: the best class of each box, "%d %2.4f %2.4f %2.4f %2.4f"
+      const boxes = new Map();
+      for (const d of reference.detections) {
+        const key = [d.x, d.y, d.w, d.h, d.objectness].join();
+        const best = boxes.get(key);
+        if (!best || d.probability > best.probability) boxes.set(key, d);
+      }
+      const lines = [...boxes.values()].map((d) => `${d.classIndex} ${[d.x, d.y, d.w, d.h].map((v) => formatFixed(v, 4)).join(' ')}\n`).join('');
+      assert.equal(readFileSync(images[k].replace(/\.jpg$/, '.txt'), 'utf8'), lines);
+    }
+    // each "label: NN%" line with its box, the image read from the CRLF list
+    const boxLines = stdout.split('\n').filter((line) => line.includes('\t(left_x:'));
+    assert.equal(boxLines.length, expected[0].detections.length + expected[1].detections.length);
+    const first = expected[0].detections[0];
+    const corner = Math.fround(Math.fround(first.x - Math.fround(first.w / 2)) * 768);
+    const left = Math.sign(corner) * Math.round(Math.abs(corner)); // C's round()
+    assert.match(boxLines[0], new RegExp(`^${names[first.classIndex]}: \\d+%\\t\\(left_x: +${left} `));
+    assert.ok(existsSync(join(ourDir, 'predictions.jpg')));
   });
 });

@@ -35,6 +35,8 @@ void DetectWorker::Run(NetState* state) {
     return;
   }
   detections_.assign(result.items, result.items + result.count);
+  width_ = result.width;
+  height_ = result.height;
   const float* at = result.heads;
   for (int k = 0; k < result.head_count; ++k) {
     heads_.emplace_back(at, at + result.head_sizes[k]);
@@ -77,6 +79,8 @@ Napi::Value DetectWorker::Result(Napi::Env env) {
   result.Set("objectness", objectness);
   result.Set("box", box);
   result.Set("rect", rect);
+  result.Set("width", width_);
+  result.Set("height", height_);
   if (options_.heads) {
     Napi::Array heads = Napi::Array::New(env, heads_.size());
     for (size_t k = 0; k < heads_.size(); ++k) {

@@ -32,6 +32,7 @@ class DetectWorker : public NetworkWorker {
   std::vector<std::vector<float>> heads_;
   std::vector<int> head_layers_;
   Napi::Reference<Napi::Float32Array> history_;
+  int width_ = 0, height_ = 0;  // the image's
 };
 
 }  // namespace dn

@@ -202,6 +202,8 @@ static void detect_run(void *arg) {
   }
   c->out->items = items;
   c->out->count = count;
+  c->out->width = c->src->pixels.w;
+  c->out->height = c->src->pixels.h;
   if (o->draw && dn_draw_and_encode(c->src->im, c->dets, c->nboxes, o->thresh, o->names, classes, head->coords,
                                     c->alphabet, (dn_draw_format)o->draw, &c->out->image, &c->draw_err) != 0)
     c->draw_failed = 1;

@@ -54,6 +54,8 @@ typedef struct dn_detections {
   int head_count;
   /* with options->draw: the image with the detections drawn, encoded */
   dn_encoded image;
+  /* the image's size as loaded (what the pixel boxes are in) */
+  int width, height;
 } dn_detections;
 
 /* Detects on the source (with options->draw, drawing on its float image). Returns 0 with *out filled (free with dn_detections_free),

@@ -210,7 +210,8 @@ export class VideoStream implements AsyncIterable<VideoResult> {
         average: history ? { frames: plan.average, index: count % plan.average, history } : undefined,
       },
     );
-    const result: VideoResult & { pixels?: Buffer } = { ...base, detections: found.detections, latency: 0 };
+    // (an encoded frame from JavaScript has its size once decoded)
+    const result: VideoResult & { pixels?: Buffer } = { ...base, width: found.width, height: found.height, detections: found.detections, latency: 0 };
     if (found.image) {
       if (plan.nativeDraw === 'rgb') result.pixels = found.image;
       if (plan.draw === 'rgb') {
@@ -244,9 +245,6 @@ export class VideoStream implements AsyncIterable<VideoResult> {
         pending = this.#stopped ? Promise.resolve(undefined) : this.#process(history, count++);
         pending.catch(() => undefined);
         const { pixels, ...visible } = result;
-        if (plan.output !== undefined && result.width === 0) {
-          throw new DarknetError(`output ${plan.output}: frames from JavaScript must be raw pixels ({ data, width, height, channels }) to be written as a video`, 'ERR_INVALID_INPUT');
-        }
         if (plan.output !== undefined && pixels) {
           if (!this.#writer) {
             const info = await this.#reader.info();
