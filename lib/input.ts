@@ -30,7 +30,7 @@ function positiveInteger(value: unknown, name: string, max = 1 << 20): number {
  * caller may reuse its buffer as soon as the call returns. A path is checked
  * later, by resolveInput, when its turn comes.
  */
-export function captureInput(input: ImageInput, pixelLimit = 0): NativeInput {
+export function captureInput(input: ImageInput, pixelLimit = 0, borrow = false): NativeInput {
   if (typeof input === 'string') {
     if (input.length === 0) throw new DarknetError('image path must be a non-empty string', 'ERR_INVALID_INPUT');
     return { path: input };
@@ -60,7 +60,9 @@ export function captureInput(input: ImageInput, pixelLimit = 0): NativeInput {
         'ERR_INVALID_INPUT',
       );
     }
-    const pixels = new Uint8Array(data); // a copy
+    // a copy, unless the caller gives its buffer up (the video pipeline's own frames)
+    if (borrow && data instanceof Uint8Array) return { pixels: data, width, height, channels, borrow: true };
+    const pixels = new Uint8Array(data);
     return { pixels, width, height, channels };
   }
   throw new DarknetError(

@@ -11,7 +11,7 @@ import { packageRoot } from './paths.js';
 export type NativeInput =
   | { path: string }
   | { bytes: Uint8Array }
-  | { pixels: Uint8Array; width: number; height: number; channels: number };
+  | { pixels: Uint8Array; width: number; height: number; channels: number; borrow?: boolean };
 
 export interface NativeLayer {
   index: number;

@@ -225,6 +225,8 @@ export interface FrameDetectOptions {
   draw?: DrawFormat | 'rgb' | undefined;
   /** darknet demo's averaging: this frame's slot in the stream's history. */
   average?: { frames: number; index: number; history: Float32Array } | undefined;
+  /** Raw pixels the caller gives up: passed to darknet without a copy. */
+  borrow?: boolean;
 }
 
 /** What a network does: its last layer is a detection head, or it is not. */
@@ -423,6 +425,15 @@ export class Network {
 
   /** The `top` most probable classes, best first, ranked by darknet's top_k. */
   classify(input: ImageInput, options?: ClassifyOptions): Promise<Classification[]> {
+    return this.#classify(input, options, false);
+  }
+
+  /** @internal The video pipeline's classify(): `borrow` when the frame is its own (no copy of its pixels). */
+  classifyFrame(input: ImageInput, options: ClassifyOptions, borrow: boolean): Promise<Classification[]> {
+    return this.#classify(input, options, borrow);
+  }
+
+  #classify(input: ImageInput, options: ClassifyOptions | undefined, borrow: boolean): Promise<Classification[]> {
     let captured: NativeInput;
     let resize: ResizeMode;
     let top: number;
@@ -430,7 +441,7 @@ export class Network {
       this.#checkTask('classify', 'classify');
       resize = resizeOf(options?.resize);
       top = topOf(options?.top, this.outputs);
-      captured = captureInput(input, this.#pixelLimit);
+      captured = captureInput(input, this.#pixelLimit, borrow);
     };
     return this.#enqueue(async (nativeNetwork) => {
       const result = await nativeNetwork.run(await resolveInput(captured), this.#runOptions(resize, top, this.#hierarchy));
@@ -500,7 +511,7 @@ export class Network {
         this.#drawNames ??= Array.from({ length: this.classes }, (_, i) => labelOf(this.labels, i));
         detectOptions.names = this.#drawNames;
       }
-      captured = captureInput(input, this.#pixelLimit);
+      captured = captureInput(input, this.#pixelLimit, frame?.borrow);
     };
     return this.#enqueue(async (nativeNetwork) => {
       const result = await nativeNetwork.detect(await resolveInput(captured), detectOptions);

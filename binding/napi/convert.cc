@@ -23,8 +23,8 @@ dn_input InputCopy::View() const {
   dn_input input{};
   input.kind = kind;
   input.path = path.c_str();
-  input.bytes = bytes.data();
-  input.length = bytes.size();
+  input.bytes = borrowed_data ? borrowed_data : bytes.data();
+  input.length = borrowed_data ? borrowed_length : bytes.size();
   input.width = width;
   input.height = height;
   input.channels = channels;
@@ -46,7 +46,13 @@ InputCopy ToInput(Napi::Env env, Napi::Value value) {
     throw Napi::TypeError::New(env, "input data must be a Uint8Array");
   }
   Napi::Uint8Array bytes = v.As<Napi::Uint8Array>();
-  input.bytes.assign(bytes.Data(), bytes.Data() + bytes.ElementLength());
+  if (o.Get("borrow").ToBoolean()) {
+    input.borrowed = Napi::Persistent(bytes);
+    input.borrowed_data = bytes.Data();
+    input.borrowed_length = bytes.ElementLength();
+  } else {
+    input.bytes.assign(bytes.Data(), bytes.Data() + bytes.ElementLength());
+  }
   input.kind = pixels ? DN_INPUT_PIXELS : DN_INPUT_ENCODED;
   if (pixels) {
     input.width = o.Get("width").As<Napi::Number>().Int32Value();

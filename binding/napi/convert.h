@@ -27,11 +27,16 @@ struct Failure {
 };
 
 // An image input copied out of JS (so the caller may reuse its buffers at
-// once), and the dn_input view ops/ reads.
+// once), and the dn_input view ops/ reads. A borrowed one (`borrow: true`,
+// the video pipeline's frames, which nobody else holds) is not copied: the
+// worker keeps a reference to its array until the call settles.
 struct InputCopy {
   dn_input_kind kind = DN_INPUT_PATH;
   std::string path;
   std::vector<unsigned char> bytes;
+  Napi::Reference<Napi::Uint8Array> borrowed;
+  const unsigned char* borrowed_data = nullptr;
+  size_t borrowed_length = 0;
   int width = 0, height = 0, channels = 0;
   dn_input View() const;
 };

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 
 /**
  * Every FFmpeg this process started and has not reaped yet, so that none
@@ -63,4 +64,21 @@ export function track(child: ChildProcess): void {
 /** How many FFmpeg children are running (for the tests). */
 export function runningChildren(): number {
   return children.size;
+}
+
+/**
+ * FFmpeg runs at a lower priority than the process (nice 10): on a machine
+ * whose cores the detection keeps busy, decoding and encoding take the gaps
+ * (box extraction, JavaScript) instead of a pool thread's time slice, which
+ * would stall the whole parallel section (the pool then backs off to one
+ * thread: binding/engine/thread_pool.c). Best effort: where it is not
+ * allowed, FFmpeg keeps the default priority.
+ */
+export function lowerPriority(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    setPriority(child.pid, 10);
+  } catch {
+    // not permitted here
+  }
 }

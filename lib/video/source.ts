@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 
 import { DarknetError } from '../errors.js';
 import type { RawImage } from '../input.js';
-import { track } from './children.js';
+import { lowerPriority, track } from './children.js';
 import { ffmpegPath } from './ffmpeg.js';
 
 /**
@@ -75,6 +75,8 @@ export interface SourceOptions {
 export interface FrameReader {
   /** The source's name in messages. */
   readonly name: string;
+  /** Whether its frames' buffers are the pipeline's own (FFmpeg's), which darknet may then read without a copy. */
+  readonly owned: boolean;
   /** Size and rate, once the first frame's header is known (FFmpeg sources; a JavaScript source's first frame). */
   info(): Promise<SourceInfo>;
   /** The next frame to process, undefined at the end; `dropped` counts the frames discarded since the last call (realtime). */
@@ -143,6 +145,7 @@ function lastWords(lines: string[]): string {
 /** One FFmpeg process's frames (see openSource). */
 class FfmpegReader implements FrameReader {
   readonly name: string;
+  readonly owned = true;
   readonly #source: string | CameraSource;
   readonly #options: SourceOptions;
   readonly #live: boolean;
@@ -188,6 +191,7 @@ class FfmpegReader implements FrameReader {
     const child = spawn(ffmpeg, decoderArguments(this.#source), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     track(child);
+    lowerPriority(child);
     const stderrLines: string[] = [];
     let stderrRest = '';
     let inOutput = false;
@@ -430,6 +434,8 @@ class FfmpegReader implements FrameReader {
 /** Frames a JavaScript iterable gives, pulled as they are needed. */
 class IterableReader implements FrameReader {
   readonly name = 'frames from JavaScript';
+  /** the caller may reuse its buffers once a frame is taken */
+  readonly owned = false;
   readonly #iterator: AsyncIterator<VideoFrameInput> | Iterator<VideoFrameInput>;
   #index = 0;
   #first: { frame: SourceFrame; dropped: number } | undefined | null = null;

@@ -199,7 +199,7 @@ export class VideoStream implements AsyncIterable<VideoResult> {
     const image = frame.image as RawImage | Uint8Array;
     const base = { frame: frame.index, time: frame.time, width: frame.width, height: frame.height, dropped, ...(this.#keepFrames ? { input: image } : {}) };
     if (plan.task === 'classify') {
-      const predictions = await this.#network.classify(image, { top: plan.top });
+      const predictions = await this.#network.classifyFrame(image, { top: plan.top }, this.#reader.owned);
       return { ...base, predictions, latency: performance.now() - arrived };
     }
     const found = await this.#network.detectFrame(
@@ -207,6 +207,7 @@ export class VideoStream implements AsyncIterable<VideoResult> {
       { thresh: plan.thresh, hierThresh: plan.hierThresh, nms: plan.nms },
       {
         draw: plan.nativeDraw,
+        borrow: this.#reader.owned,
         average: history ? { frames: plan.average, index: count % plan.average, history } : undefined,
       },
     );
