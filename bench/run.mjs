@@ -23,13 +23,17 @@
 //   - detection (synthetic detecting weights): yolov3-tiny at 416x416 and
 //     (without --quick) yolov3 at 608x608: predict for both engines and
 //     onnxruntime on our export, detect end to end, the box extraction and
-//     NMS, shelling out to the reference's `detector test`, RSS per network.
+//     NMS, shelling out to the reference's `detector test`, RSS per network;
+//   - video (bench/video.mjs): a 720p clip through network.video() against
+//     the predict loop on its frames, with and without output, and a live
+//     source's frame age in realtime.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { leastMs, leastRoundedOps } from './bound.mjs';
+import { videoRows } from './video.mjs';
 import { build, classifyMany, exportOnnx, loadNetwork, setThreads, threads } from '../dist/index.js';
 import { writeSyntheticWeights } from '../test/helpers.mjs';
 import { darknetDir as darknet, distIndex, dogJpg as dog, tinyCfg } from '../test/support/paths.mjs';
@@ -483,6 +487,8 @@ try {
     if (d.ratios.length) console.log(`ratio ours / onnxruntime, ${ratioLine(d.ratios, d.ops)} (goal: <= 1.0 at each)`);
     console.log(`box extraction and NMS (detect - predict, dog.jpg): ${fmt(d.boxesMs)} ms; RSS per additional loaded network: ${(d.rss / 2 ** 20).toFixed(1)} MiB = ${(d.rss / d.weightsBytes).toFixed(2)}x the weights' ${(d.weightsBytes / 2 ** 20).toFixed(1)} MiB`);
   }
+  // video: a 720p clip through video() against the predict loop (bench/video.mjs)
+  await videoRows({ quick });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
