@@ -180,8 +180,12 @@ describe('frames from JavaScript', () => {
     }
     const fromRaw = await collect(network.video(raw(), { average: 3 }));
     assert.deepEqual(fromRaw.map((r) => [r.frame, r.time, r.detections]), expected.map((r) => [r.frame, r.time, r.detections]));
-    const fromEncoded = await collect(network.video(frames.map((path) => readFileSync(path)), { average: 3 }));
+    const output = join(dir, 'from-js.mp4');
+    const fromEncoded = await collect(network.video(frames.map((path) => readFileSync(path)), { average: 3, output }));
     assert.deepEqual(fromEncoded.map((r) => r.detections), expected.map((r) => r.detections));
+    assert.deepEqual(fromEncoded.map((r) => [r.width, r.height]), expected.map(() => [CLIP_WIDTH, CLIP_HEIGHT]), 'the decoded size');
+    // written at 25 fps (JavaScript frames have no rate), one frame per result
+    assert.deepEqual(videoFacts(output), { frames: frames.length, width: CLIP_WIDTH, height: CLIP_HEIGHT, fps: 25 });
     // a bad frame fails the loop with a DarknetError, the network goes on
     await assert.rejects(collect(network.video([{ data: new Uint8Array(3), width: 2, height: 2, channels: 3 }])), (e) => e instanceof DarknetError && e.code === 'ERR_INVALID_INPUT');
     await assert.rejects(collect(network.video([Buffer.from('not an image')])), (e) => e instanceof DarknetError && e.code === 'ERR_INVALID_IMAGE');

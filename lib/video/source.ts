@@ -40,6 +40,8 @@ export interface SourceFrame {
   image: RawImage | Uint8Array;
   width: number;
   height: number;
+  /** performance.now() when its last byte came in (what a result's latency counts from). */
+  receivedAt: number;
 }
 
 export interface SourceInfo {
@@ -156,7 +158,7 @@ class FfmpegReader implements FrameReader {
   /** Complete frames not yet taken. */
   readonly #queue: SourceFrame[] = [];
   /** Frames whose bytes are in but whose timestamp is not yet (stderr lags stdout). */
-  readonly #untimed: { index: number; image: RawImage }[] = [];
+  readonly #untimed: { index: number; image: RawImage; receivedAt: number }[] = [];
   readonly #times = new Map<number, number>();
   #dropped = 0;
   /** The next frame's index across restarts. */
@@ -208,7 +210,7 @@ class FfmpegReader implements FrameReader {
       const index = base + localIndex++;
       this.#frameIndex = index + 1;
       const image: RawImage = { data: frame, width: info.width, height: info.height, channels: 3 };
-      this.#untimed.push({ index, image });
+      this.#untimed.push({ index, image, receivedAt: performance.now() });
       this.#flushTimed(localTimes, base);
     };
     const consume = (chunk: Buffer): void => {
@@ -330,7 +332,7 @@ class FfmpegReader implements FrameReader {
       times.delete(first.index);
       this.#untimed.shift();
       this.#lastTime = this.#timeBase + time;
-      const frame: SourceFrame = { index: first.index, time: this.#lastTime, image: first.image, width: first.image.width, height: first.image.height };
+      const frame: SourceFrame = { index: first.index, time: this.#lastTime, image: first.image, width: first.image.width, height: first.image.height, receivedAt: first.receivedAt };
       if (this.#options.realtime) {
         // the newest frame replaces a stale one not yet taken
         this.#dropped += this.#queue.length;
@@ -438,7 +440,8 @@ class IterableReader implements FrameReader {
   readonly owned = false;
   readonly #iterator: AsyncIterator<VideoFrameInput> | Iterator<VideoFrameInput>;
   #index = 0;
-  #first: { frame: SourceFrame; dropped: number } | undefined | null = null;
+  /** The first frame, pulled by info() before next() asked for it. */
+  #peeked: { value: { frame: SourceFrame; dropped: number } | undefined } | undefined;
   #started = 0;
   #closed = false;
 
@@ -453,30 +456,32 @@ class IterableReader implements FrameReader {
     const now = performance.now();
     if (this.#index === 0) this.#started = now;
     const index = this.#index++;
+    if (index === 0) {
+      const raw = value instanceof Uint8Array || value === null || typeof value !== 'object' ? undefined : value;
+      this.#info = { width: raw?.width ?? 0, height: raw?.height ?? 0, fps: 25, live: false };
+    }
     if (value instanceof Uint8Array) {
-      return { frame: { index, time: (now - this.#started) / 1000, image: value, width: 0, height: 0 }, dropped: 0 };
+      return { frame: { index, time: (now - this.#started) / 1000, image: value, width: 0, height: 0, receivedAt: now }, dropped: 0 };
     }
     if (value === null || typeof value !== 'object' || !('data' in value)) {
       throw new DarknetError(`frame ${index} from JavaScript must be { data, width, height, channels } or a Buffer of an encoded image`, 'ERR_INVALID_INPUT');
     }
     const time = typeof value.time === 'number' && Number.isFinite(value.time) ? value.time : (now - this.#started) / 1000;
-    return { frame: { index, time, image: value, width: value.width, height: value.height }, dropped: 0 };
+    return { frame: { index, time, image: value, width: value.width, height: value.height, receivedAt: now }, dropped: 0 };
   }
 
+  #info: SourceInfo | undefined;
+
+  /** The first frame's size (0 for an encoded one: its size is known once decoded), 25 fps (no rate is known). */
   async info(): Promise<SourceInfo> {
-    if (this.#first === null) this.#first = await this.#pull();
-    const frame = this.#first?.frame;
-    return { width: frame?.width ?? 0, height: frame?.height ?? 0, fps: 25, live: false };
+    if (this.#index === 0 && !this.#peeked) this.#peeked = { value: await this.#pull() };
+    return this.#info ?? { width: 0, height: 0, fps: 25, live: false };
   }
 
   async next(): Promise<{ frame: SourceFrame; dropped: number } | undefined> {
-    if (this.#first !== null) {
-      const first = this.#first;
-      this.#first = undefined;
-      if (first) return first;
-      if (first === undefined && this.#index > 0) return undefined;
-    }
-    return this.#pull();
+    const peeked = this.#peeked;
+    this.#peeked = undefined;
+    return peeked ? peeked.value : this.#pull();
   }
 
   close(): void {

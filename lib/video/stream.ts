@@ -63,7 +63,7 @@ export interface VideoResult {
   /** With draw: the drawn frame (encoded as `format`, or raw RGB for 'rgb'). */
   image?: Buffer;
   format?: DrawFormat | 'rgb';
-  /** Milliseconds from the frame's arrival to this result. */
+  /** Milliseconds from the frame's arrival (its last byte from FFmpeg) to this result: its age when emitted. */
   latency: number;
   /** With keepFrames: the frame as the source gave it. */
   input?: RawImage | Uint8Array;
@@ -185,7 +185,7 @@ export class VideoStream implements AsyncIterable<VideoResult> {
       const next = await this.#reader.next();
       if (!next) return { frame: undefined, dropped, arrived: 0 };
       dropped += next.dropped;
-      if (next.frame.index % this.#plan.every === 0) return { frame: next, dropped, arrived: performance.now() };
+      if (next.frame.index % this.#plan.every === 0) return { frame: next, dropped, arrived: next.frame.receivedAt };
       ++dropped;
     }
   }
