@@ -1,6 +1,7 @@
 // See detect_worker.h.
 #include "detect_worker.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -14,6 +15,8 @@ DetectWorker::DetectWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<Ne
   options_.name_count = static_cast<int>(name_pointers_.size());
   options_.alphabet_dir = draw_.alphabet_dir.c_str();
 }
+
+DetectWorker::~DetectWorker() { free(image_); }
 
 void DetectWorker::KeepHistory(Napi::Float32Array history) {
   history_ = Napi::Persistent(history);
@@ -43,7 +46,12 @@ void DetectWorker::Run(NetState* state) {
     head_layers_.push_back(result.head_layers[k]);
     at += result.head_sizes[k];
   }
-  if (options_.draw) image_.assign(result.image.bytes, result.image.bytes + result.image.size);
+  if (options_.draw) {
+    // handed to JavaScript as it is (a drawn 720p frame is 2.7 MB)
+    image_ = result.image.bytes;
+    image_size_ = result.image.size;
+    result.image.bytes = nullptr;
+  }
   dn_detections_free(&result);
 }
 
@@ -93,7 +101,10 @@ Napi::Value DetectWorker::Result(Napi::Env env) {
     }
     result.Set("heads", heads);
   }
-  if (options_.draw) result.Set("image", Napi::Buffer<unsigned char>::Copy(env, image_.data(), image_.size()));
+  if (options_.draw && image_) {
+    result.Set("image", Napi::Buffer<unsigned char>::NewOrCopy(env, image_, image_size_, [](Napi::Env, unsigned char* bytes) { free(bytes); }));
+    image_ = nullptr;
+  }
   return result;
 }
 

@@ -13,6 +13,7 @@ class DetectWorker : public NetworkWorker {
  public:
   DetectWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<NetState> state, InputCopy input,
                dn_detect_options options, DrawInput draw);
+  ~DetectWorker() override;
   // The demo flow's history (options.average > 0): the stream's own
   // Float32Array, written by darknet on the worker thread, referenced until
   // the call settles.
@@ -27,7 +28,8 @@ class DetectWorker : public NetworkWorker {
   dn_detect_options options_;
   DrawInput draw_;
   std::vector<const char*> name_pointers_;  // into draw_.names, for options_.names
-  std::vector<unsigned char> image_;        // with options_.draw: the encoded image
+  unsigned char* image_ = nullptr;           // with options_.draw: the encoded image (malloc'ed)
+  size_t image_size_ = 0;
   std::vector<dn_detection> detections_;
   std::vector<std::vector<float>> heads_;
   std::vector<int> head_layers_;
