@@ -1,12 +1,12 @@
 // Writes a valid weights file for fuzz/weights_fuzzer.c's fixed cfg: the
 // fuzzer's starting point (a random file almost never has the right size).
 // The layout comes from darknet's parse of the cfg (the addon) and
-// lib/weights-file.ts, so it follows the cfg.
+// lib/models/weights-file.ts, so it follows the cfg.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { loadNetwork } from '../dist/index.js';
-import { encodeWeights, weightsLayout } from '../dist/weights-file.js';
+import { encodeWeights, weightsLayout } from '../dist/models/weights-file.js';
 
 const network = await loadNetwork(fileURLToPath(new URL('weights_target.cfg', import.meta.url)));
 const floats = weightsLayout(network.layers).reduce((sum, block) => sum + block.count, 0);

@@ -8,20 +8,20 @@ import { basename, extname } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { formatFixed, formatFixedWidth, percentOf } from './format.js';
-import { classifyMany, detectMany } from './bulk.js';
-import { cacheDir } from './cache.js';
-import { download } from './download.js';
-import { expandImageArguments } from './image-files.js';
+import { classifyMany, detectMany } from './bulk/bulk.js';
+import { cacheDir } from './models/cache.js';
+import { download } from './models/download.js';
+import { expandImageArguments } from './bulk/image-files.js';
 import { readClassifierData } from './labels.js';
-import { findModel, isDownloaded, MODELS, modelCfg, modelLabels, modelNamed, modelWeights, type ModelInfo } from './models.js';
+import { findModel, isDownloaded, MODELS, modelCfg, modelLabels, modelNamed, modelWeights, type ModelInfo } from './models/catalogue.js';
 import { native } from './native.js';
 import { loadNetwork, modelWeightsFor, type Classification, type Detection, type Network, type ResizeMode, type Task } from './network.js';
-import { exportOnnx } from './onnx-export.js';
+import { exportOnnx } from './onnx/export.js';
 import { resolveDarknetPath } from './paths.js';
 import { looksLikeVideo, runDemo, type DemoFlags } from './cli/demo.js';
 import { DarknetError } from './errors.js';
 import { extOutput, frameJson, JSON_ARRAY_CLOSE, JSON_ARRAY_OPEN, JSON_FRAME_SEPARATOR, labelLines, labelPathOf } from './video/demo-json.js';
-import { createProgress, formatBytes } from './progress.js';
+import { createProgress, formatBytes } from './cli/progress.js';
 import { classifyRemote, detectRemote } from './queue/index.js';
 
 const USAGE = `usage:

@@ -55,11 +55,11 @@ export function threads(): number {
 export function loadedNetworkCount(): number {
   return native().loadedNetworkCount();
 }
-export { classifyMany, detectMany, type BulkProgress, type BulkResult, type BulkSource, type ClassifyManyOptions, type DetectManyOptions, type DetectResult } from './bulk.js';
-export { cacheDir } from './cache.js';
-export { download, type DownloadOptions, type DownloadProgress } from './download.js';
-export { findModel, isDownloaded, MODELS, modelWeights, type ModelInfo } from './models.js';
-export { exportOnnx } from './onnx-export.js';
+export { classifyMany, detectMany, type BulkProgress, type BulkResult, type BulkSource, type ClassifyManyOptions, type DetectManyOptions, type DetectResult } from './bulk/bulk.js';
+export { cacheDir } from './models/cache.js';
+export { download, type DownloadOptions, type DownloadProgress } from './models/download.js';
+export { findModel, isDownloaded, MODELS, modelWeights, type ModelInfo } from './models/catalogue.js';
+export { exportOnnx } from './onnx/export.js';
 export {
   classifyRemote,
   createWorker,

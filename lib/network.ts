@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { download, type DownloadProgress } from './download.js';
+import { download, type DownloadProgress } from './models/download.js';
 import { DarknetError, withCallerStack } from './errors.js';
 import { checkInputFile } from './files.js';
 import { captureInput, resolveInput, type ImageInput } from './input.js';
@@ -9,7 +9,7 @@ import { labelOf, resolveDetectorLabels, resolveLabels, type LabelsOption } from
 import { darknetRoot } from './paths.js';
 import type { VideoSource } from './video/source.js';
 import { VideoStream, type VideoOptions } from './video/stream.js';
-import { modelNamed, modelCfg, modelLabels, modelWeights, type ModelInfo } from './models.js';
+import { modelNamed, modelCfg, modelLabels, modelWeights, type ModelInfo } from './models/catalogue.js';
 import {
   native,
   type NativeDetections,

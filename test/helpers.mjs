@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 
 import { loadNetwork } from '../dist/index.js';
-import { encodeWeights, weightsLayout } from '../dist/weights-file.js';
+import { encodeWeights, weightsLayout } from '../dist/models/weights-file.js';
 import { prng } from './support/random.mjs';
 
 /**

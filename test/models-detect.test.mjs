@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { loadNetwork } from '../dist/index.js';
-import { findModel, MODELS, modelCfg } from '../dist/models.js';
+import { findModel, MODELS, modelCfg } from '../dist/models/catalogue.js';
 import { darknetDir } from './support/paths.mjs';
 
 const DETECTORS = ['yolov3-tiny', 'yolov3', 'yolov3-spp', 'yolov2', 'yolov2-tiny', 'yolov2-voc', 'yolov2-tiny-voc', 'yolo9000'];

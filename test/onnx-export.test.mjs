@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 
 import { DarknetError, exportOnnx, loadNetwork } from '../dist/index.js';
-import { weightsHeaderBytes, weightsLayout } from '../dist/weights-file.js';
+import { weightsHeaderBytes, weightsLayout } from '../dist/models/weights-file.js';
 import { writeSyntheticWeights } from './helpers.mjs';
 import { runOurCli } from './support/child.mjs';
 import { darknetDir, tempDir, tinyCfg } from './support/paths.mjs';
@@ -160,7 +160,7 @@ describe('the exported ONNX model computes what darknet computes', () => {
 });
 
 describe('what the export reads: darknet\'s loaded network (Network#layerParameters)', () => {
-  test('the arrays are the weights file\'s floats, in the order lib/weights-file.ts lays them out', async () => {
+  test('the arrays are the weights file\'s floats, in the order lib/models/weights-file.ts lays them out', async () => {
     const bytes = readFileSync(tinyWeights);
     const network = await loadNetwork(tinyCfg, tinyWeights, { labels: [] });
     const parameters = await network.layerParameters();

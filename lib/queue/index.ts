@@ -1,7 +1,7 @@
 // The queue's public entry points. BullMQ and ioredis (about 170 ms to load)
 // are imported on first use, so `import 'darknet-napi'` and every CLI command
 // that does not talk to Redis start without them.
-import type { BulkResult, DetectResult } from '../bulk.js';
+import type { BulkResult, DetectResult } from '../bulk/bulk.js';
 import type { ClassifyRemoteOptions, DetectRemoteOptions, RemoteSource } from './producer.js';
 import type { CreateWorkerOptions, DarknetWorker } from './worker.js';
 

@@ -9,11 +9,11 @@ import { resolve } from 'node:path';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 
-import type { BulkProgress, BulkResult, DetectResult } from '../bulk.js';
-import { ResultStream } from '../result-stream.js';
+import type { BulkProgress, BulkResult, DetectResult } from '../bulk/bulk.js';
+import { ResultStream } from '../bulk/result-stream.js';
 import { DarknetError } from '../errors.js';
 import { checkInputFile } from '../files.js';
-import { modelCfg, modelNamed } from '../models.js';
+import { modelCfg, modelNamed } from '../models/catalogue.js';
 import { modelWeightsFor, Network, type ClassifyOptions, type DetectOptions } from '../network.js';
 import { positiveIntegerOf, resizeOf, thresholdOf, topOf } from '../options.js';
 import { connectionOptions, type RedisConnection } from './connection.js';

@@ -11,9 +11,9 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The downloader without the addon: fetching needs no native build.
-import { cacheDir } from '../../dist/cache.js';
-import { download } from '../../dist/download.js';
-import { findModel } from '../../dist/models.js';
+import { cacheDir } from '../../dist/models/cache.js';
+import { download } from '../../dist/models/download.js';
+import { findModel } from '../../dist/models/catalogue.js';
 
 const tiny = findModel('tiny');
 

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 
 import { formatFixed, formatFixedWidth, percentOf } from '../../dist/format.js';
-import { formatBytes } from '../../dist/progress.js';
+import { formatBytes } from '../../dist/cli/progress.js';
 import { prng } from '../support/random.mjs';
 
 /** printf("%.<digits>f") of each value, by C's printf. */

@@ -1,11 +1,11 @@
-// lib/image-files.ts: how the CLI expands its image arguments (files, folders,
+// lib/bulk/image-files.ts: how the CLI expands its image arguments (files, folders,
 // globs), on a temporary tree. No addon, no weights.
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { expandImageArguments, IMAGE_EXTENSIONS } from '../../dist/image-files.js';
+import { expandImageArguments, IMAGE_EXTENSIONS } from '../../dist/bulk/image-files.js';
 import { tempDir } from '../support/paths.mjs';
 
 const dir = tempDir('darknet-napi-globs-');

@@ -1,4 +1,4 @@
-// lib/models.ts and lib/cache.ts: the catalogue of pjreddie's classifiers and
+// lib/models/catalogue.ts and lib/models/cache.ts: the catalogue of pjreddie's classifiers and
 // where their weights are kept. No addon, no download.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -6,8 +6,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
 
-import { cacheDir } from '../../dist/cache.js';
-import { findModel, isDownloaded, modelCfg, modelLabels, modelNamed, MODELS, modelWeights } from '../../dist/models.js';
+import { cacheDir } from '../../dist/models/cache.js';
+import { findModel, isDownloaded, modelCfg, modelLabels, modelNamed, MODELS, modelWeights } from '../../dist/models/catalogue.js';
 import { darknetDir, tempDir } from '../support/paths.mjs';
 
 const dir = tempDir('darknet-napi-models-');

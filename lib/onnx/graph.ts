@@ -1,9 +1,9 @@
 // A darknet network, as darknet parsed and loaded it (Network#layerParameters),
 // as an ONNX graph: each layer's forward_*_layer at inference time in ONNX
 // operators, batch norm folded into the weights.
-import { DarknetError } from './errors.js';
-import type { LayerParameters, NetworkParameters } from './native.js';
-import { GraphBuilder } from './onnx-protobuf.js';
+import { DarknetError } from '../errors.js';
+import type { LayerParameters, NetworkParameters } from '../native.js';
+import { GraphBuilder } from './protobuf.js';
 
 const SUPPORTED = [
   'convolutional',

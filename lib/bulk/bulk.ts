@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 
-import { DarknetError } from './errors.js';
-import type { ImageInput } from './input.js';
-import { concurrencyOf } from './options.js';
+import { DarknetError } from '../errors.js';
+import type { ImageInput } from '../input.js';
+import { concurrencyOf } from '../options.js';
 import { ResultStream } from './result-stream.js';
 import {
   loadNetwork,
@@ -13,7 +13,7 @@ import {
   type DetectOptions,
   type LoadOptions,
   type Task,
-} from './network.js';
+} from '../network.js';
 
 /** One image's outcome: its predictions, or the error it gave. */
 export type BulkResult<T extends ImageInput = ImageInput> =

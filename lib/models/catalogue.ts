@@ -2,8 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { cacheDir } from './cache.js';
-import { IMAGENET_NAMES } from './labels.js';
-import { darknetRoot } from './paths.js';
+import { IMAGENET_NAMES } from '../labels.js';
+import { darknetRoot } from '../paths.js';
 
 /** A pretrained classifier or detector pjreddie publishes for one of darknet's cfgs. */
 export interface ModelInfo {

@@ -6,7 +6,7 @@
 // is darknet's job (loadNetwork).
 import { endianness } from 'node:os';
 
-import type { NativeLayer } from './native.js';
+import type { NativeLayer } from '../native.js';
 
 /** One of a layer's parameter arrays, as LayerParameters names them. */
 export type WeightsArray = 'biases' | 'scales' | 'rollingMean' | 'rollingVariance' | 'weights';

@@ -8,9 +8,9 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 
 import { cacheDir } from './cache.js';
-import { DarknetError } from './errors.js';
-import { sha256Of } from './files.js';
-import { findModel, modelWeights, type ModelInfo } from './models.js';
+import { DarknetError } from '../errors.js';
+import { sha256Of } from '../files.js';
+import { findModel, modelWeights, type ModelInfo } from './catalogue.js';
 
 export interface DownloadProgress {
   /** Bytes of the file we have, resumed bytes included. */

@@ -4,10 +4,10 @@
 // the addon, so the export accepts exactly the cfgs and weights darknet does.
 import { basename } from 'node:path';
 
-import { DarknetError } from './errors.js';
-import { loadNetwork, type Network } from './network.js';
-import type { NetworkParameters } from './native.js';
-import { buildGraph, checkExportable } from './onnx-graph.js';
+import { DarknetError } from '../errors.js';
+import { loadNetwork, type Network } from '../network.js';
+import type { NetworkParameters } from '../native.js';
+import { buildGraph, checkExportable } from './graph.js';
 
 /** A protobuf message is at most 2 GiB; leave room for the graph around the tensors. */
 const MAX_PARAMETER_BYTES = 2 ** 31 - (1 << 20);
