@@ -383,13 +383,18 @@ describe('no FFmpeg outlives its stream', () => {
           import { loadNetwork } from ${JSON.stringify(distIndex)};
           const network = await loadNetwork(${JSON.stringify(yoloCfg)}, ${JSON.stringify(yoloWeights)});
           for await (const r of network.video(${JSON.stringify(camera.url)}, { output: ${JSON.stringify(join(dir, `parent-${how}.mp4`))} })) {
-            if (r.frame >= 1) { console.log('running'); ${how === 'exit' ? 'process.exit(3);' : ''} }
+            if (r.frame === 1) {
+              console.log('running');
+              // exit: once the test has listed the FFmpegs, on a line from it
+              ${how === 'exit' ? "process.stdin.once('data', () => process.exit(3));" : ''}
+            }
           }`;
-        const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
         await new Promise((resolve) => child.stdout.once('data', resolve));
         const pids = ffmpegChildren(child.pid);
         assert.equal(pids.length, 2, 'decoder and encoder running');
-        if (how !== 'exit') child.kill(how);
+        if (how === 'exit') child.stdin.write('exit\n');
+        else child.kill(how);
         const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
         if (how === 'exit') assert.equal(code, 3);
         else assert.equal(signal, how, 'the process still ends by the signal');

@@ -2,57 +2,43 @@
 #include "encode_worker.h"
 
 #include <cstdlib>
-#include <vector>
 
-#include "convert.h"
 #include "ops/draw.h"
+#include "promise_worker.h"
 
 namespace dn {
 
 namespace {
 
-class EncodeWorker : public Napi::AsyncWorker {
+class EncodeWorker : public PromiseWorker {
  public:
   EncodeWorker(Napi::Env env, Napi::Uint8Array pixels, int width, int height, dn_draw_format format)
-      : Napi::AsyncWorker(env, "darknet-encode"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+      : PromiseWorker(env, "darknet-encode"),
         pixels_(Napi::Persistent(pixels)),
         data_(pixels.Data()),
         width_(width),
         height_(height),
         format_(format) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  ~EncodeWorker() override { free(encoded_.bytes); }
 
  protected:
   void Execute() override {
-    dn_encoded out{};
     dn_error err{};
-    if (dn_encode_rgb(data_, width_, height_, format_, &out, &err) != 0) {
-      failure_.Set(err);
-      return;
-    }
-    bytes_.assign(out.bytes, out.bytes + out.size);
-    free(out.bytes);
+    if (dn_encode_rgb(data_, width_, height_, format_, &encoded_, &err) != 0) failure_.Set(err);
   }
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    if (failure_.failed()) {
-      deferred_.Reject(MakeError(env, failure_.message, failure_.code).Value());
-    } else {
-      deferred_.Resolve(Napi::Buffer<unsigned char>::Copy(env, bytes_.data(), bytes_.size()));
-    }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Buffer<unsigned char> bytes = Napi::Buffer<unsigned char>::NewOrCopy(
+        env, encoded_.bytes, encoded_.size, [](Napi::Env, unsigned char* data) { free(data); });
+    encoded_.bytes = nullptr;
+    return bytes;
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   Napi::Reference<Napi::Uint8Array> pixels_;  // alive until the call settles
   const unsigned char* data_;
   int width_, height_;
   dn_draw_format format_;
-  std::vector<unsigned char> bytes_;
-  Failure failure_;
+  dn_encoded encoded_{};
 };
 
 }  // namespace
