@@ -88,3 +88,19 @@ export function ffmpegVersion(): string | undefined {
     return undefined;
   }
 }
+
+let showinfoChecksum: { path: string; has: boolean } | undefined;
+
+/**
+ * Whether this FFmpeg's showinfo filter takes `checksum=0` (FFmpeg 4.4 and
+ * later): the per-frame checksums it computes by default double the cost of
+ * decoding a 720p stream, and the video pipeline needs only the timestamps.
+ */
+export function showinfoTakesChecksum(): boolean {
+  const path = ffmpegPath();
+  if (showinfoChecksum?.path !== path) {
+    const help = spawnSync(path, ['-hide_banner', '-h', 'filter=showinfo'], { encoding: 'utf8', timeout: 10_000 });
+    showinfoChecksum = { path, has: /\bchecksum\b/.test(`${help.stdout ?? ''}${help.stderr ?? ''}`) };
+  }
+  return showinfoChecksum.has;
+}

@@ -200,6 +200,7 @@ export class VideoStream implements AsyncIterable<VideoResult> {
     const base = { frame: frame.index, time: frame.time, width: frame.width, height: frame.height, dropped, ...(this.#keepFrames ? { input: image } : {}) };
     if (plan.task === 'classify') {
       const predictions = await this.#network.classifyFrame(image, { top: plan.top }, this.#reader.owned);
+      if (!this.#keepFrames) this.#reader.release(frame);
       return { ...base, predictions, latency: performance.now() - arrived };
     }
     const found = await this.#network.detectFrame(
@@ -225,6 +226,7 @@ export class VideoStream implements AsyncIterable<VideoResult> {
       }
     }
     result.latency = performance.now() - arrived;
+    if (!this.#keepFrames) this.#reader.release(frame);
     return result;
   }
 
