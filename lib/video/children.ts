@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { setPriority } from 'node:os';
+import { constants, setPriority } from 'node:os';
 
 /**
  * Every FFmpeg this process started and has not reaped yet, so that none
@@ -30,6 +30,8 @@ function onSignal(signal: NodeJS.Signals): void {
   killAll();
   uninstall();
   process.kill(process.pid, signal);
+  // should the default action not have ended it, end as it would have
+  setTimeout(() => process.exit(128 + (constants.signals[signal] ?? 0)), 200);
 }
 
 let installed = false;
