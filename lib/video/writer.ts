@@ -18,6 +18,9 @@ export function encoderArguments(path: string, width: number, height: number, fp
     '-an',
     ...(YUV420.has(ext) ? ['-pix_fmt', 'yuv420p'] : []),
     ...(H264.has(ext) ? ['-preset', 'veryfast'] : []),
+    // one encoding thread: a frame at a time comes in, and the network's
+    // threads have the cores (x264's own threads cost more CPU for the same frames)
+    '-threads', '1',
     path,
   ];
 }
