@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { DarknetError, classify, loadNetwork } from '../dist/index.js';
+import { unlessCovering } from './support/cases.mjs';
 import { runOurCli } from './support/child.mjs';
 import { darknetDir, dogJpg, tempDir, tinyCfg } from './support/paths.mjs';
 import { runReferenceCli } from './support/reference.mjs';
@@ -66,6 +67,34 @@ async function rejectsWith(promise, code, ...fragments) {
   await stillWorks();
 }
 
+// Under emulation (support/cases.mjs) the cases marked covering run: together
+// they reach every native line and branch that all the cases here reach
+// (measured with gcov, case by case). The others are refused by TypeScript
+// (missing files, directories, empty files, types, options), or take the same
+// native path with another file: natively they run on every commit, in npm
+// test and under ASan.
+const covering = new Set([
+  'loadNetwork: a text file as cfg',
+  'loadNetwork: a JPEG as cfg',
+  'loadNetwork: a cfg with an unknown section',
+  'loadNetwork: a cfg not starting with [net]',
+  'loadNetwork: a cfg without layers',
+  'loadNetwork: a cfg with stride=0',
+  'loadNetwork: a cfg routing to a layer that does not exist',
+  'loadNetwork: a cfg that trips an assert inside darknet',
+  'loadNetwork: truncated weights',
+  'loadNetwork: weights shorter than the header',
+  'loadNetwork: weights with extra bytes',
+  'loadNetwork: a cfg that asks for terabytes is refused before darknet allocates them',
+  "loadNetwork: a cfg whose sizes overflow darknet's int arithmetic",
+  'predict: a file that is not an image',
+  'classify: bytes that are not an image',
+  "classify: resize 'min' on a network darknet cannot resize",
+  // and one through the CLI: a native error, its one line and exit status 1
+  'CLI: truncated weights',
+]);
+const skip = (name) => ({ skip: unlessCovering(covering.has(name)) });
+
 describe('loadNetwork errors', () => {
   const cases = [
     ['missing cfg', [files.missing, tinyWeights], 'ERR_FILE_NOT_FOUND', [files.missing, 'cfg']],
@@ -94,10 +123,10 @@ describe('loadNetwork errors', () => {
     ['a cfg path that is not a string', [42], 'ERR_INVALID_INPUT', ['cfg']],
   ];
   for (const [name, args, code, fragments] of cases) {
-    test(name, () => rejectsWith(loadNetwork(...args), code, ...fragments));
+    test(name, skip(`loadNetwork: ${name}`), () => rejectsWith(loadNetwork(...args), code, ...fragments));
   }
 
-  test('a cfg that asks for terabytes is refused before darknet allocates them', async (t) => {
+  test('a cfg that asks for terabytes is refused before darknet allocates them', skip('loadNetwork: a cfg that asks for terabytes is refused before darknet allocates them'), async (t) => {
     // 16384 x 16384 x 7 outputs: 7.5 GB for the output, 7.5 GB more for its gradient
     const huge = file('huge.cfg', '[net]\nwidth=16384\nheight=16384\nchannels=3\n[convolutional]\nfilters=7\nsize=1\n[softmax]\n');
     const peakBefore = process.resourceUsage().maxRSS; // KiB
@@ -115,12 +144,12 @@ describe('loadNetwork errors', () => {
     await unlimited.close();
   });
 
-  test("a cfg whose sizes overflow darknet's int arithmetic", async () => {
+  test("a cfg whose sizes overflow darknet's int arithmetic", skip("loadNetwork: a cfg whose sizes overflow darknet's int arithmetic"), async () => {
     const overflow = file('overflow.cfg', '[net]\nwidth=16384\nheight=16384\nchannels=3\n[convolutional]\nfilters=65536\nsize=3\npad=1\n[softmax]\n');
     await rejectsWith(loadNetwork(overflow), 'ERR_INVALID_CFG', overflow, 'integer overflow');
   });
 
-  test('labels that do not exist', () =>
+  test('labels that do not exist', skip('loadNetwork: labels that do not exist'), () =>
     rejectsWith(loadNetwork(tinyCfg, tinyWeights, { labels: files.missing }), 'ERR_FILE_NOT_FOUND', files.missing, 'labels'));
 });
 
@@ -146,17 +175,17 @@ describe('classify and predict errors', () => {
     ['an input of the wrong type', 42, 'ERR_INVALID_INPUT', ['file path']],
   ];
   for (const [name, input, code, fragments] of cases) {
-    test(`classify: ${name}`, () => rejectsWith(good.classify(input), code, ...fragments));
-    test(`predict: ${name}`, () => rejectsWith(good.predict(input), code, ...fragments));
+    test(`classify: ${name}`, skip(`classify: ${name}`), () => rejectsWith(good.classify(input), code, ...fragments));
+    test(`predict: ${name}`, skip(`predict: ${name}`), () => rejectsWith(good.predict(input), code, ...fragments));
   }
 
-  test('bad options', async () => {
+  test('bad options', skip('classify: bad options'), async () => {
     await rejectsWith(good.classify(dogJpg, { top: 0 }), 'ERR_INVALID_INPUT', 'top');
     await rejectsWith(good.classify(dogJpg, { top: 2.5 }), 'ERR_INVALID_INPUT', 'top');
     await rejectsWith(good.classify(dogJpg, { resize: 'stretch' }), 'ERR_INVALID_INPUT', 'resize');
   });
 
-  test("resize 'min' on a network darknet cannot resize", async () => {
+  test("resize 'min' on a network darknet cannot resize", skip("classify: resize 'min' on a network darknet cannot resize"), async () => {
     const cfg = file('connected.cfg', '[net]\nwidth=8\nheight=8\nchannels=3\n[connected]\noutput=4\n[softmax]\n');
     const network = await loadNetwork(cfg);
     await rejectsWith(network.classify(dogJpg, { resize: 'min' }), 'ERR_INVALID_INPUT', "resize 'min'", 'connected');
@@ -165,7 +194,7 @@ describe('classify and predict errors', () => {
     await network.close();
   });
 
-  test('classify and predict after close(), which is idempotent', async () => {
+  test('classify and predict after close(), which is idempotent', skip('classify: after close()'), async () => {
     const network = await loadNetwork(tinyCfg, tinyWeights);
     const pending = network.classify(dogJpg); // made before close: completes
     const closing = network.close();
@@ -178,14 +207,14 @@ describe('classify and predict errors', () => {
     await rejectsWith(network.predict(dogJpg), 'ERR_NETWORK_CLOSED', 'closed');
   });
 
-  test('errors carry the stack of the call that caused them', async () => {
+  test('errors carry the stack of the call that caused them', skip('classify: errors carry the stack'), async () => {
     const error = await good.classify(files.notAnImage).catch((e) => e);
     assert.match(error.stack, /errors\.test\.mjs/);
     const loadError = await loadNetwork(files.text).catch((e) => e);
     assert.match(loadError.stack, /errors\.test\.mjs/);
   });
 
-  test('the one-shot classify() closes its network on failure too', () =>
+  test('the one-shot classify() closes its network on failure too', skip('classify: the one-shot classify()'), () =>
     rejectsWith(classify(tinyCfg, tinyWeights, files.notAnImage), 'ERR_INVALID_IMAGE', files.notAnImage));
 });
 
@@ -208,7 +237,7 @@ describe('CLI errors: a one-line message and a non-zero exit status', () => {
     ['a bad --top', ['classify', tinyCfg, tinyWeights, dogJpg, '--top', 'x'], 2, '--top'],
   ];
   for (const [name, args, status, fragment] of cases) {
-    test(name, async () => {
+    test(name, skip(`CLI: ${name}`), async () => {
       const result = await runOurCli(args);
       assert.equal(result.code, status, result.stderr);
       assert.equal(result.stdout, '');
@@ -218,7 +247,7 @@ describe('CLI errors: a one-line message and a non-zero exit status', () => {
     });
   }
 
-  test('where the reference CLI exits 0 on a missing image, ours exits 1', async () => {
+  test('where the reference CLI exits 0 on a missing image, ours exits 1', skip('CLI: where the reference CLI exits 0'), async () => {
     const theirs = await runReferenceCli(['classify', 'cfg/tiny.cfg', tinyWeights, files.missing]);
     assert.equal(theirs.code, 0);
     assert.match(theirs.stderr, /Cannot load image/);
@@ -226,7 +255,7 @@ describe('CLI errors: a one-line message and a non-zero exit status', () => {
     assert.equal(ours.code, 1);
   });
 
-  test('the stdin loop reports a bad image and goes on with the next, then exits 1', async () => {
+  test('the stdin loop reports a bad image and goes on with the next, then exits 1', skip('CLI: the stdin loop'), async () => {
     const result = await runOurCli(['classify', 'cfg/tiny.cfg', tinyWeights], { input: `${files.missing}\ndata/dog.jpg\n` });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /darknet: image file not found/);
