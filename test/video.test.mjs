@@ -43,6 +43,23 @@ before(async () => {
 });
 after(() => network?.close());
 
+// Under npm run test:sanitize the addon's float loops are compiled otherwise
+// (ASan/UBSan), so darknet's own reference is met within a tolerance there
+// (as detect-parity does); our own flows are still compared to the bit.
+const SANITIZED = Boolean(process.env.DARKNET_NAPI_SANITIZED);
+
+/** The reference's detections, to the bit (or within 1e-4 under the sanitizers). */
+function assertSameDetections(actual, expected, what) {
+  if (!SANITIZED) return assert.deepEqual(actual, expected, what);
+  assert.equal(actual.length, expected.length, `${what}: count`);
+  for (const [i, d] of actual.entries()) {
+    const e = expected[i];
+    assert.equal(d.classIndex, e.classIndex, `${what}: class of ${i}`);
+    for (const key of ['probability', 'objectness', 'x', 'y', 'w', 'h']) assert.ok(Math.abs(d[key] - e[key]) <= 1e-4 * Math.max(1, Math.abs(e[key])), `${what}: ${key} of ${i}`);
+    for (const key of ['left', 'top', 'right', 'bottom']) assert.ok(Math.abs(d[key] - e[key]) <= 1, `${what}: ${key} of ${i}`);
+  }
+}
+
 async function collect(stream) {
   const results = [];
   for await (const result of stream) results.push(result);
@@ -103,7 +120,7 @@ describe('frames from FFmpeg', () => {
     const results = await collect(network.video(clips.mp4, { average: 3 }));
     assert.equal(results.length, expected.length);
     for (const [i, result] of results.entries()) {
-      assert.deepEqual(result.detections.map(asReference), expected[i].detections, `frame ${i}`);
+      assertSameDetections(result.detections.map(asReference), expected[i].detections, `frame ${i}`);
     }
     // the first frames are averaged with the zeros before the stream: fewer boxes
     assert.ok(expected.at(-1).detections.length > 0 && expected[0].detections.length < expected.at(-1).detections.length);
@@ -444,7 +461,8 @@ describe('stream servers', () => {
 });
 
 describe('memory', () => {
-  test('flat over 3000 frames of a long stream', async () => {
+  // ASan holds freed memory in its quarantine: RSS is not the measure there
+  test('flat over 3000 frames of a long stream', { skip: SANITIZED && 'ASan keeps freed memory in its quarantine' }, async () => {
     // a small detector (fuzz/yolo_seed.cfg: 24x24) so that the stream's own costs dominate
     const cfg = join(dir, 'small.cfg');
     writeFileSync(cfg, readFileSync(join(root, 'fuzz', 'yolo_seed.cfg')));
