@@ -35,7 +35,11 @@ static int history_dependent(const network *net) {
     if (l->type == LOCAL) {
       const long long im_h = (l->h + 2LL * l->pad - l->size) / l->stride + 1;
       const long long im_w = (l->w + 2LL * l->pad - l->size) / l->stride + 1;
-      if (im_h * im_w < (long long)l->out_h * l->out_w) return 1;
+      /* im2col writes no column when either side of its grid is 0 or less
+       * (a kernel larger than the padded input: -5 / 2 + 1 = -1 on both
+       * sides, whose product would look like one column) */
+      const long long written = im_h > 0 && im_w > 0 ? im_h * im_w : 0;
+      if (written < (long long)l->out_h * l->out_w) return 1;
     }
   }
   return 0;
