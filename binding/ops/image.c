@@ -108,17 +108,44 @@ static void stb_run(void *arg) {
   }
 }
 
-static int stb_guarded(stb_call *call, dn_error *err) {
+/* stb_image keeps its failure reason in one global (this stb has no
+ * thread-local one): decodes on other threads overwrite it. Decodes share
+ * this lock; a failed one is decoded again holding it alone, so that the
+ * reason read is its own. */
+static pthread_rwlock_t stb_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+static int stb_guarded_locked(stb_call *call, dn_error *err) {
   int failed;
+  dn_track_allocations_begin();
+  failed = dn_guard(stb_run, call, DN_E_IMAGE, err);
+  dn_track_allocations_end(failed);
+  return failed ? -1 : 0;
+}
+
+static int stb_guarded(stb_call *call, dn_error *err) {
+  int rc;
   /* stb reads the Huffman tables for its info call too */
   if (!dn_jpeg_huffman_tables_ok(call->bytes, (size_t)call->length)) {
     dn_error_set(err, DN_E_IMAGE, "JPEG with a corrupt Huffman table");
     return -1;
   }
-  dn_track_allocations_begin();
-  failed = dn_guard(stb_run, call, DN_E_IMAGE, err);
-  dn_track_allocations_end(failed);
-  return failed ? -1 : 0;
+  pthread_rwlock_rdlock(&stb_lock);
+  rc = stb_guarded_locked(call, err);
+  pthread_rwlock_unlock(&stb_lock);
+  return rc;
+}
+
+/* The reason a decode failed: the decode again, alone. */
+static void stb_failure_reason_alone(stb_call *call, char *reason, size_t size) {
+  dn_error err;
+  pthread_rwlock_wrlock(&stb_lock);
+  if (stb_guarded_locked(call, &err) == 0 && !call->data)
+    snprintf(reason, size, "%s", stbi_failure_reason() ? stbi_failure_reason() : "unknown reason");
+  else
+    snprintf(reason, size, "%s", "unknown reason");
+  pthread_rwlock_unlock(&stb_lock);
+  if (call->data) stbi_image_free(call->data);
+  call->data = NULL;
 }
 
 int dn_source_decode(const unsigned char *bytes, size_t length, dn_source *out, dn_error *err) {
@@ -135,8 +162,9 @@ int dn_source_decode(const unsigned char *bytes, size_t length, dn_source *out, 
     return -1;
   }
   if (!call.data) {
-    dn_error_set(err, DN_E_IMAGE, "not an image darknet can decode (stb_image: %s)",
-                 stbi_failure_reason() ? stbi_failure_reason() : "unknown reason");
+    char reason[256];
+    stb_failure_reason_alone(&call, reason, sizeof reason);
+    dn_error_set(err, DN_E_IMAGE, "not an image darknet can decode (stb_image: %s)", reason);
     return -1;
   }
   if (!size_in_range(call.w, call.h, 3, err)) {
