@@ -94,7 +94,7 @@ typedef struct stb_call {
  * (test/reference/rgba_decode.c checks every (Y, Cb, Cr) and the sample
  * images); other formats keep darknet's 3. */
 static int channels_to_ask(const unsigned char *bytes, int length) {
-  return length >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8 ? 4 : 3;
+  return dn_jpeg_soi_end(bytes, (size_t)length) ? 4 : 3;
 }
 
 static void stb_run(void *arg) {

@@ -8,9 +8,16 @@
  * and writes past the table (heap corruption) when they don't, and reads past
  * a table when a DC symbol is over 15; later stb versions reject both, as
  * this check does before stb sees the image. */
+size_t dn_jpeg_soi_end(const unsigned char *p, size_t n) {
+  size_t i = 1;
+  if (n < 2 || p[0] != 0xFF) return 0;
+  while (i < n && p[i] == 0xFF) ++i;
+  return i < n && p[i] == 0xD8 ? i + 1 : 0;
+}
+
 int dn_jpeg_huffman_tables_ok(const unsigned char *p, size_t n) {
-  size_t i = 2;
-  if (n < 2 || p[0] != 0xFF || p[1] != 0xD8) return 1; /* not a JPEG */
+  size_t i = dn_jpeg_soi_end(p, n);
+  if (i == 0) return 1; /* not a JPEG */
   while (i + 4 <= n) {
     unsigned marker;
     size_t length;

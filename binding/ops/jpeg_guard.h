@@ -8,6 +8,10 @@
 extern "C" {
 #endif
 
+/* The offset just past a JPEG's SOI marker, found as stb_image finds it
+ * (0xFF fill bytes may come before it); 0 when p[0..n) is not a JPEG. */
+size_t dn_jpeg_soi_end(const unsigned char *p, size_t n);
+
 /* 0 when p[0..n) is a JPEG whose DHT segments would make darknet's stb_image
  * write or read past a table; 1 otherwise (other formats included). */
 int dn_jpeg_huffman_tables_ok(const unsigned char *p, size_t n);
