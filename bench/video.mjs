@@ -10,15 +10,23 @@
 //   - a live source in realtime (the clip served at 30 fps as MJPEG over
 //     HTTP by a server of the bench's): each frame's age when its result is
 //     emitted (arrival to result), p50 and p95, against one prediction
-//     (goal: p95 <= 2x the predict loop's median).
+//     (goal: p95 <= 2x the predict loop's median);
+//   - the CPU each part costs a frame (this process's for predict and
+//     drawing, FFmpeg's own for decoding and encoding, measured alone), and
+//     the ratio no pipeline on these cores could beat: the predict loop
+//     already keeps them busy, so every other part's CPU comes out of its
+//     time (bound = predict / (predict + the others)).
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { ffmpegPath, loadNetwork, threads } from '../dist/index.js';
 import { writeSyntheticWeights } from '../test/helpers.mjs';
 import { darknetCfg, darknetDir, tinyCfg } from '../test/support/paths.mjs';
+import { decoderArguments } from '../dist/video/source.js';
+import { encoderArguments } from '../dist/video/writer.js';
 import { mjpegCamera, runFfmpeg } from '../test/support/video.mjs';
 import { tinyWeights } from '../test/support/weights.mjs';
 
@@ -42,6 +50,33 @@ async function collect(stream) {
 // drawn with its label); at 0.56 about ten, as many as a COCO image holds
 // on average (7.3 objects).
 const THRESH = 0.56;
+
+/** CPU milliseconds of this process's waited-for children (Linux: /proc/self/stat's cutime + cstime), or undefined. */
+function childrenCpuMs() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100; // clock ticks: 100 a second on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+/** FFmpeg's CPU a frame for one command (run alone, to completion). */
+function ffmpegCpuPerFrame(args, frames, input) {
+  const before = childrenCpuMs();
+  const result = spawnSync(ffmpegPath(), args, { input, stdio: [input ? 'pipe' : 'ignore', 'ignore', 'pipe'], maxBuffer: 1 << 20 });
+  if (result.status !== 0) throw new Error(`ffmpeg ${args.join(' ')}: ${result.stderr}`);
+  const after = childrenCpuMs();
+  return before === undefined || after === undefined ? undefined : (after - before) / frames;
+}
+
+/** This process's CPU milliseconds a frame over a loop of awaited calls. */
+async function cpuPerFrame(frames, call) {
+  const before = process.cpuUsage();
+  for (const frame of frames) await call(frame);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000 / frames.length;
+}
 
 const percentile = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -78,6 +113,7 @@ export async function videoRows({ quick = false } = {}) {
     console.log(`(medians over ${quick ? 3 : 5} rounds of the three in turn; the ratios are each round's)`);
     console.log('| network | predict loop on raw frames | video(file) | / predict (goal >= 0.9) | video(file, output mp4) | / predict (goal >= 0.8) | live realtime: age p50 / p95 ms | p95 / one prediction (goal <= 2) |');
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    const bounds = [];
     for (const [name, cfg, weights, labels] of [
       ['yolov3-tiny 416', yoloCfg, yoloWeights, join(darknetDir, 'data', 'coco.names')],
       ['Tiny Darknet (classify)', tinyCfg, tinyWeights, undefined],
@@ -128,12 +164,33 @@ export async function videoRows({ quick = false } = {}) {
       } finally {
         await camera.close();
       }
+      // the CPU of each part a frame, each alone
+      const predictCpu = await cpuPerFrame(rawFrames, (frame) => network.predict(frame));
+      const decodeCpu = ffmpegCpuPerFrame(decoderArguments(clip).map((arg) => (arg === 'pipe:1' ? '-' : arg)), rawFrames.length);
+      let drawCpu;
+      let encodeCpu;
+      if (detect) {
+        const options = { thresh: THRESH, hierThresh: 0.5, nms: 0.45 };
+        const plainCpu = await cpuPerFrame(rawFrames, (frame) => network.detectFrame(frame, options, { borrow: true }));
+        drawCpu = (await cpuPerFrame(rawFrames, (frame) => network.detectFrame(frame, options, { borrow: true, draw: 'rgb' }))) - plainCpu;
+        encodeCpu = ffmpegCpuPerFrame(encoderArguments(join(dir, 'alone.mp4'), WIDTH, HEIGHT, FPS), rawFrames.length, raw);
+      }
+      bounds.push({ name, predictCpu, decodeCpu, drawCpu, encodeCpu });
       const p50 = percentile(live.latencies, 50);
       const p95 = percentile(live.latencies, 95);
       await network.close();
       console.log(
         `| ${name}${detect ? ` (${(plain.detections / plain.count).toFixed(0)} boxes a frame)` : ''} | ${predictFps.toFixed(1)} | ${(plainRatio * predictFps).toFixed(1)} | ${plainRatio.toFixed(2)} | ${outputRatio ? (outputRatio * predictFps).toFixed(1) : ''} | ${outputRatio ? outputRatio.toFixed(2) : ''} | ${p50.toFixed(1)} / ${p95.toFixed(1)} | ${(p95 / onePrediction).toFixed(2)} |`,
       );
+    }
+    console.log(`\nvideo: CPU ms a frame of each part, each measured alone (${cpus().length} CPUs), and the best ratio these cores allow`);
+    console.log('| network | predict (both threads) | FFmpeg decode | drawing (darknet draw_detections, to RGB) | FFmpeg encode (x264) | bound without output | bound with output |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    const ms = (value) => (value === undefined ? 'n/a' : value.toFixed(1));
+    for (const { name, predictCpu, decodeCpu, drawCpu, encodeCpu } of bounds) {
+      const plainBound = decodeCpu === undefined ? undefined : predictCpu / (predictCpu + decodeCpu);
+      const outputBound = decodeCpu === undefined || drawCpu === undefined || encodeCpu === undefined ? undefined : predictCpu / (predictCpu + decodeCpu + drawCpu + encodeCpu);
+      console.log(`| ${name} | ${ms(predictCpu)} | ${ms(decodeCpu)} | ${ms(drawCpu)} | ${ms(encodeCpu)} | ${plainBound?.toFixed(2) ?? 'n/a'} | ${outputBound?.toFixed(2) ?? ''} |`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
