@@ -411,15 +411,22 @@ describe('no FFmpeg outlives its stream', () => {
         const script = `
           import { loadNetwork } from ${JSON.stringify(distIndex)};
           const network = await loadNetwork(${JSON.stringify(yoloCfg)}, ${JSON.stringify(yoloWeights)});
+          let results = 0;
           for await (const r of network.video(${JSON.stringify(camera.url)}, { output: ${JSON.stringify(join(dir, `parent-${how}.mp4`))} })) {
-            if (r.frame === 1) {
+            // the second result: the encoder is running (realtime may drop frame 1 on a slow build)
+            if (++results === 2) {
               console.log('running');
               // exit: once the test has listed the FFmpegs, on a line from it
               ${how === 'exit' ? "process.stdin.once('data', () => process.exit(3));" : ''}
             }
           }`;
         const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-        await new Promise((resolve) => child.stdout.once('data', resolve));
+        const started = setTimeout(() => child.kill('SIGKILL'), 60_000); // a child that never runs fails instead of hanging
+        await new Promise((resolve, reject) => {
+          child.stdout.once('data', resolve);
+          child.once('exit', (code, signal) => reject(new Error(`the child ended (${code ?? signal}) before its second frame`)));
+        });
+        clearTimeout(started);
         const pids = ffmpegChildren(child.pid);
         assert.equal(pids.length, 2, 'decoder and encoder running');
         if (how === 'exit') child.stdin.write('exit\n');

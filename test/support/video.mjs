@@ -125,11 +125,20 @@ export async function mjpegCamera(jpegs, { fps = 30, framesPerConnection = [Infi
   };
 }
 
+/**
+ * `ps`, without the ASan runtime that npm run test:sanitize preloads into
+ * node (and so into its children): preloaded into procps's ps, it hangs.
+ */
+function ps(args) {
+  const { LD_PRELOAD: _preloaded, ...env } = process.env;
+  return execFileSync('ps', args, { encoding: 'utf8', env });
+}
+
 /** PIDs of this process's (or `parent`'s) children whose command is FFmpeg. */
 export function ffmpegChildren(parent = process.pid) {
   let out = '';
   try {
-    out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(parent)], { encoding: 'utf8' });
+    out = ps(['-o', 'pid=,comm=', '--ppid', String(parent)]);
   } catch {
     return []; // ps exits 1 when there are none
   }
@@ -143,7 +152,7 @@ export function ffmpegChildren(parent = process.pid) {
 /** Whether a process is alive (not a zombie). */
 export function alive(pid) {
   try {
-    const state = execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    const state = ps(['-o', 'stat=', '-p', String(pid)]).trim();
     return state !== '' && !state.startsWith('Z');
   } catch {
     return false;
