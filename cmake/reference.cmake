@@ -42,3 +42,9 @@ target_include_directories(darknet_rgba_decode PRIVATE "${DARKNET_DIR}/src")
 target_compile_options(darknet_rgba_decode PRIVATE ${DARKNET_C_OPTIONS} -w)
 target_link_libraries(darknet_rgba_decode PRIVATE m)
 set_target_properties(darknet_rgba_decode PROPERTIES OUTPUT_NAME rgba-decode RUNTIME_OUTPUT_DIRECTORY "${DARKNET_REFERENCE_BIN}")
+
+# MinGW: examples/go.c's engine loop uses fd_set/select (winsock2.h on Windows).
+if(WIN32)
+  set_source_files_properties("${DARKNET_DIR}/examples/go.c" PROPERTIES COMPILE_OPTIONS "-includewinsock2.h")
+  target_link_libraries(darknet_cli PRIVATE ws2_32)
+endif()

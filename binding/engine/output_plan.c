@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "dn_aligned.h"
+
 #define ALIGN_FLOATS 16 /* 64 bytes: every block starts on a cache line */
 
 static size_t round_up(size_t n) { return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS; }
@@ -122,8 +124,8 @@ void dn_relay_release(dn_relay *relay) {
 float *dn_relay_arena(dn_relay *relay, size_t floats) {
   if (!relay) return NULL;
   if (floats <= relay->floats) return relay->arena;
-  free(relay->arena);
-  relay->arena = (float *)aligned_alloc(64, round_up(floats) * sizeof(float));
+  dn_aligned_free(relay->arena);
+  relay->arena = (float *)dn_aligned_alloc(64, round_up(floats) * sizeof(float));
   relay->floats = relay->arena ? round_up(floats) : 0;
   return relay->arena;
 }

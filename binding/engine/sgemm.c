@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dn_aligned.h"
 #include "thread_pool.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -118,9 +119,9 @@ static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 
 static void scratch_free(void *p) {
   scratch *s = (scratch *)p;
-  free(s->a);
-  free(s->b);
-  free(s->shared_b);
+  dn_aligned_free(s->a);
+  dn_aligned_free(s->b);
+  dn_aligned_free(s->shared_b);
   free(s->padded);
   free(s);
 }
@@ -134,8 +135,8 @@ static scratch *scratch_get(void) {
   if (s) return s;
   s = (scratch *)calloc(1, sizeof(scratch));
   if (!s) return NULL;
-  s->b = (float *)aligned_alloc(64, sizeof(float) * KC * NC);
-  s->a = (float *)aligned_alloc(64, sizeof(float) * KC * (MC + 32));
+  s->b = (float *)dn_aligned_alloc(64, sizeof(float) * KC * NC);
+  s->a = (float *)dn_aligned_alloc(64, sizeof(float) * KC * (MC + 32));
   if (!s->a || !s->b || pthread_setspecific(scratch_key, s) != 0) {
     scratch_free(s);
     return NULL;
@@ -527,8 +528,8 @@ int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const d
     /* aligned_alloc wants a size that is a multiple of the alignment */
     const size_t floats = ((size_t)K * g.n_pad + 15) & ~(size_t)15;
     if (own && own->shared_b_floats < floats) {
-      free(own->shared_b);
-      own->shared_b = (float *)aligned_alloc(64, sizeof(float) * floats);
+      dn_aligned_free(own->shared_b);
+      own->shared_b = (float *)dn_aligned_alloc(64, sizeof(float) * floats);
       own->shared_b_floats = own->shared_b ? floats : 0;
     }
     if (own && own->shared_b) g.shared_b = own->shared_b;

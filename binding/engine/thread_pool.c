@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <time.h>
 #include <unistd.h>
 #if defined(__linux__)
@@ -65,7 +66,11 @@ static int default_threads(void) {
     if (n > 0) return n;
   }
 #endif
+#if defined(_WIN32)
+  long n = pthread_num_processors_np(); /* winpthreads: the process's affinity mask */
+#else
   long n = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
   return n > 0 ? (int)n : 1;
 }
 
@@ -86,7 +91,7 @@ static void run_tasks(dn_task_fn fn, void *context, int tasks) {
 }
 
 static void *worker_main(void *arg) {
-  int index = (int)(long)arg;
+  int index = (int)(intptr_t)arg;
   /* The generation when it was created: a section posted before this thread
    * first runs is one it must take part in. */
   unsigned seen = start_generation[index];
@@ -128,7 +133,7 @@ static int ensure_workers(int count) {
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     start_generation[started_workers] = atomic_load(&generation);
-    int rc = pthread_create(&thread, &attr, worker_main, (void *)(long)started_workers);
+    int rc = pthread_create(&thread, &attr, worker_main, (void *)(intptr_t)started_workers);
     pthread_attr_destroy(&attr);
     if (rc != 0) break; /* run with what we have */
     ++started_workers;

@@ -40,6 +40,9 @@
 /* glibc and musl expand assert() to __assert_fail, macOS to __assert_rtn. */
 #define __assert_fail(expr, file, line, func) dn_shim_assert_fail(expr, file, line, func)
 #define __assert_rtn(func, file, line, expr) dn_shim_assert_fail(expr, file, line, func)
+/* MinGW-w64 expands assert() to msvcrt's _assert (_wassert under UNICODE),
+ * which prints and terminates the process. */
+#define _assert(expr, file, line) dn_shim_assert_fail(expr, file, line, __func__)
 
 /* parser.c alone (compiled with DN_SHIM_PARSER): its [local] layers are made
  * through a check of their output size (binding/ops/cfg_rules.c), because

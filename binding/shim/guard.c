@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include <windows.h>
+#endif
 
 #if defined(_MSC_VER)
 #define DN_THREAD_LOCAL __declspec(thread)
@@ -300,7 +303,18 @@ void dn_set_file_override(const char *path, const char *text, size_t length) {
 
 FILE *dn_shim_fopen(const char *path, const char *mode) {
   if (override_path && path && mode && mode[0] == 'r' && strcmp(path, override_path) == 0) {
+#ifdef _WIN32
+    /* No fmemopen in the Windows CRT: a temporary file, deleted on close ('D'). */
+    char dir[MAX_PATH], name[MAX_PATH];
+    if (!GetTempPathA(sizeof dir, dir) || !GetTempFileNameA(dir, "dnc", 0, name)) return NULL;
+    FILE *f = fopen(name, "w+bD");
+    if (!f) return NULL;
+    if (fwrite(override_text, 1, override_length, f) != override_length) { fclose(f); return NULL; }
+    rewind(f);
+    return f;
+#else
     return fmemopen((void *)override_text, override_length, "r");
+#endif
   }
   return fopen(path, mode);
 }

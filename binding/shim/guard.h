@@ -7,6 +7,13 @@
 #ifndef DARKNET_NAPI_GUARD_H
 #define DARKNET_NAPI_GUARD_H
 
+/* MinGW: `printf` means msvcrt's (no %zu); our printing goes through the C99
+ * one (__USE_MINGW_ANSI_STDIO), checked as gnu_printf. */
+#if defined(__MINGW32__)
+#define DN_PRINTF_ARCHETYPE gnu_printf
+#else
+#define DN_PRINTF_ARCHETYPE printf
+#endif
 #include <stddef.h>
 #include <stdio.h>
 
@@ -30,7 +37,7 @@ int dn_guard(void (*fn)(void *), void *arg, int fatal_code, dn_error *err);
 
 void dn_error_set(dn_error *err, int code, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
+    __attribute__((format(DN_PRINTF_ARCHETYPE, 3, 4)))
 #endif
     ;
 

@@ -4,12 +4,12 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const darknetDir = join(root, 'darknet');
 /** The compiled package (npm run build). */
-export const distIndex = join(root, 'dist', 'index.js');
+export const distIndex = pathToFileURL(join(root, 'dist', 'index.js')).href; // a URL: import() on Windows takes no C:\ paths
 export const ourCli = join(root, 'dist', 'cli.js');
 export const fixturesDir = join(root, 'test', 'fixtures');
 export const fuzzRegressionsDir = join(root, 'test', 'fuzz-regressions');
