@@ -4,7 +4,7 @@
 # cmake/darknet.cmake, cmake/sanitize.cmake.
 set(DARKNET_BINDING_DIR "${DARKNET_NAPI_ROOT}/binding")
 
-add_library(darknet_guard STATIC binding/shim/guard.c binding/shim/overflow.c)
+add_library(darknet_guard STATIC binding/shim/guard.c binding/shim/overflow.c binding/shim/platform_file.c)
 if(DARKNET_NAPI_FUZZ)
   # the sanitizer runtime defines the handlers: overflow.c wraps them (cmake/fuzz.cmake)
   set_source_files_properties(binding/shim/overflow.c PROPERTIES COMPILE_DEFINITIONS DN_OVERFLOW_WRAP)

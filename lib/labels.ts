@@ -11,10 +11,11 @@ export const IMAGENET_NAMES = 'data/imagenet.shortnames.list';
 /**
  * Splits a names list the way darknet's get_labels reads it (fgetl per line):
  * one label per '\n'-terminated line, a trailing newline adds no label, and
- * nothing else (not even '\r') is trimmed.
+ * nothing else is trimmed: on Linux and macOS not even '\r'; on Windows,
+ * where darknet's fopen(path, "r") reads in text mode, "\r\n" is a line end.
  */
-export function splitLines(text: string): string[] {
-  const lines = text.split('\n');
+export function splitLines(text: string, platform: NodeJS.Platform = process.platform): string[] {
+  const lines = (platform === 'win32' ? text.replace(/\r\n/g, '\n') : text).split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines;
 }

@@ -95,12 +95,15 @@ export async function startRedis({ persist = false } = {}) {
   };
 }
 
-/** Our CLI as a long-running process; `ready` resolves when the worker serves its queue. */
-export function startWorker(url, extra = [], { env } = {}) {
+/**
+ * Our CLI as a long-running process; `ready` resolves when the worker serves
+ * its queue. ipc: with Node's IPC channel (child.send).
+ */
+export function startWorker(url, extra = [], { env, ipc = false } = {}) {
   const child = spawn(process.execPath, [cli, 'worker', '--redis', url, tinyCfg, tinyWeights, '--threads', '1', ...extra], {
     cwd: darknetDir,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])],
   });
   child.stderr.setEncoding('utf8');
   let log = '';

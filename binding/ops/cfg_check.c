@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shim/platform_file.h"
+
 #include "darknet.h"
 
 /* darknet functions that darknet.h does not declare. */
@@ -65,7 +67,7 @@ static void append_line(cfg_check *c, const char *line) {
 
 static void check_cfg(void *arg) {
   cfg_check *c = (cfg_check *)arg;
-  FILE *f = fopen(c->path, "r");
+  FILE *f = dn_fopen(c->path, "r");
   char *line;
   int number = 0;
   int sections = 0;
@@ -142,7 +144,7 @@ static void check_cfg(void *arg) {
         if (strcmp(line, "tree") == 0 || strcmp(line, "map") == 0) {
           /* darknet opens these (relative to the working directory) and
            * reads a tree file without checking that it opened */
-          FILE *ref = fopen(eq + 1, "r");
+          FILE *ref = dn_fopen(eq + 1, "r");
           if (!ref) {
             dn_error_set(c->err, DN_E_CFG, "%s line %d: %s=%.200s: %s", c->path, number, line, eq + 1,
                          strerror(errno));

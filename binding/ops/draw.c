@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "shim/platform_file.h"
 
 #include "encode/stb_write.h"
 
@@ -50,7 +51,6 @@ static void free_table(image **table) {
  * (w = h = 0, data NULL: what get_label tiles for a byte below 32). */
 static image **load_alphabet_from(const char *dir, dn_error *err) {
   alphabet_load a;
-  struct stat st;
   char path[4200];
   int i, j;
   if (strlen(dir) > 4000) {
@@ -60,7 +60,7 @@ static image **load_alphabet_from(const char *dir, dn_error *err) {
   for (j = 0; j < ALPHABET_SIZES; ++j) {
     for (i = ALPHABET_FIRST; i <= ALPHABET_LAST; ++i) {
       snprintf(path, sizeof path, "%s/%d_%d.png", dir, i, j);
-      if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+      if (!dn_is_regular_file(path)) {
         dn_error_set(err, DN_E_FILE,
                      "darknet's label alphabet (data/labels/, 760 PNGs) is incomplete: %s is missing", path);
         return NULL;

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shim/platform_file.h"
+
 int dn_read_file(const char *path, const char *what, unsigned char **bytes, size_t *length, dn_error *err) {
-  FILE *f = fopen(path, "rb");
+  FILE *f = dn_fopen(path, "rb");
   unsigned char *data = NULL;
   size_t size = 0, capacity = 0, n;
   int failed;

@@ -4,7 +4,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "shim/platform_file.h"
 
 /* darknet functions that darknet.h does not declare. */
 extern char *get_layer_string(LAYER_TYPE a);
@@ -79,15 +80,14 @@ long long dn_network_weight_floats(const network *net, dn_error *err) {
 }
 
 int dn_weights_check_size(const network *net, const char *cfg, const char *path, dn_error *err) {
-  FILE *f = fopen(path, "rb");
+  FILE *f = dn_fopen(path, "rb");
   int header[3];
-  struct stat st;
-  long long floats, header_bytes, expected;
+  long long size, floats, header_bytes, expected;
   if (!f) {
     dn_error_set(err, DN_E_FILE, "cannot open weights %s: %s", path, strerror(errno));
     return -1;
   }
-  if (fstat(fileno(f), &st) != 0) {
+  if ((size = dn_file_size(f)) < 0) {
     dn_error_set(err, DN_E_FILE, "cannot read weights %s: %s", path, strerror(errno));
     fclose(f);
     return -1;
@@ -96,7 +96,7 @@ int dn_weights_check_size(const network *net, const char *cfg, const char *path,
     fclose(f);
     dn_error_set(err, DN_E_WEIGHTS,
                  "weights %s is truncated: %lld bytes, shorter than darknet's weights header", path,
-                 (long long)st.st_size);
+                 size);
     return -1;
   }
   fclose(f);
@@ -114,18 +114,18 @@ int dn_weights_check_size(const network *net, const char *cfg, const char *path,
   floats = dn_network_weight_floats(net, err);
   if (floats < 0) return -1;
   expected = header_bytes + floats * (long long)sizeof(float);
-  if ((long long)st.st_size < expected) {
+  if (size < expected) {
     dn_error_set(err, DN_E_WEIGHTS,
                  "weights %s is truncated or belongs to another cfg: %lld bytes, %s needs "
                  "%lld (%lld-byte header, format %d.%d, + %lld float parameters)",
-                 path, (long long)st.st_size, cfg, expected, header_bytes, header[0], header[1], floats);
+                 path, size, cfg, expected, header_bytes, header[0], header[1], floats);
     return -1;
   }
-  if ((long long)st.st_size > expected) {
+  if (size > expected) {
     dn_error_set(err, DN_E_WEIGHTS,
                  "weights %s does not match the cfg: %lld bytes, %s needs exactly %lld "
                  "(%lld-byte header, format %d.%d, + %lld float parameters)",
-                 path, (long long)st.st_size, cfg, expected, header_bytes, header[0], header[1], floats);
+                 path, size, cfg, expected, header_bytes, header[0], header[1], floats);
     return -1;
   }
   return 0;

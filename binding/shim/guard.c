@@ -1,6 +1,7 @@
 /* See guard.h. Compiled without darknet_shim.h, so exit() here is the real one. */
 #define _POSIX_C_SOURCE 200809L /* fmemopen */
 #include "guard.h"
+#include "platform_file.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -307,7 +308,7 @@ FILE *dn_shim_fopen(const char *path, const char *mode) {
     /* No fmemopen in the Windows CRT: a temporary file, deleted on close ('D'). */
     char dir[MAX_PATH], name[MAX_PATH];
     if (!GetTempPathA(sizeof dir, dir) || !GetTempFileNameA(dir, "dnc", 0, name)) return NULL;
-    FILE *f = fopen(name, "w+bD");
+    FILE *f = fopen(name, "w+bD"); /* GetTempFileNameA's ANSI name */
     if (!f) return NULL;
     if (fwrite(override_text, 1, override_length, f) != override_length) { fclose(f); return NULL; }
     rewind(f);
@@ -316,7 +317,7 @@ FILE *dn_shim_fopen(const char *path, const char *mode) {
     return fmemopen((void *)override_text, override_length, "r");
 #endif
   }
-  return fopen(path, mode);
+  return dn_fopen(path, mode);
 }
 
 void dn_shim_perror(const char *s) {

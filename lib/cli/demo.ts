@@ -12,6 +12,7 @@ import { loadNetwork, type Detection } from '../network.js';
 import { extOutput, frameJson, JSON_ARRAY_CLOSE, JSON_ARRAY_OPEN, JSON_FRAME_SEPARATOR } from '../video/demo-json.js';
 import type { CameraSource, SourceEvent, VideoSource } from '../video/source.js';
 import { StreamServer } from '../video/stream-server.js';
+import { onShutdown } from './shutdown.js';
 import type { VideoOptions, VideoResult } from '../video/stream.js';
 
 /** The demo's flags (lib/cli.ts parses them). */
@@ -143,9 +144,7 @@ export async function runDemo(cfg: string, weights: string, labels: string, inpu
     await closeServers();
     throw error;
   }
-  const stop = (): void => stream.stop();
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const stopListening = onShutdown(() => stream.stop());
   const jsonFile = flags.jsonFileOutput !== undefined ? new FileOut(flags.jsonFileOutput) : undefined;
   jsonFile?.write(JSON_ARRAY_OPEN);
   let undrawnWriter: import('../video/writer.js').VideoWriter | undefined;
@@ -195,8 +194,7 @@ export async function runDemo(cfg: string, weights: string, labels: string, inpu
     if (jsonFile) await jsonFile.close().catch(() => undefined);
     throw error;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    stopListening();
     stream.close();
     await closeServers();
     await network.close();

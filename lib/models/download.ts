@@ -175,6 +175,37 @@ async function withLock<T>(file: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** How long a Windows rename is retried while another program holds a file. */
+const RENAME_PATIENCE_MS = 10_000;
+
+/**
+ * Renames the checked download into place. On Windows a rename fails while
+ * another program has either file open without sharing delete access (a
+ * virus scanner or indexer reading the new file: EBUSY; a process still
+ * reading an old file at the final path: EPERM). Such holds are mostly brief:
+ * retried with back-off, then an error that says what to do; the download
+ * stays, checked, for the next run.
+ */
+async function moveIntoPlace(partial: string, file: string): Promise<void> {
+  const start = Date.now();
+  for (let wait = 50; ; wait = Math.min(2 * wait, 1000)) {
+    try {
+      await rename(partial, file);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (process.platform !== 'win32' || !['EBUSY', 'EPERM', 'EACCES'].includes(code)) throw error;
+      if (Date.now() - start + wait > RENAME_PATIENCE_MS) {
+        throw new DarknetError(
+          `cannot move the download ${partial} to ${file} (${code}): another program has one of them open; close it and run again`,
+          'ERR_DOWNLOAD',
+        );
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
 const inFlight = new Map<string, Promise<string>>();
 
 /**
@@ -228,7 +259,7 @@ export async function download(target: string | ModelInfo, options: DownloadOpti
           await fail(`${source}: ${(error as Error).message}`);
         }
       }
-      await rename(partial, file);
+      await moveIntoPlace(partial, file);
       return file;
     });
   })();

@@ -1,5 +1,7 @@
-// `darknet worker`: serves a network's queue until SIGTERM/SIGINT, then stops
-// taking jobs, finishes the ones it holds, closes its networks and exits 0.
+// `darknet worker`: serves a network's queue until asked to stop (SIGTERM,
+// SIGINT, Ctrl-Break or the IPC message 'shutdown': cli/shutdown.ts), then
+// stops taking jobs, finishes the ones it holds, closes its networks and exits 0.
+import { onShutdown } from '../cli/shutdown.js';
 import { createWorker } from './worker.js';
 
 export interface WorkerCommandOptions {
@@ -42,16 +44,10 @@ export async function workerCommand(cfg: string, weights: string, labels: string
   await running.worker.waitUntilReady();
   log('ready');
   await new Promise<void>((resolvePromise) => {
-    const stop = (signal: string): void => {
-      log(`${signal}: finishing the jobs it holds`);
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
+    onShutdown((reason) => {
+      log(`${reason}: finishing the jobs it holds`);
       resolvePromise();
-    };
-    const onTerm = (): void => stop('SIGTERM');
-    const onInt = (): void => stop('SIGINT');
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
+    });
   });
   await running.close();
   log('stopped');

@@ -4,13 +4,14 @@ import { constants, setPriority } from 'node:os';
 /**
  * Every FFmpeg this process started and has not reaped yet, so that none
  * outlives its stream when the process ends: on exit (normal, process.exit,
- * an uncaught exception) they are killed; on SIGINT, SIGTERM and SIGHUP,
+ * an uncaught exception) they are killed; on SIGINT, SIGTERM, SIGHUP and
+ * SIGBREAK (Windows' Ctrl-Break, where children outlive their parent),
  * when nobody else listens for the signal, too, and then the process ends by
  * it as it would have without us. The listeners are there only while
  * children are.
  */
 const children = new Set<ChildProcess>();
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
 
 function killAll(): void {
   for (const child of children) {
@@ -29,7 +30,11 @@ function onSignal(signal: NodeJS.Signals): void {
   if (process.listenerCount(signal) > 1) return;
   killAll();
   uninstall();
-  process.kill(process.pid, signal);
+  try {
+    process.kill(process.pid, signal);
+  } catch {
+    // Windows raises only some signals (not SIGBREAK): the exit below instead
+  }
   // should the default action not have ended it, end as it would have
   setTimeout(() => process.exit(128 + (constants.signals[signal] ?? 0)), 200);
 }

@@ -37,7 +37,9 @@ test('splitLines: one label per line, a final newline adds none, nothing trimmed
   assert.deepEqual(splitLines('a\nb\n'), ['a', 'b']);
   assert.deepEqual(splitLines('a\nb'), ['a', 'b']);
   assert.deepEqual(splitLines('a\n\nb\n\n'), ['a', '', 'b', '']);
-  assert.deepEqual(splitLines('a\r\n b \n'), ['a\r', ' b ']);
+  assert.deepEqual(splitLines('a\r\n b \n', 'linux'), ['a\r', ' b ']);
+  // Windows' text mode (darknet's fopen "r" there): CRLF ends a line, a lone CR stays
+  assert.deepEqual(splitLines('a\r\n b \r\nc\rd\r\n', 'win32'), ['a', ' b ', 'c\rd']);
   assert.deepEqual(splitLines(''), []);
 });
 
