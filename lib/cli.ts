@@ -93,7 +93,8 @@ results arrive ({"file","predictions"}, detect: {"file","detections"}, or
 
 queue (many machines; Redis, BullMQ): classify (or detect) --redis URL enqueues one job per
 image and prints the same lines as results arrive; worker serves the queue
-until SIGTERM/SIGINT (then finishes the jobs it holds and exits 0):
+until SIGTERM/SIGINT/SIGBREAK or the IPC message 'shutdown' (then finishes
+the jobs it holds and exits 0):
   --redis URL        redis://host:port[/db]
   --queue NAME       default: one queue per network, named after its weights' sha256
   --by-path          send paths, not image bytes (workers on shared storage)

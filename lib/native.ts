@@ -185,7 +185,7 @@ function loadError(tried: string, cause: unknown): DarknetError {
     `Reason: ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}`,
     'Possible fixes:',
     process.platform === 'win32'
-      ? '- Windows is not supported yet: use Linux, macOS or WSL.'
+      ? '- Rebuild from source with MSYS2\'s MinGW-w64 (its gcc, cmake and ninja on PATH): `npm rebuild darknet-napi --build-from-source`.'
       : '- Rebuild from source: `npm rebuild darknet-napi --build-from-source` (needs cmake >= 3.19, a C/C++ compiler and make or ninja).',
     '- darknet\'s sources are fetched by scripts/fetch-darknet.sh (git submodule, else Debian\'s source package): check its output.',
     `- Point ${BINARY_ENV} at a darknet_napi.node built for this platform.`,

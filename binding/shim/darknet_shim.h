@@ -27,6 +27,17 @@
 
 #include "guard.h"
 
+/* yolo_layer.c alone (compiled with DN_SHIM_YOLO): with our
+ * -fsanitize=signed-integer-overflow, MinGW-w64's gcc inlines get_yolo_box
+ * into get_yolo_detections, and -Ofast then multiplies by a hoisted 1/lw
+ * where darknet's own build (the reference, no sanitizer) calls it and
+ * divides: box centres 1 ulp off. Kept out of line, as there. */
+#if defined(DN_SHIM_YOLO) && defined(__MINGW32__)
+#include "darknet.h"
+__attribute__((noinline)) box get_yolo_box(float *x, float *biases, int n, int index, int i, int j, int lw, int lh,
+                                           int w, int h, int stride);
+#endif
+
 #define exit(status) dn_shim_exit(status)
 #define abort() dn_shim_abort()
 #define fprintf dn_shim_fprintf

@@ -99,7 +99,13 @@ test('the package holds exactly the expected files', () => {
       .map((entry) => relative(root, join(entry.parentPath, entry.name))),
     ...['install.mjs', 'fetch-darknet.sh', 'prebuild.mjs', 'pack.mjs'].map((f) => `scripts/${f}`),
     ...lib.flatMap((name) => [`dist/${name}.js`, `dist/${name}.d.ts`]),
-    `prebuilds/${platformDir}/${prebuildName}`,
+    // this platform's, and any other already in prebuilds/ (win32-x64 from build:prebuild --platform win32)
+    ...new Set([
+      `prebuilds/${platformDir}/${prebuildName}`,
+      ...readdirSync(join(root, 'prebuilds'), { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => relative(root, join(entry.parentPath, entry.name))),
+    ]),
     ...readdirSync(join(darknetDir, 'src')).map((f) => `darknet/src/${f}`),
     'darknet/include/darknet.h',
     ...readdirSync(join(darknetDir, 'examples')).filter((f) => f.endsWith('.c')).map((f) => `darknet/examples/${f}`),

@@ -13,12 +13,12 @@ import { sampleImages } from './paths.mjs';
 /**
  * The sample images that the per-image loops of `parity` and `engine` run:
  * every one, or the comma list DARKNET_NAPI_IMAGES names (`dog.jpg,...`),
- * which test-arm64.sh and sanitize.sh set to dog.jpg, giraffe.jpg and
- * scream.jpg: every sample image takes the same native path but for its size
- * and its JPEG's layout, and these three reach every line and branch the
- * seven reach (the landscape 4:4:0 Exif JPEG, the square 4:4:4 JFIF one whose
- * 500-pixel rows end in the scalar tail of stb's colour conversion, the
- * portrait one that letterboxes and resizes the other way).
+ * which test-arm64.sh, test-windows.sh and sanitize.sh set to dog.jpg,
+ * giraffe.jpg and scream.jpg: every sample image takes the same native path
+ * but for its size and its JPEG's layout, and these three reach every line
+ * and branch the seven reach (the landscape 4:4:0 Exif JPEG, the square
+ * 4:4:4 JFIF one whose 500-pixel rows end in the scalar tail of stb's colour
+ * conversion, the portrait one that letterboxes and resizes the other way).
  * `DARKNET_NAPI_IMAGES=all` runs every one. The files that need every image
  * whatever this says (`inputs`' decode check, the bulk, queue, detection and
  * concurrency corpora, the stress run) use `sampleImages`.

@@ -1,25 +1,38 @@
 // darknet's own tools, built from the same sources (npm run build:reference):
 // the oracle. Importing this asserts they exist, so a test file that needs
 // them says so by importing it.
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { elfArch } from './binary-arch.mjs';
+import { binaryArch } from './binary-arch.mjs';
 import { runCommand } from './child.mjs';
 import { darknetDir, referenceDir } from './paths.mjs';
 
-export const referenceCli = join(referenceDir, 'darknet');
+const windows = process.platform === 'win32';
+/** A tool of the reference build by name (MinGW's are `.exe`: npm run test:windows). */
+const tool = (name) => join(referenceDir, windows ? `${name}.exe` : name);
+
+export const referenceCli = tool('darknet');
 /** Prints a network's whole output vector for one image (test/reference/reference_vector.c). */
-export const referenceVector = join(referenceDir, 'reference-vector');
+export const referenceVector = tool('reference-vector');
 /** darknet's detector test flow, heads and boxes printed exactly (test/reference/reference_detect.c). */
-export const referenceDetect = join(referenceDir, 'reference-detect');
+export const referenceDetect = tool('reference-detect');
 /** Re-encodes an image with darknet's own code (test/reference/reencode.c). */
-export const referenceReencode = join(referenceDir, 'reencode');
+export const referenceReencode = tool('reencode');
 /** stb_image's 4-channel decode against its 3-channel one (test/reference/rgba_decode.c). */
-export const referenceRgbaDecode = join(referenceDir, 'rgba-decode');
+export const referenceRgbaDecode = tool('rgba-decode');
+
+/**
+ * A reference tool's stdout with C's line ends: MinGW's C runtime writes
+ * stdout in text mode, every "\n" as "\r\n" (darknet's and our tools' printf
+ * print no "\r" of their own), where our Node code writes "\n". Linux: as is.
+ */
+export function cText(stdout) {
+  return windows ? stdout.replaceAll('\r\n', '\n') : stdout;
+}
 
 function assertBuilt(what, path) {
   if (!existsSync(path)) {
@@ -31,17 +44,19 @@ assertBuilt('vector tool', referenceVector);
 // Built for the CPU the tests run on: darknet's answers differ between CPUs
 // (README, Platforms), so every comparison needs this CPU's reference;
 // golden.test.mjs's hard-coded lines are x86-64 darknet's.
-for (const tool of [referenceCli, referenceVector]) {
-  const arch = elfArch(tool);
+for (const path of [referenceCli, referenceVector]) {
+  const arch = binaryArch(path);
   if (arch !== null && arch !== process.arch) {
-    throw new Error(`${tool} is built for ${arch}, the tests run on ${process.arch}: darknet's answers differ between CPUs, compare with a reference built for this one`);
+    throw new Error(`${path} is built for ${arch}, the tests run on ${process.arch}: darknet's answers differ between CPUs, compare with a reference built for this one`);
   }
 }
 
 const execFileAsync = promisify(execFile);
 
-export function runReferenceCli(args, options = {}) {
-  return runCommand(referenceCli, args, options);
+/** darknet's CLI: { code, signal, stdout, stderr }, stdout with "\n" line ends (cText). */
+export async function runReferenceCli(args, options = {}) {
+  const result = await runCommand(referenceCli, args, options);
+  return { ...result, stdout: cText(result.stdout) };
 }
 
 /** Writes `<base>.<format>` (png, bmp or tga) from `image` with darknet's own encoder. */
@@ -59,7 +74,7 @@ export async function referenceOutput(cfg, weights, image, mode = 'letterbox') {
     cwd: darknetDir,
     maxBuffer: 64 << 20,
   });
-  return Float32Array.from(stdout.trim().split('\n'), Number);
+  return Float32Array.from(cText(stdout).trim().split('\n'), Number);
 }
 
 export function maxAbsDiff(a, b) {
@@ -69,17 +84,48 @@ export function maxAbsDiff(a, b) {
   return max;
 }
 
-/** A C99 %a float as printed by glibc ("-0x1.8p+3", "0x0p+0", "inf", "nan"), exactly. */
+/**
+ * A C99 %a float, exactly, as glibc and MinGW's printf (__USE_MINGW_ANSI_STDIO:
+ * the Windows reference) print it: "-0x1.8p+3", "0x0p+0", "inf", "-nan" (the
+ * same digits; MinGW prints a negative NaN as "nan"). Also Microsoft's UCRT
+ * form: the fraction padded to 13 digits ("0x1.8000000000000p+3"), "-nan(ind)".
+ */
 export function parseHexFloat(text) {
   const m = /^(-?)0x([0-9a-f]+)(?:\.([0-9a-f]*))?p([+-]\d+)$/.exec(text);
   if (!m) {
-    const special = { inf: Infinity, '-inf': -Infinity, nan: NaN, '-nan': NaN }[text];
+    const special = { inf: Infinity, '-inf': -Infinity, nan: NaN, '-nan': NaN, 'nan(ind)': NaN, '-nan(ind)': NaN }[text];
     if (special === undefined) throw new Error(`not a %a float: ${text}`);
     return special;
   }
   const fraction = m[3] ? Number.parseInt(m[3], 16) / 16 ** m[3].length : 0;
   const value = (Number.parseInt(m[2], 16) + fraction) * 2 ** Number(m[4]);
   return m[1] ? -value : value;
+}
+
+/**
+ * A tool's stdout, run from darknet/, written to a file rather than a pipe:
+ * its heads are megabytes an image, and under Wine a pipe between two
+ * Windows processes carries them several times slower than a file (npm run
+ * test:windows). Rejects unless the tool exits 0.
+ */
+async function stdoutThroughFile(command, args) {
+  const dir = mkdtempSync(join(tmpdir(), 'darknet-napi-reference-'));
+  const file = join(dir, 'stdout');
+  const fd = openSync(file, 'w');
+  try {
+    const { code, signal, stderr } = await new Promise((resolvePromise, reject) => {
+      const child = spawn(command, args, { cwd: darknetDir, stdio: ['ignore', fd, 'pipe'] });
+      const err = [];
+      child.stderr.on('data', (chunk) => err.push(chunk));
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolvePromise({ code, signal, stderr: Buffer.concat(err).toString() }));
+    });
+    if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit status ${code}`}): ${stderr}`);
+    return readFileSync(file, 'utf8');
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -90,11 +136,8 @@ export function parseHexFloat(text) {
  */
 export async function referenceDetections(cfg, weights, images, { thresh = 0.5, hierThresh = 0.5, nms = 0.45 } = {}) {
   assertBuilt('detect tool', referenceDetect);
-  const { stdout } = await execFileAsync(referenceDetect, [cfg, weights, String(thresh), String(hierThresh), String(nms), ...images], {
-    cwd: darknetDir,
-    maxBuffer: 1 << 30,
-  });
-  const lines = stdout.split('\n');
+  const stdout = await stdoutThroughFile(referenceDetect, [cfg, weights, String(thresh), String(hierThresh), String(nms), ...images]);
+  const lines = cText(stdout).split('\n');
   const results = [];
   let at = 0;
   while (at < lines.length && lines[at] !== '') {
@@ -135,7 +178,7 @@ export async function referenceDemoDetections(cfg, weights, names, frames, { thr
     maxBuffer: 1 << 30,
     env: { ...process.env, ...(json ? { REFERENCE_DEMO_JSON: json } : {}) },
   });
-  const lines = stdout.split('\n');
+  const lines = cText(stdout).split('\n');
   const results = [];
   for (let at = 0; at < lines.length; ++at) {
     if (!lines[at].startsWith('frame ')) continue;
