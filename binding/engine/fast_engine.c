@@ -106,7 +106,9 @@ static void conv_epilogue(void *context, float *c, int ldc, int m0, int m1, int 
  * every call). Calls on one network are serialized, so no lock. */
 struct dn_engine_context {
   int layers;
-  float **panels;       /* per layer index; NULL until packed */
+  int fast;             /* the fast precision (dn_engine_set_fast): folded weights, fused kernels */
+  float **panels;       /* per layer index; NULL until packed (fast: the folded weights) */
+  float **bias;         /* fast: per layer index, the folded bias; NULL until packed */
   dn_output_plan plan;  /* where the outputs go (output_plan.h) */
   const float **outputs; /* per layer: where this prediction wrote its output */
   double *seconds;       /* per layer: how long this prediction took on it */
@@ -118,10 +120,12 @@ dn_engine_context *dn_engine_create(const network *net) {
   if (!ctx) return NULL;
   ctx->layers = net->n;
   ctx->panels = (float **)calloc(n, sizeof(float *));
+  ctx->bias = (float **)calloc(n, sizeof(float *));
   ctx->outputs = (const float **)calloc(n, sizeof(float *));
   ctx->seconds = (double *)calloc(n, sizeof(double));
-  if (!ctx->panels || !ctx->outputs || !ctx->seconds || dn_output_plan_init(&ctx->plan, net->n) != 0) {
+  if (!ctx->panels || !ctx->bias || !ctx->outputs || !ctx->seconds || dn_output_plan_init(&ctx->plan, net->n) != 0) {
     free(ctx->panels);
+    free(ctx->bias);
     free(ctx->outputs);
     free(ctx->seconds);
     free(ctx);
@@ -134,22 +138,82 @@ void dn_engine_free(dn_engine_context *ctx) {
   int i;
   if (!ctx) return;
   for (i = 0; i < ctx->layers; ++i) free(ctx->panels[i]);
+  for (i = 0; i < ctx->layers; ++i) free(ctx->bias[i]);
   free(ctx->panels);
+  free(ctx->bias);
   free(ctx->outputs);
   free(ctx->seconds);
   dn_output_plan_free(&ctx->plan);
   free(ctx);
 }
 
+/* The fast precision's weights and bias for layer index: batch norm folded
+ * in, as forward_convolutional_layer's inference arithmetic rearranged,
+ *   ((w * x) - mean) / (sqrt(variance) + .000001f) * scale + bias
+ *   = (w * factor) * x + (bias - mean * factor),  factor = scale / (sqrt(variance) + .000001f)
+ * computed in double and rounded once to float. The panels of the folded
+ * weights into ctx->panels, the bias into ctx->bias; darknet's own arrays
+ * are left as they are (layerParameters() and the ONNX export read them).
+ * 0, or -1 when out of memory. */
+static int fold_layer(dn_engine_context *ctx, int index, const layer *l) {
+  const int K = l->size * l->size * l->c;
+  float *weights = (float *)malloc(sizeof(float) * (size_t)l->n * (size_t)K);
+  float *bias = (float *)malloc(sizeof(float) * (size_t)l->n);
+  int f, k;
+  if (!weights || !bias) {
+    free(weights);
+    free(bias);
+    return -1;
+  }
+  for (f = 0; f < l->n; ++f) {
+    const float *row = l->weights + (size_t)f * K;
+    float *out = weights + (size_t)f * K;
+    if (l->batch_normalize) {
+      const double factor = (double)l->scales[f] / (sqrt((double)l->rolling_variance[f]) + (double).000001f);
+      for (k = 0; k < K; ++k) out[k] = (float)((double)row[k] * factor);
+      bias[f] = (float)((double)l->biases[f] - (double)l->rolling_mean[f] * factor);
+    } else {
+      memcpy(out, row, sizeof(float) * (size_t)K);
+      bias[f] = l->biases[f];
+    }
+  }
+  ctx->panels[index] = dn_sgemm_pack_a(l->n, K, weights);
+  free(weights);
+  if (!ctx->panels[index]) {
+    free(bias);
+    return -1;
+  }
+  ctx->bias[index] = bias;
+  return 0;
+}
+
 /* The panels of layer index's weights, or NULL when out of memory. */
 static const float *packed_weights_of(dn_engine_context *ctx, int index, const layer *l) {
   if (index < 0 || index >= ctx->layers) return NULL;
+  if (ctx->fast) {
+    if (!ctx->panels[index] && l->weights && fold_layer(ctx, index, l) != 0) return NULL;
+    return ctx->panels[index];
+  }
   if (!ctx->panels[index] && l->weights)
     ctx->panels[index] = dn_sgemm_pack_a(l->n, l->size * l->size * l->c, l->weights);
   return ctx->panels[index];
 }
 
 static int multiplies(const layer *l) { return l->type == CONVOLUTIONAL && dn_fast_layer_supported(l); }
+
+void dn_engine_set_fast(dn_engine_context *ctx) { ctx->fast = 1; }
+
+int dn_engine_is_fast(const dn_engine_context *ctx) { return ctx->fast; }
+
+int dn_engine_fold_weights(dn_engine_context *ctx, const network *net) {
+  int i;
+  for (i = 0; i < net->n && i < ctx->layers; ++i) {
+    const layer *l = &net->layers[i];
+    if (!multiplies(l) || !l->weights) continue;
+    if (!packed_weights_of(ctx, i, l)) return -1;
+  }
+  return 0;
+}
 
 int dn_engine_take_weights(dn_engine_context *ctx, network *net) {
   int i;
@@ -176,6 +240,55 @@ int dn_engine_return_weights(dn_engine_context *ctx, network *net) {
   return 0;
 }
 
+/* The fast precision's epilogue where the kernel does not apply it: with
+ * `bias`, the folded bias and leaky (the fused kernels' arithmetic) on a
+ * tile; then any activation other than leaky and linear. */
+typedef struct fast_job {
+  const layer *l;
+  const float *bias; /* NULL: the fused kernel added it */
+} fast_job;
+
+static void fast_epilogue(void *context, float *c, int ldc, int m0, int m1, int n0, int n1) {
+  const fast_job *job = (const fast_job *)context;
+  const layer *l = job->l;
+  const int len = n1 - n0, leaky = l->activation == LEAKY;
+  int f, j;
+  for (f = m0; f < m1; ++f) {
+    float *row = c + (size_t)f * ldc + n0;
+    if (job->bias) {
+      const float bias = job->bias[f];
+      if (leaky) {
+        for (j = 0; j < len; ++j) {
+          const float x = row[j] + bias, y = x * 0.1f;
+          row[j] = x > 0 ? x : y;
+        }
+      } else {
+        for (j = 0; j < len; ++j) row[j] += bias;
+      }
+    }
+    if (!leaky && l->activation != LINEAR) activate_array(row, len, l->activation);
+  }
+}
+
+static void forward_convolution_fast(dn_engine_context *ctx, int index, layer *l, const dn_matrix_b *b) {
+  const int M = l->n, N = l->out_w * l->out_h, K = l->size * l->size * l->c;
+  const int leaky = l->activation == LEAKY, other = !leaky && l->activation != LINEAR;
+  const float *panels = packed_weights_of(ctx, index, l);
+  fast_job job;
+  int rc;
+  if (!panels) dn_shim_fatal("out of memory for the fast precision's folded weights");
+  job.l = l;
+  if (dn_kernel_fused_usable()) {
+    job.bias = NULL;
+    rc = dn_sgemm_fused(M, N, K, NULL, panels, b, l->output, ctx->bias[index], leaky ? DN_ACT_LEAKY : DN_ACT_LINEAR,
+                        other ? fast_epilogue : NULL, &job, 0);
+  } else {
+    job.bias = ctx->bias[index];
+    rc = dn_sgemm(M, N, K, NULL, panels, b, l->output, fast_epilogue, &job, 0);
+  }
+  if (rc != 0) dn_shim_fatal("out of memory for the fast engine's scratch buffers");
+}
+
 static void forward_convolution(dn_engine_context *ctx, int index, layer *l, const float *input) {
   /* As forward_convolutional_layer: a 1x1 convolution multiplies the input
    * itself (row stride out_w*out_h, whatever the stride), others im2col. */
@@ -189,6 +302,10 @@ static void forward_convolution(dn_engine_context *ctx, int index, layer *l, con
   b.stride = l->stride;
   b.pad = l->pad;
   b.out_w = l->out_w;
+  if (ctx->fast) {
+    forward_convolution_fast(ctx, index, l, &b);
+    return;
+  }
   job.l = l;
   job.darknet_normalize = !dn_fast_batchnorm_fused();
   /* Without memory for packed weights, the GEMM packs them per call. Other
@@ -465,4 +582,13 @@ float *dn_fast_predict(dn_engine_context *ctx, network *netp, float *input, dn_r
     if (l.truth) net.truth = l.output;
   }
   return netp->output;
+}
+
+int dn_fast_precision_fma(void) {
+  if (!dn_kernel_fused_usable()) return -1;
+#if defined(__aarch64__)
+  return 1; /* fmla: both builds contract (kernels.cmake) */
+#else
+  return dn_kernel_selected()->fma;
+#endif
 }

@@ -24,6 +24,17 @@ typedef struct dn_engine_context dn_engine_context;
 dn_engine_context *dn_engine_create(const network *net);
 void dn_engine_free(dn_engine_context *ctx);
 
+/* The fast precision (loadNetwork's { precision: 'fast' }), set before the
+ * first pack: batch norm and bias folded into the weights at load, FMA
+ * kernels with bias and leaky in their store (sgemm.h: dn_sgemm_fused).
+ * Not darknet's bits; test/precision.test.mjs holds it to its contract. */
+void dn_engine_set_fast(dn_engine_context *ctx);
+int dn_engine_is_fast(const dn_engine_context *ctx);
+/* The fast precision's load: every convolution's folded weights and bias,
+ * packed now; darknet keeps its own arrays (layerParameters, the ONNX
+ * export, darknet's engine read them). 0, or -1 when out of memory. */
+int dn_engine_fold_weights(dn_engine_context *ctx, const network *net);
+
 /* Packs the weights of every convolution the engine runs now (not at its
  * first prediction) and frees darknet's copy of them, which the engine never
  * reads: l.weights is then NULL. 0, or -1 when out of memory. */
@@ -68,6 +79,11 @@ int dn_fast_layer_supported(const layer *l);
  * arithmetic checked once against darknet's normalize_cpu), or as darknet's
  * normalize_cpu on whole rows (DARKNET_NAPI_FUSED_BATCHNORM=0 forces it). */
 int dn_fast_batchnorm_fused(void);
+
+/* What the fast precision runs on this CPU: the selected kernel's fused
+ * build, with FMA or not (1/0), or -1: the exact kernel and an epilogue pass
+ * (its ISA has FMA, the CPU not). */
+int dn_fast_precision_fma(void);
 
 /* The GEMM kernel in use ("avx512", "avx2", "sse2", "neon", "generic"). */
 const char *dn_fast_kernel_name(void);
