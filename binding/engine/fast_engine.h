@@ -35,6 +35,18 @@ int dn_engine_is_fast(const dn_engine_context *ctx);
  * export, darknet's engine read them). 0, or -1 when out of memory. */
 int dn_engine_fold_weights(dn_engine_context *ctx, const network *net);
 
+/* How the fast precision runs a convolution, chosen per layer on its first
+ * prediction by timing the candidates at the pool's thread count
+ * (DARKNET_NAPI_WINOGRAD=off|f2|f4 forces; DARKNET_NAPI_WINOGRAD_LOG=1
+ * prints each choice): the GEMM, or Winograd F(2,3) or F(4,3) (winograd.h)
+ * for 3x3 stride-1 ones. */
+#define DN_ALGO_GEMM 1
+#define DN_ALGO_F2 2
+#define DN_ALGO_F4 3
+/* Layer index's: DN_ALGO_*, or 0 (not a convolution the fast precision has
+ * run yet, or exact precision). */
+int dn_engine_layer_algorithm(const dn_engine_context *ctx, int index);
+
 /* Packs the weights of every convolution the engine runs now (not at its
  * first prediction) and frees darknet's copy of them, which the engine never
  * reads: l.weights is then NULL. 0, or -1 when out of memory. */
