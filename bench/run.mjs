@@ -98,13 +98,18 @@ const middle = (values) => [...values].sort((x, y) => x - y)[values.length >> 1]
  * then call by call, interleaved (a robustness row: onnxruntime's threads
  * spin after each run, on the cores ours wants).
  */
-async function versus(predict, run, count) {
+async function versus(predict, run, count, predictFast) {
   setThreads(count);
   const ours = [];
   const theirs = [];
+  const fast = []; // precision 'fast', in the same blocks (issue 27)
   for (let block = 0; block < 3; ++block) {
     ours.push(await median(predict));
     await pause(200);
+    if (predictFast) {
+      fast.push(await median(predictFast));
+      await pause(200);
+    }
     theirs.push(await median(run));
     await pause(200);
   }
@@ -119,18 +124,18 @@ async function versus(predict, run, count) {
     theirsInterleaved.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
   setThreads(defaultThreads);
-  return { ours: middle(ours), theirs: middle(theirs), oursInterleaved: middle(oursInterleaved), theirsInterleaved: middle(theirsInterleaved) };
+  return { ours: middle(ours), theirs: middle(theirs), fast: fast.length ? middle(fast) : undefined, oursInterleaved: middle(oursInterleaved), theirsInterleaved: middle(theirsInterleaved) };
 }
 
 /** Ours against onnxruntime on `model` at `count` threads (one session): versus()'s times, the ratio row and onnxruntime's output. */
-async function versusOrt(ort, model, image, predict, count) {
+async function versusOrt(ort, model, image, predict, count, predictFast) {
   const feeds = { input: new ort.Tensor('float32', nchw(image), [1, 3, image.height, image.width]) };
   const session = await ort.InferenceSession.create(model, { intraOpNumThreads: count, interOpNumThreads: 1, executionProviders: ['cpu'] });
   try {
     // The first output (a classifier's only one; a detector has one per head).
     const output = (await session.run(feeds))[session.outputNames[0] ?? 'output']?.data;
-    const v = await versus(predict, () => session.run(feeds), count);
-    return { ...v, output, ratio: { threads: count, ratio: v.ours / v.theirs, interleaved: v.oursInterleaved / v.theirsInterleaved, theirs: v.theirs } };
+    const v = await versus(predict, () => session.run(feeds), count, predictFast);
+    return { ...v, output, ratio: { threads: count, ratio: v.ours / v.theirs, interleaved: v.oursInterleaved / v.theirsInterleaved, theirs: v.theirs, ...(v.fast ? { fast: v.fast / v.theirs } : {}) } };
   } finally {
     await session.release();
   }
@@ -139,8 +144,12 @@ async function versusOrt(ort, model, image, predict, count) {
 /** Thread counts measured: 1 and the default (the pool's size). */
 const threadCounts = [...new Set([1, defaultThreads])];
 
+/** The row of precision 'fast' (issue 27): its kernel and ratio to onnxruntime. */
+const fastWay = (prefix) => `${prefix}precision 'fast' (${build.fastPrecision.kernel}, batch norm folded)`;
+
 async function predictRows(cfg, weights, { ort, dir, withOrt = true }) {
   const fast = await loadNetwork(cfg, weights, { labels: [] });
+  const folded = await loadNetwork(cfg, weights, { labels: [], precision: 'fast' });
   const stock = await loadNetwork(cfg, weights, { labels: [], engine: 'darknet' });
   const image = rawImage(fast.width, fast.height);
   const gflop = flopsOf(fast) / 1e9;
@@ -148,6 +157,7 @@ async function predictRows(cfg, weights, { ort, dir, withOrt = true }) {
   const rows = [];
   const ratios = [];
   const predict = () => fast.predict(image);
+  const predictFast = () => folded.predict(image);
   const expected = await fast.predict(image);
   let model;
   if (ort && withOrt) {
@@ -158,14 +168,16 @@ async function predictRows(cfg, weights, { ort, dir, withOrt = true }) {
     if (!model) {
       setThreads(count);
       rows.push({ way: `ours, fast engine (${build.kernel})`, threads: count, ms: await median(predict) });
+      rows.push({ way: fastWay('ours, '), threads: count, ms: await median(predictFast) });
       setThreads(defaultThreads);
       continue;
     }
-    const v = await versusOrt(ort, model, image, predict, count);
+    const v = await versusOrt(ort, model, image, predict, count, predictFast);
     let diff = 0;
     for (let i = 0; i < v.output.length; ++i) diff = Math.max(diff, Math.abs(v.output[i] - expected[i]));
     const theirs = `onnxruntime-node ${ort.env.versions?.node ?? ''} (CPU EP, our ONNX export; max |diff| ${diff.toExponential(1)})`;
     rows.push({ way: `ours, fast engine (${build.kernel})`, threads: count, ms: v.ours });
+    rows.push({ way: fastWay('ours, '), threads: count, ms: v.fast });
     rows.push({ way: theirs, threads: count, ms: v.theirs });
     rows.push({ way: `ours, interleaved call by call with onnxruntime`, threads: count, ms: v.oursInterleaved });
     rows.push({ way: `onnxruntime, interleaved call by call with ours`, threads: count, ms: v.theirsInterleaved });
@@ -175,6 +187,7 @@ async function predictRows(cfg, weights, { ort, dir, withOrt = true }) {
   rows.push({ way: "ours, engine: 'darknet' (darknet's own code)", threads: 1, ms: await median(() => stock.predict(image), Math.min(iterations, 20), 2) });
   setThreads(defaultThreads);
   await fast.close();
+  await folded.close();
   await stock.close();
   return { gflop, ops, rows, ratios };
 }
@@ -212,6 +225,10 @@ const ratioLine = (ratios, ops) =>
       return `${r.threads} thread${r.threads > 1 ? 's' : ''}: ${r.ratio.toFixed(2)} (interleaved ${r.interleaved.toFixed(2)}${least ? `; the least any engine with darknet's bits could reach here: ${least.toFixed(2)}` : ''})`;
     })
     .join('; ');
+
+/** precision 'fast''s ratio to onnxruntime at each thread count (issue 27's goal: <= 0.65). */
+const fastRatioLine = (ratios) =>
+  `ratio precision 'fast' / onnxruntime: ${ratios.map((r) => `${r.threads} thread${r.threads > 1 ? 's' : ''}: ${r.fast?.toFixed(2)}`).join(', ')} (goal: <= 0.65 at each)`;
 
 function shellOutMs(count) {
   const times = [];
@@ -283,6 +300,7 @@ async function detectionRows(name, { ort, dir, runs, stockRuns, thresh }) {
   const cfg = join(darknet, 'cfg', `${name}.cfg`);
   const weights = await writeSyntheticWeights(cfg, join(dir, `${name}.weights`), 41);
   const fast = await loadNetwork(cfg, weights);
+  const folded = await loadNetwork(cfg, weights, { precision: 'fast' });
   const stock = await loadNetwork(cfg, weights, { engine: 'darknet' });
   const image = rawImage(fast.width, fast.height);
   const gflop = flopsOf(fast) / 1e9;
@@ -292,17 +310,20 @@ async function detectionRows(name, { ort, dir, runs, stockRuns, thresh }) {
   setThreads(defaultThreads);
   const ratios = [];
   const predict = () => fast.predict(image);
+  const predictFast = () => folded.predict(image);
   const model = join(dir, `${name}.onnx`);
   if (ort) writeFileSync(model, await exportOnnx(cfg, weights));
   for (const count of [...threadCounts].reverse()) {
     if (!ort) {
       setThreads(count);
       rows.push({ way: `predict, fast engine (${build.kernel})`, threads: count, ms: await time(predict) });
+      rows.push({ way: fastWay('predict, '), threads: count, ms: await time(predictFast) });
       setThreads(defaultThreads);
       continue;
     }
-    const v = await versusOrt(ort, model, image, predict, count);
+    const v = await versusOrt(ort, model, image, predict, count, predictFast);
     rows.push({ way: `predict, fast engine (${build.kernel})`, threads: count, ms: v.ours });
+    rows.push({ way: fastWay('predict, '), threads: count, ms: v.fast });
     rows.push({ way: 'onnxruntime-node (CPU EP, our ONNX export: the heads)', threads: count, ms: v.theirs });
     ratios.push(v.ratio);
   }
@@ -316,6 +337,7 @@ async function detectionRows(name, { ort, dir, runs, stockRuns, thresh }) {
   rows.push({ way: 'detect(dog.jpg, { draw: true }): and the JPEG drawn', threads: defaultThreads, ms: await time(() => fast.detect(dog, { thresh, draw: true })) });
   const found = (await fast.detect(dog, { thresh })).length;
   await fast.close();
+  await folded.close();
   await stock.close();
   // darknet's own CLI: cfg/coco.data, data/coco.names and data/labels/ in its working directory.
   const cwd = join(dir, `shell-${name}`);
@@ -362,6 +384,7 @@ try {
     console.log(`| ${row.way} | ${row.threads} | ${fmt(row.ms)} | ${(tiny.gflop / (row.ms / 1e3)).toFixed(1)} | ${(ours / row.ms).toFixed(2)} |`);
   }
   if (tiny.ratios.length) console.log(`ratio ours / onnxruntime, ${ratioLine(tiny.ratios, tiny.ops)} (goal: <= 1.0 at each)`);
+  if (tiny.ratios.length) console.log(fastRatioLine(tiny.ratios));
 
   const oneThread = tiny.rows[0];
   const fmaPeak = peaks?.fmaBest;
@@ -455,18 +478,18 @@ try {
   console.log(`\nRSS per additional loaded Tiny Darknet network (8 loaded, each after one predict): ${(rss / 2 ** 20).toFixed(1)} MiB = ${(rss / weightsBytes).toFixed(2)}x the weights' ${(weightsBytes / 2 ** 20).toFixed(1)} MiB (goal: < 3x)`);
 
   console.log("\nother cfgs, synthetic weights: fast engine, darknet's own code, onnxruntime on our export (same process)");
-  console.log("| cfg | GFLOP | threads | fast ms | onnxruntime ms | ours / onnxruntime (interleaved) | least ratio, darknet's bits | darknet ms (1 thread) |");
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log("| cfg | GFLOP | threads | fast ms | precision 'fast' ms | onnxruntime ms | ours / onnxruntime (interleaved) | least ratio, darknet's bits | darknet ms (1 thread) |");
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const name of ['darknet', 'darknet19', 'resnet18']) {
     const cfg = join(darknet, 'cfg', `${name}.cfg`);
     const weights = await writeSyntheticWeights(cfg, join(dir, `${name}.weights`), 11);
     const { gflop, ops, rows, ratios } = await predictRows(cfg, weights, { ort, dir });
     const stock = rows[rows.length - 1];
     for (const count of threadCounts) {
-      const [fast, theirs] = rows.filter((r) => r.threads === count);
+      const [fast, folded, theirs] = rows.filter((r) => r.threads === count);
       const ratio = ratios.find((r) => r.threads === count);
       const least = ratio ? leastRatio(ops, theirs.ms, count) : undefined;
-      console.log(`| ${name}.cfg | ${gflop.toFixed(2)} | ${count} | ${fmt(fast.ms)} | ${ratio ? fmt(theirs.ms) : ''} | ${ratio ? `${ratio.ratio.toFixed(2)} (${ratio.interleaved.toFixed(2)})` : ''} | ${least ? least.toFixed(2) : ''} | ${fmt(stock.ms)} |`);
+      console.log(`| ${name}.cfg | ${gflop.toFixed(2)} | ${count} | ${fmt(fast.ms)} | ${fmt(folded.ms)} | ${ratio ? fmt(theirs.ms) : ''} | ${ratio ? `${ratio.ratio.toFixed(2)} (${ratio.interleaved.toFixed(2)})` : ''} | ${least ? least.toFixed(2) : ''} | ${fmt(stock.ms)} |`);
     }
   }
 
@@ -485,6 +508,7 @@ try {
       console.log(`| ${row.way} | ${row.threads} | ${fmt(row.ms)} | ${gflops} | ${ours ? (ours.ms / row.ms).toFixed(2) : ''} |`);
     }
     if (d.ratios.length) console.log(`ratio ours / onnxruntime, ${ratioLine(d.ratios, d.ops)} (goal: <= 1.0 at each)`);
+    if (d.ratios.length) console.log(fastRatioLine(d.ratios));
     console.log(`box extraction and NMS (detect - predict, dog.jpg): ${fmt(d.boxesMs)} ms; RSS per additional loaded network: ${(d.rss / 2 ** 20).toFixed(1)} MiB = ${(d.rss / d.weightsBytes).toFixed(2)}x the weights' ${(d.weightsBytes / 2 ** 20).toFixed(1)} MiB`);
   }
   // video: a 720p clip through video() against the predict loop (bench/video.mjs)

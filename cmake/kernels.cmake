@@ -8,11 +8,11 @@ set(DARKNET_KERNEL_OBJECTS "")
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86")
   # avx512vl: AVX-512's 32 registers with 256-bit vectors, faster than
   # 512-bit ones on cores that split those in two (AMD Zen 4).
-  set(DARKNET_KERNELS "avx512:16:AVX512:-mavx512f" "avx512vl:8:AVX512VL:-mavx512vl" "avx2:8:AVX2:-mavx2"
-      "base:4:BASE:")
+  set(DARKNET_KERNELS "avx512:16:AVX512:-mavx512f:-mfma" "avx512vl:8:AVX512VL:-mavx512vl:-mfma"
+      "avx2:8:AVX2:-mavx2:-mfma" "base:4:BASE::")
   set(DARKNET_KERNEL_CONTRACT -ffp-contract=off)
 else()
-  set(DARKNET_KERNELS "base:4:BASE:")
+  set(DARKNET_KERNELS "base:4:BASE::")
   set(DARKNET_KERNEL_CONTRACT -ffp-contract=fast)
 endif()
 foreach(spec IN LISTS DARKNET_KERNELS)
@@ -21,6 +21,7 @@ foreach(spec IN LISTS DARKNET_KERNELS)
   list(GET parts 1 vec)
   list(GET parts 2 shape) # DN_MR_<shape> rows, DN_NV_<shape> vectors (sgemm.h)
   list(GET parts 3 isa_flag) # empty for the baseline
+  list(GET parts 4 fused_flag) # the fast precision's extra flag (FMA), or empty
   add_library(dn_kernel_${isa} OBJECT binding/engine/sgemm_kernel.c)
   target_compile_definitions(dn_kernel_${isa} PRIVATE DN_KERNEL_NAME=dn_kernel_${isa} DN_VEC=${vec} DN_MR=DN_MR_${shape} DN_NV=DN_NV_${shape})
   add_library(dn_epilogue_${isa} OBJECT binding/engine/sgemm_epilogue.c)
@@ -29,13 +30,25 @@ foreach(spec IN LISTS DARKNET_KERNELS)
   # lets the epilogue's leaky select vectorize (no value changes).
   target_compile_options(dn_kernel_${isa} PRIVATE -O3 ${DARKNET_KERNEL_CONTRACT} ${isa_flag} ${DARKNET_NAPI_WARNINGS})
   target_compile_options(dn_epilogue_${isa} PRIVATE -O3 -ffp-contract=off -fno-trapping-math ${isa_flag} ${DARKNET_NAPI_WARNINGS})
-  foreach(part dn_kernel_${isa} dn_epilogue_${isa})
+  # The fast precision's kernel: the same source, contracted to FMA.
+  add_library(dn_kernel_${isa}_fused OBJECT binding/engine/sgemm_kernel.c)
+  target_compile_definitions(dn_kernel_${isa}_fused PRIVATE DN_KERNEL_NAME=dn_kernel_${isa}_fused DN_FUSED=1 DN_VEC=${vec}
+                             DN_MR=DN_MR_${shape} DN_NV=DN_NV_${shape})
+  target_compile_options(dn_kernel_${isa}_fused PRIVATE -O3 -ffp-contract=fast -fno-trapping-math ${isa_flag} ${fused_flag}
+                         ${DARKNET_NAPI_WARNINGS})
+  # The fast precision's Winograd transforms (winograd.h), vectors as the kernel's.
+  add_library(dn_wino_${isa} OBJECT binding/engine/winograd_kernel.c)
+  target_compile_definitions(dn_wino_${isa} PRIVATE DN_WINO_ISA=${isa} DN_VEC=${vec} DN_NV=DN_NV_${shape})
+  target_compile_options(dn_wino_${isa} PRIVATE -O3 -ffp-contract=fast -fno-trapping-math ${isa_flag} ${fused_flag}
+                         ${DARKNET_NAPI_WARNINGS})
+  foreach(part dn_kernel_${isa} dn_epilogue_${isa} dn_kernel_${isa}_fused dn_wino_${isa})
     target_include_directories(${part} PRIVATE "${DARKNET_BINDING_DIR}" "${DARKNET_DIR}/include" "${DARKNET_DIR}/src")
   endforeach()
-  list(APPEND DARKNET_KERNEL_OBJECTS $<TARGET_OBJECTS:dn_kernel_${isa}> $<TARGET_OBJECTS:dn_epilogue_${isa}>)
+  list(APPEND DARKNET_KERNEL_OBJECTS $<TARGET_OBJECTS:dn_kernel_${isa}> $<TARGET_OBJECTS:dn_epilogue_${isa}>
+       $<TARGET_OBJECTS:dn_kernel_${isa}_fused> $<TARGET_OBJECTS:dn_wino_${isa}>)
 endforeach()
 
-add_library(darknet_fast STATIC binding/engine/fast_engine.c binding/engine/letterbox.c binding/engine/output_plan.c binding/engine/sgemm.c binding/engine/thread_pool.c
+add_library(darknet_fast STATIC binding/engine/fast_engine.c binding/engine/letterbox.c binding/engine/output_plan.c binding/engine/sgemm.c binding/engine/thread_pool.c binding/engine/winograd.c
             ${DARKNET_KERNEL_OBJECTS})
 # No FMA contraction: darknet rounds each multiply and add (see fast_engine.c).
 target_compile_options(darknet_fast PRIVATE -O3 -ffp-contract=off ${DARKNET_NAPI_WARNINGS})

@@ -17,6 +17,7 @@ import { findModel, isDownloaded, MODELS, modelCfg, modelLabels, modelNamed, mod
 import { native } from './native.js';
 import { loadNetwork, modelWeightsFor, type Classification, type Detection, type Network, type ResizeMode, type Task } from './network.js';
 import { exportOnnx } from './onnx/export.js';
+import { PRECISION_ENV, type Precision } from './options.js';
 import { resolveDarknetPath } from './paths.js';
 import { looksLikeVideo, runDemo, type DemoFlags } from './cli/demo.js';
 import { DarknetError } from './errors.js';
@@ -63,6 +64,9 @@ options:
   --resize MODE      letterbox (default, as ./darknet classify) or min (the 2016
                      Tiny Darknet flow; prints "label: 0.167168" lines as that page did)
   --json             one JSON object per image: {"file","predictions","seconds"}
+  --precision MODE   exact (default: darknet's output bits) or fast (batch norm folded
+                     into the weights, FMA kernels; every command that loads a network,
+                     worker and demo included; also ${'$'}DARKNET_NAPI_PRECISION)
   --yes, -y          download a model's weights without asking (into ${'$'}DARKNET_NAPI_CACHE,
                      else the platform's cache folder; DARKNET_NAPI_MIRROR replaces pjreddie.com)
 
@@ -136,6 +140,7 @@ interface Options {
   byPathRoot: string | undefined;
   concurrency: number | undefined;
   threads: number | undefined;
+  precision: Precision | undefined;
   stalledInterval: number | undefined;
   thresh: number | undefined;
   hier: number | undefined;
@@ -173,6 +178,7 @@ function parseArguments(argv: string[]): Options {
     byPathRoot: undefined,
     concurrency: undefined,
     threads: undefined,
+    precision: undefined,
     stalledInterval: undefined,
     thresh: undefined,
     hier: undefined,
@@ -281,6 +287,10 @@ function parseArguments(argv: string[]): Options {
       options.byPathRoot = value();
     } else if (arg === '--concurrency') {
       options.concurrency = positiveInteger('--concurrency', value());
+    } else if (arg === '--precision') {
+      const mode = value();
+      if (mode !== 'exact' && mode !== 'fast') throw new UsageError(`--precision must be exact or fast, got ${mode}`);
+      options.precision = mode;
     } else if (arg === '--threads') {
       options.threads = positiveInteger('--threads', value());
     } else if (arg === '--stalled-interval') {
@@ -752,10 +762,15 @@ export async function main(argv: string[]): Promise<number> {
           `darknet ${build.darknetCommit}\n` +
           `compiler ${build.compiler}, flags ${build.cFlags}\n` +
           `cuda ${build.cuda ? 'on' : 'off'}, cudnn ${build.cudnn ? 'on' : 'off'}, openmp ${build.openmp ? 'on' : 'off'}, gemm ${build.blas}, N-API ${build.napiVersion}\n` +
-          `fast engine: kernel ${build.kernel} (this CPU runs ${build.kernels.join(', ')}), batch norm ${build.fusedBatchNorm ? 'fused' : "darknet's"}, letterbox ${build.fastLetterbox ? 'ours' : "darknet's"}\n`,
+          `fast engine: kernel ${build.kernel} (this CPU runs ${build.kernels.join(', ')}), batch norm ${build.fusedBatchNorm ? 'fused' : "darknet's"}, letterbox ${build.fastLetterbox ? 'ours' : "darknet's"}\n` +
+          `precision fast: kernel ${build.fastPrecision.kernel}; ${build.fastPrecision.uses.join('; ')}\n`,
       );
       return 0;
     }
+    // --precision: every network this process loads (and its children: the
+    // video pipeline's, bulk's copies, the queue worker's) through loadNetwork's
+    // default, the same variable scripts set.
+    if (options.precision !== undefined) process.env[PRECISION_ENV] = options.precision;
     const [command, ...rest] = options.positionals;
     if (command === 'classify') return await classifyCommand(rest, options);
     if (command === 'classifier') {

@@ -16,6 +16,7 @@ export {
   type Engine,
   type LayerSummary,
   type LoadOptions,
+  type Precision,
   type PredictOptions,
   type ProfileOptions,
   type LayerTime,

@@ -152,6 +152,16 @@ export interface NativeBuild {
   /** Whether the fast engine letterboxes with its own rows (checked at startup
    * against darknet's resize_image), or with darknet's resize_image. */
   fastLetterbox: boolean;
+  /** What precision 'fast' runs on this CPU. */
+  fastPrecision: {
+    /** The selected kernel's fused build: 'avx2+fma', 'avx512vl+fma', 'sse2', ...; without "+fma" where it has none. */
+    kernel: string;
+    fma: boolean;
+    /** Whether bias and leaky run in the kernel's store (else in a pass per tile: an FMA ISA on a CPU without FMA). */
+    fusedKernel: boolean;
+    /** Each of its techniques, in words (darknet --version lists them). */
+    uses: string[];
+  };
   napiVersion: number;
 }
 

@@ -24,6 +24,7 @@ import {
   limitInputPixelsOf,
   limitNetworkBytesOf,
   positiveIntegerOf,
+  precisionOf,
   resizeOf,
   thresholdOf,
   topOf,
@@ -31,10 +32,11 @@ import {
   type Engine,
   type NativeDetectOptions,
   type NativeRunOptions,
+  type Precision,
   type ResizeMode,
 } from './options.js';
 
-export type { DrawFormat, Engine, ResizeMode } from './options.js';
+export type { DrawFormat, Engine, Precision, ResizeMode } from './options.js';
 export { DEFAULT_LIMIT_INPUT_PIXELS, DEFAULT_LIMIT_NETWORK_BYTES } from './options.js';
 
 export interface LoadOptions {
@@ -67,6 +69,13 @@ export interface LoadOptions {
   limitNetworkBytes?: number | false;
   /** What runs the layers (see Engine). Default 'fast'. */
   engine?: Engine;
+  /**
+   * The convolutions' numerics (see Precision): 'exact' (darknet's bits) or
+   * 'fast' (batch norm folded into the weights, FMA kernels; engine 'fast'
+   * only). Default: the DARKNET_NAPI_PRECISION environment variable when
+   * set, else 'exact'.
+   */
+  precision?: Precision;
 }
 
 /**
@@ -270,6 +279,8 @@ export class Network {
   readonly #pixelLimit: number;
   /** What runs the layers. */
   readonly engine: Engine;
+  /** The convolutions' numerics: 'exact' (darknet's bits) or 'fast' (see Precision). */
+  readonly precision: Precision;
   #queue: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
 
@@ -282,9 +293,11 @@ export class Network {
     weights: string | undefined,
     pixelLimit: number,
     engine: Engine,
+    precision: Precision,
   ) {
     this.#native = nativeNetwork;
     this.engine = engine;
+    this.precision = precision;
     this.#pixelLimit = pixelLimit;
     this.#hierarchy = info.hierarchy;
     this.width = info.width;
@@ -313,11 +326,12 @@ export class Network {
       }
       const pixelLimit = limitInputPixelsOf(options.limitInputPixels);
       const engine = engineOf(options.engine);
+      const precision = precisionOf(options.precision, engine);
       const cfgPath = await checkInputFile(cfg, 'cfg');
       const weightsPath = weights === undefined ? null : await checkInputFile(weights, 'weights');
       const nativeNetwork = new (native().NativeNetwork)();
       const limitNetworkBytes = limitNetworkBytesOf(options.limitNetworkBytes);
-      const info = await nativeNetwork.load(cfgPath, weightsPath, { limitNetworkBytes, engine });
+      const info = await nativeNetwork.load(cfgPath, weightsPath, { limitNetworkBytes, engine, precision });
       let labels: string[];
       try {
         labels =
@@ -328,7 +342,7 @@ export class Network {
         nativeNetwork.close();
         throw error;
       }
-      return new Network(nativeNetwork, info, labels, cfg, weights, pixelLimit, engine);
+      return new Network(nativeNetwork, info, labels, cfg, weights, pixelLimit, engine, precision);
     } catch (error) {
       throw withCallerStack(error, callSite);
     }

@@ -25,6 +25,20 @@ export type ResizeMode = 'letterbox' | 'min';
  */
 export type Engine = 'fast' | 'darknet';
 
+/**
+ * The numerics of the fast engine's convolutions. 'exact' (default):
+ * darknet's arithmetic in darknet's order, so darknet's output bits.
+ * 'fast': batch norm and bias folded into the weights at load, FMA
+ * multiply-adds where the CPU has them, bias and leaky applied in the GEMM
+ * kernel's store: faster, and within the contract test/precision.test.mjs
+ * checks (the same top-5 classes, detections at IoU >= 0.99 and probability
+ * within 1e-3). Only with engine 'fast'.
+ */
+export type Precision = 'exact' | 'fast';
+
+/** The environment variable that sets loadNetwork's default precision (for scripts). */
+export const PRECISION_ENV = 'DARKNET_NAPI_PRECISION';
+
 export const DEFAULT_LIMIT_NETWORK_BYTES = 8 * 1024 ** 3;
 
 /** sharp's default: 0x3FFF x 0x3FFF. */
@@ -36,6 +50,8 @@ export interface NativeLoadOptions {
   limitNetworkBytes: number;
   /** The engine the network's runs use: with 'fast', darknet's copy of the weights is given up. */
   engine: Engine;
+  /** With engine 'fast': 'fast' folds batch norm into packed weights and runs the FMA kernels. */
+  precision: Precision;
 }
 
 /** What the addon's run takes (dn_run_options). */
@@ -116,6 +132,23 @@ export function engineOf(option: unknown): Engine {
   const engine = option ?? 'fast';
   if (engine !== 'fast' && engine !== 'darknet') throw invalid(`engine must be 'fast' or 'darknet', got ${String(engine)}`);
   return engine;
+}
+
+/**
+ * precision (default: DARKNET_NAPI_PRECISION when set, else 'exact'); 'fast'
+ * needs the fast engine.
+ */
+export function precisionOf(option: unknown, engine: Engine): Precision {
+  const fromEnv = process.env[PRECISION_ENV];
+  const precision = option ?? (fromEnv === undefined || fromEnv === '' ? 'exact' : fromEnv);
+  if (precision !== 'exact' && precision !== 'fast') {
+    const source = option === undefined ? `${PRECISION_ENV}=` : '';
+    throw invalid(`precision must be 'exact' or 'fast', got ${source}${String(precision)}`);
+  }
+  if (precision === 'fast' && engine !== 'fast') {
+    throw invalid(`precision 'fast' runs in engine 'fast', not engine '${engine}'`);
+  }
+  return precision;
 }
 
 export function resizeOf(option: unknown): ResizeMode {

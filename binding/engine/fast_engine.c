@@ -4,6 +4,7 @@
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +19,7 @@
 #include "output_plan.h"
 #include "sgemm.h"
 #include "thread_pool.h"
+#include "winograd.h"
 
 const char *dn_fast_kernel_name(void) { return dn_kernel_selected()->name; }
 const char *dn_fast_kernel_runnable(int i) { return dn_kernel_runnable(i); }
@@ -106,7 +108,13 @@ static void conv_epilogue(void *context, float *c, int ldc, int m0, int m1, int 
  * every call). Calls on one network are serialized, so no lock. */
 struct dn_engine_context {
   int layers;
-  float **panels;       /* per layer index; NULL until packed */
+  int fast;             /* the fast precision (dn_engine_set_fast): folded weights, fused kernels */
+  float **panels;       /* per layer index; NULL until packed (fast: the folded weights) */
+  float **bias;         /* fast: per layer index, the folded bias; NULL until packed */
+  float **wino[2];      /* fast: per layer index, F(2,3)'s and F(4,3)'s packed weights (winograd.h), or NULL */
+  int *algo;            /* fast: per layer index, its convolution's DN_ALGO_*, 0 until its first prediction */
+  int wino_mode;        /* fast: DARKNET_NAPI_WINOGRAD: 0 off, 2 or 4 F(m,3) forced, -1 timed per layer */
+  int wino_log;         /* DARKNET_NAPI_WINOGRAD_LOG: each layer's choice to stderr */
   dn_output_plan plan;  /* where the outputs go (output_plan.h) */
   const float **outputs; /* per layer: where this prediction wrote its output */
   double *seconds;       /* per layer: how long this prediction took on it */
@@ -118,10 +126,19 @@ dn_engine_context *dn_engine_create(const network *net) {
   if (!ctx) return NULL;
   ctx->layers = net->n;
   ctx->panels = (float **)calloc(n, sizeof(float *));
+  ctx->bias = (float **)calloc(n, sizeof(float *));
   ctx->outputs = (const float **)calloc(n, sizeof(float *));
   ctx->seconds = (double *)calloc(n, sizeof(double));
-  if (!ctx->panels || !ctx->outputs || !ctx->seconds || dn_output_plan_init(&ctx->plan, net->n) != 0) {
+  ctx->wino[0] = (float **)calloc(n, sizeof(float *));
+  ctx->wino[1] = (float **)calloc(n, sizeof(float *));
+  ctx->algo = (int *)calloc(n, sizeof(int));
+  if (!ctx->panels || !ctx->bias || !ctx->outputs || !ctx->seconds || !ctx->wino[0] || !ctx->wino[1] || !ctx->algo ||
+      dn_output_plan_init(&ctx->plan, net->n) != 0) {
     free(ctx->panels);
+    free(ctx->bias);
+    free(ctx->wino[0]);
+    free(ctx->wino[1]);
+    free(ctx->algo);
     free(ctx->outputs);
     free(ctx->seconds);
     free(ctx);
@@ -134,22 +151,109 @@ void dn_engine_free(dn_engine_context *ctx) {
   int i;
   if (!ctx) return;
   for (i = 0; i < ctx->layers; ++i) free(ctx->panels[i]);
+  for (i = 0; i < ctx->layers; ++i) free(ctx->bias[i]);
+  for (i = 0; i < ctx->layers; ++i) free(ctx->wino[0][i]);
+  for (i = 0; i < ctx->layers; ++i) free(ctx->wino[1][i]);
   free(ctx->panels);
+  free(ctx->bias);
+  free(ctx->wino[0]);
+  free(ctx->wino[1]);
+  free(ctx->algo);
   free(ctx->outputs);
   free(ctx->seconds);
   dn_output_plan_free(&ctx->plan);
   free(ctx);
 }
 
+/* Whether the fast precision may run layer l as a Winograd convolution: a
+ * 3x3, stride-1 one (winograd.h) with enough input channels for the
+ * transforms to pay (not a first layer's 3), through the fused kernels. */
+static int winograd_eligible(const dn_engine_context *ctx, const layer *l) {
+  return ctx->fast && ctx->wino_mode != 0 && l->type == CONVOLUTIONAL && l->groups == 1 && l->c >= 8 &&
+         dn_winograd_shape(l->size, l->stride, l->pad, l->h, l->w, l->out_h, l->out_w) && dn_kernel_fused_usable();
+}
+
+/* The fast precision's weights and bias for layer index: batch norm folded
+ * in, as forward_convolutional_layer's inference arithmetic rearranged,
+ *   ((w * x) - mean) / (sqrt(variance) + .000001f) * scale + bias
+ *   = (w * factor) * x + (bias - mean * factor),  factor = scale / (sqrt(variance) + .000001f)
+ * computed in double and rounded once to float. The panels of the folded
+ * weights into ctx->panels, the bias into ctx->bias; darknet's own arrays
+ * are left as they are (layerParameters() and the ONNX export read them).
+ * 0, or -1 when out of memory. */
+static int fold_layer(dn_engine_context *ctx, int index, const layer *l) {
+  const int K = l->size * l->size * l->c;
+  float *weights = (float *)malloc(sizeof(float) * (size_t)l->n * (size_t)K);
+  float *bias = (float *)malloc(sizeof(float) * (size_t)l->n);
+  int f, k;
+  if (!weights || !bias) {
+    free(weights);
+    free(bias);
+    return -1;
+  }
+  for (f = 0; f < l->n; ++f) {
+    const float *row = l->weights + (size_t)f * K;
+    float *out = weights + (size_t)f * K;
+    if (l->batch_normalize) {
+      const double factor = (double)l->scales[f] / (sqrt((double)l->rolling_variance[f]) + (double).000001f);
+      for (k = 0; k < K; ++k) out[k] = (float)((double)row[k] * factor);
+      bias[f] = (float)((double)l->biases[f] - (double)l->rolling_mean[f] * factor);
+    } else {
+      memcpy(out, row, sizeof(float) * (size_t)K);
+      bias[f] = l->biases[f];
+    }
+  }
+  ctx->panels[index] = dn_sgemm_pack_a(l->n, K, weights);
+  if (ctx->panels[index] && winograd_eligible(ctx, l)) {
+    /* F(2,3)'s and F(4,3)'s transformed weights too (the first prediction
+     * times them and keeps one); without memory for them, the GEMM. */
+    if (ctx->wino_mode != 4) ctx->wino[0][index] = dn_winograd_pack(2, weights, l->n, l->c);
+    if (ctx->wino_mode != 2) ctx->wino[1][index] = dn_winograd_pack(4, weights, l->n, l->c);
+  }
+  free(weights);
+  if (!ctx->panels[index]) {
+    free(bias);
+    return -1;
+  }
+  ctx->bias[index] = bias;
+  return 0;
+}
+
 /* The panels of layer index's weights, or NULL when out of memory. */
 static const float *packed_weights_of(dn_engine_context *ctx, int index, const layer *l) {
   if (index < 0 || index >= ctx->layers) return NULL;
+  if (ctx->fast) {
+    if (!ctx->panels[index] && l->weights && fold_layer(ctx, index, l) != 0) return NULL;
+    return ctx->panels[index];
+  }
   if (!ctx->panels[index] && l->weights)
     ctx->panels[index] = dn_sgemm_pack_a(l->n, l->size * l->size * l->c, l->weights);
   return ctx->panels[index];
 }
 
 static int multiplies(const layer *l) { return l->type == CONVOLUTIONAL && dn_fast_layer_supported(l); }
+
+void dn_engine_set_fast(dn_engine_context *ctx) {
+  const char *mode = getenv("DARKNET_NAPI_WINOGRAD"), *log = getenv("DARKNET_NAPI_WINOGRAD_LOG");
+  ctx->fast = 1;
+  ctx->wino_mode = -1;
+  if (mode && (strcmp(mode, "0") == 0 || strcmp(mode, "off") == 0)) ctx->wino_mode = 0;
+  if (mode && (strcmp(mode, "2") == 0 || strcmp(mode, "f2") == 0)) ctx->wino_mode = 2;
+  if (mode && (strcmp(mode, "4") == 0 || strcmp(mode, "f4") == 0)) ctx->wino_mode = 4;
+  ctx->wino_log = log && *log && strcmp(log, "0") != 0;
+}
+
+int dn_engine_is_fast(const dn_engine_context *ctx) { return ctx->fast; }
+
+int dn_engine_fold_weights(dn_engine_context *ctx, const network *net) {
+  int i;
+  for (i = 0; i < net->n && i < ctx->layers; ++i) {
+    const layer *l = &net->layers[i];
+    if (!multiplies(l) || !l->weights) continue;
+    if (!packed_weights_of(ctx, i, l)) return -1;
+  }
+  return 0;
+}
 
 int dn_engine_take_weights(dn_engine_context *ctx, network *net) {
   int i;
@@ -176,6 +280,150 @@ int dn_engine_return_weights(dn_engine_context *ctx, network *net) {
   return 0;
 }
 
+/* The fast precision's epilogue where the kernel does not apply it: with
+ * `bias`, the folded bias and leaky (the fused kernels' arithmetic) on a
+ * tile; then any activation other than leaky and linear. */
+typedef struct fast_job {
+  const layer *l;
+  const float *bias; /* NULL: the fused kernel added it */
+} fast_job;
+
+static void fast_epilogue(void *context, float *c, int ldc, int m0, int m1, int n0, int n1) {
+  const fast_job *job = (const fast_job *)context;
+  const layer *l = job->l;
+  const int len = n1 - n0, leaky = l->activation == LEAKY;
+  int f, j;
+  for (f = m0; f < m1; ++f) {
+    float *row = c + (size_t)f * ldc + n0;
+    if (job->bias) {
+      const float bias = job->bias[f];
+      if (leaky) {
+        for (j = 0; j < len; ++j) {
+          const float x = row[j] + bias, y = x * 0.1f;
+          row[j] = x > 0 ? x : y;
+        }
+      } else {
+        for (j = 0; j < len; ++j) row[j] += bias;
+      }
+    }
+    if (!leaky && l->activation != LINEAR) activate_array(row, len, l->activation);
+  }
+}
+
+/* The direct GEMM path (im2col folded into the packing). */
+static void convolution_gemm(dn_engine_context *ctx, int index, layer *l, const dn_matrix_b *b, float *out) {
+  const int M = l->n, N = l->out_w * l->out_h, K = l->size * l->size * l->c;
+  const int leaky = l->activation == LEAKY, other = !leaky && l->activation != LINEAR;
+  const float *panels = packed_weights_of(ctx, index, l);
+  fast_job job;
+  int rc;
+  if (!panels) dn_shim_fatal("out of memory for the fast precision's folded weights");
+  job.l = l;
+  if (dn_kernel_fused_usable()) {
+    job.bias = NULL;
+    rc = dn_sgemm_fused(M, N, K, NULL, panels, b, out, ctx->bias[index], leaky ? DN_ACT_LEAKY : DN_ACT_LINEAR,
+                        other ? fast_epilogue : NULL, &job, 0);
+  } else {
+    job.bias = ctx->bias[index];
+    rc = dn_sgemm(M, N, K, NULL, panels, b, out, fast_epilogue, &job, 0);
+  }
+  if (rc != 0) dn_shim_fatal("out of memory for the fast engine's scratch buffers");
+}
+
+/* F(m,3) (algo DN_ALGO_F2 or DN_ALGO_F4) into out. */
+static void convolution_winograd(dn_engine_context *ctx, int index, layer *l, int algo, const float *input,
+                                 float *out) {
+  const int leaky = l->activation == LEAKY;
+  if (dn_winograd_forward(algo == DN_ALGO_F2 ? 2 : 4, ctx->wino[algo == DN_ALGO_F2 ? 0 : 1][index], ctx->bias[index],
+                          leaky ? DN_ACT_LEAKY : DN_ACT_LINEAR, l->n, l->c, l->h, l->w, l->pad, input, out, l->out_h,
+                          l->out_w) != 0)
+    dn_shim_fatal("out of memory for the fast engine's scratch buffers");
+  if (!leaky && l->activation != LINEAR) activate_array(out, l->outputs, l->activation);
+}
+
+static double seconds_now(void);
+
+/* The largest |x - ref| over the largest |ref|. */
+static double relative_error(const float *x, const float *ref, int n) {
+  double diff = 0, scale = 0;
+  int i;
+  for (i = 0; i < n; ++i) {
+    const double d = fabs((double)x[i] - (double)ref[i]), r = fabs((double)ref[i]);
+    if (d > diff || d != d) diff = d != d ? HUGE_VAL : d;
+    if (r > scale) scale = r;
+  }
+  return scale > 0 ? diff / scale : diff;
+}
+
+/* A layer's first prediction: the candidates (the GEMM, F(2,3), F(4,3) where
+ * packed) timed on its input at the pool's thread count, interleaved, the
+ * least of 3 runs each; a Winograd one whose outputs differ from the GEMM's
+ * by more than DN_WINO_TOLERANCE of their largest is dropped. The chosen one
+ * writes out last, so this prediction gives the bits of the next ones. */
+#define DN_WINO_TOLERANCE 1e-4
+static void choose_algorithm(dn_engine_context *ctx, int index, layer *l, const dn_matrix_b *b) {
+  double best[3] = {HUGE_VAL, HUGE_VAL, HUGE_VAL}, error[3] = {0, 0, 0}, t;
+  const int have[3] = {1, ctx->wino[0][index] != NULL, ctx->wino[1][index] != NULL};
+  float *ref = NULL, *tmp = NULL;
+  int rep, a, chosen = DN_ALGO_GEMM;
+  if (!have[1] && !have[2]) {
+    ctx->algo[index] = DN_ALGO_GEMM;
+    convolution_gemm(ctx, index, l, b, l->output);
+    return;
+  }
+  if (ctx->wino_mode == 2 || ctx->wino_mode == 4) {
+    chosen = ctx->wino_mode == 2 ? DN_ALGO_F2 : DN_ALGO_F4;
+  } else {
+    ref = (float *)malloc(sizeof(float) * (size_t)l->outputs);
+    tmp = (float *)malloc(sizeof(float) * (size_t)l->outputs);
+    if (ref && tmp) {
+      for (rep = 0; rep < 3; ++rep) {
+        t = seconds_now();
+        convolution_gemm(ctx, index, l, b, ref);
+        t = seconds_now() - t;
+        if (t < best[0]) best[0] = t;
+        for (a = 1; a < 3; ++a) {
+          if (!have[a]) continue;
+          t = seconds_now();
+          convolution_winograd(ctx, index, l, a == 1 ? DN_ALGO_F2 : DN_ALGO_F4, b->data, tmp);
+          t = seconds_now() - t;
+          if (t < best[a]) best[a] = t;
+          if (rep == 0) error[a] = relative_error(tmp, ref, l->outputs);
+        }
+      }
+      for (a = 1; a < 3; ++a)
+        if (have[a] && error[a] <= DN_WINO_TOLERANCE && best[a] < best[chosen - 1]) chosen = a + 1;
+    }
+    free(ref);
+    free(tmp);
+  }
+  ctx->algo[index] = chosen;
+  if (ctx->wino_log)
+    fprintf(stderr,
+            "darknet-napi winograd: layer %d (%dx%dx%d -> %d): gemm %.3f ms, F(2,3) %.3f ms (error %.1e), F(4,3) "
+            "%.3f ms (error %.1e), %d threads: %s\n",
+            index, l->w, l->h, l->c, l->n, best[0] * 1e3, best[1] * 1e3, error[1], best[2] * 1e3, error[2],
+            dn_pool_threads(), chosen == DN_ALGO_GEMM ? "gemm" : chosen == DN_ALGO_F2 ? "F(2,3)" : "F(4,3)");
+  /* The others' packed weights are no longer needed. */
+  if (chosen != DN_ALGO_F2) {
+    free(ctx->wino[0][index]);
+    ctx->wino[0][index] = NULL;
+  }
+  if (chosen != DN_ALGO_F4) {
+    free(ctx->wino[1][index]);
+    ctx->wino[1][index] = NULL;
+  }
+  if (chosen == DN_ALGO_GEMM) convolution_gemm(ctx, index, l, b, l->output);
+  else convolution_winograd(ctx, index, l, chosen, b->data, l->output);
+}
+
+static void forward_convolution_fast(dn_engine_context *ctx, int index, layer *l, const dn_matrix_b *b) {
+  const int algo = index >= 0 && index < ctx->layers ? ctx->algo[index] : DN_ALGO_GEMM;
+  if (algo == 0) choose_algorithm(ctx, index, l, b);
+  else if (algo == DN_ALGO_GEMM) convolution_gemm(ctx, index, l, b, l->output);
+  else convolution_winograd(ctx, index, l, algo, b->data, l->output);
+}
+
 static void forward_convolution(dn_engine_context *ctx, int index, layer *l, const float *input) {
   /* As forward_convolutional_layer: a 1x1 convolution multiplies the input
    * itself (row stride out_w*out_h, whatever the stride), others im2col. */
@@ -189,6 +437,10 @@ static void forward_convolution(dn_engine_context *ctx, int index, layer *l, con
   b.stride = l->stride;
   b.pad = l->pad;
   b.out_w = l->out_w;
+  if (ctx->fast) {
+    forward_convolution_fast(ctx, index, l, &b);
+    return;
+  }
   job.l = l;
   job.darknet_normalize = !dn_fast_batchnorm_fused();
   /* Without memory for packed weights, the GEMM packs them per call. Other
@@ -429,6 +681,10 @@ static double seconds_now(void) {
   return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+int dn_engine_layer_algorithm(const dn_engine_context *ctx, int index) {
+  return ctx->fast && index >= 0 && index < ctx->layers ? ctx->algo[index] : 0;
+}
+
 int dn_engine_layer_seconds(const dn_engine_context *ctx, double *out, int n) {
   int i;
   for (i = 0; i < n && i < ctx->layers; ++i) out[i] = ctx->seconds[i];
@@ -465,4 +721,13 @@ float *dn_fast_predict(dn_engine_context *ctx, network *netp, float *input, dn_r
     if (l.truth) net.truth = l.output;
   }
   return netp->output;
+}
+
+int dn_fast_precision_fma(void) {
+  if (!dn_kernel_fused_usable()) return -1;
+#if defined(__aarch64__)
+  return 1; /* fmla: both builds contract (kernels.cmake) */
+#else
+  return dn_kernel_selected()->fma;
+#endif
 }

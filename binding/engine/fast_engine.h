@@ -24,6 +24,29 @@ typedef struct dn_engine_context dn_engine_context;
 dn_engine_context *dn_engine_create(const network *net);
 void dn_engine_free(dn_engine_context *ctx);
 
+/* The fast precision (loadNetwork's { precision: 'fast' }), set before the
+ * first pack: batch norm and bias folded into the weights at load, FMA
+ * kernels with bias and leaky in their store (sgemm.h: dn_sgemm_fused).
+ * Not darknet's bits; test/precision.test.mjs holds it to its contract. */
+void dn_engine_set_fast(dn_engine_context *ctx);
+int dn_engine_is_fast(const dn_engine_context *ctx);
+/* The fast precision's load: every convolution's folded weights and bias,
+ * packed now; darknet keeps its own arrays (layerParameters, the ONNX
+ * export, darknet's engine read them). 0, or -1 when out of memory. */
+int dn_engine_fold_weights(dn_engine_context *ctx, const network *net);
+
+/* How the fast precision runs a convolution, chosen per layer on its first
+ * prediction by timing the candidates at the pool's thread count
+ * (DARKNET_NAPI_WINOGRAD=off|f2|f4 forces; DARKNET_NAPI_WINOGRAD_LOG=1
+ * prints each choice): the GEMM, or Winograd F(2,3) or F(4,3) (winograd.h)
+ * for 3x3 stride-1 ones. */
+#define DN_ALGO_GEMM 1
+#define DN_ALGO_F2 2
+#define DN_ALGO_F4 3
+/* Layer index's: DN_ALGO_*, or 0 (not a convolution the fast precision has
+ * run yet, or exact precision). */
+int dn_engine_layer_algorithm(const dn_engine_context *ctx, int index);
+
 /* Packs the weights of every convolution the engine runs now (not at its
  * first prediction) and frees darknet's copy of them, which the engine never
  * reads: l.weights is then NULL. 0, or -1 when out of memory. */
@@ -68,6 +91,11 @@ int dn_fast_layer_supported(const layer *l);
  * arithmetic checked once against darknet's normalize_cpu), or as darknet's
  * normalize_cpu on whole rows (DARKNET_NAPI_FUSED_BATCHNORM=0 forces it). */
 int dn_fast_batchnorm_fused(void);
+
+/* What the fast precision runs on this CPU: the selected kernel's fused
+ * build, with FMA or not (1/0), or -1: the exact kernel and an epilogue pass
+ * (its ISA has FMA, the CPU not). */
+int dn_fast_precision_fma(void);
 
 /* The GEMM kernel in use ("avx512", "avx2", "sse2", "neon", "generic"). */
 const char *dn_fast_kernel_name(void);

@@ -23,15 +23,21 @@
 
 static const dn_kernel kernels[] = {
 #if defined(__x86_64__) || defined(__i386__)
-    {"avx512", dn_kernel_avx512, dn_kernel_avx512_direct, dn_kernel_avx512_gather, DN_MR_AVX512, 16 * DN_NV_AVX512, 16, dn_epilogue_avx512, dn_epilogue_bn_avx512},
+    {"avx512", dn_kernel_avx512, dn_kernel_avx512_direct, dn_kernel_avx512_gather, DN_MR_AVX512, 16 * DN_NV_AVX512, 16, dn_epilogue_avx512, dn_epilogue_bn_avx512,
+     dn_kernel_avx512_fused, dn_kernel_avx512_fused_direct, 1},
     {"avx512vl", dn_kernel_avx512vl, dn_kernel_avx512vl_direct, dn_kernel_avx512vl_gather, DN_MR_AVX512VL, 8 * DN_NV_AVX512VL, 8, dn_epilogue_avx512vl,
-     dn_epilogue_bn_avx512vl},
-    {"avx2", dn_kernel_avx2, dn_kernel_avx2_direct, dn_kernel_avx2_gather, DN_MR_AVX2, 8 * DN_NV_AVX2, 8, dn_epilogue_avx2, dn_epilogue_bn_avx2},
-    {"sse2", dn_kernel_base, dn_kernel_base_direct, dn_kernel_base_gather, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
+     dn_epilogue_bn_avx512vl, dn_kernel_avx512vl_fused, dn_kernel_avx512vl_fused_direct, 1},
+    {"avx2", dn_kernel_avx2, dn_kernel_avx2_direct, dn_kernel_avx2_gather, DN_MR_AVX2, 8 * DN_NV_AVX2, 8, dn_epilogue_avx2, dn_epilogue_bn_avx2,
+     dn_kernel_avx2_fused, dn_kernel_avx2_fused_direct, 1},
+    {"sse2", dn_kernel_base, dn_kernel_base_direct, dn_kernel_base_gather, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base,
+     dn_kernel_base_fused, dn_kernel_base_fused_direct, 0},
 #elif defined(__aarch64__)
-    {"neon", dn_kernel_base, dn_kernel_base_direct, dn_kernel_base_gather, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
+    /* (fmla in both builds: -ffp-contract=fast, kernels.cmake) */
+    {"neon", dn_kernel_base, dn_kernel_base_direct, dn_kernel_base_gather, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base,
+     dn_kernel_base_fused, dn_kernel_base_fused_direct, 0},
 #else
-    {"generic", dn_kernel_base, dn_kernel_base_direct, dn_kernel_base_gather, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base},
+    {"generic", dn_kernel_base, dn_kernel_base_direct, dn_kernel_base_gather, DN_MR_BASE, 4 * DN_NV_BASE, 4, dn_epilogue_base, dn_epilogue_bn_base,
+     dn_kernel_base_fused, dn_kernel_base_fused_direct, 0},
 #endif
 };
 #define KERNEL_COUNT (sizeof(kernels) / sizeof(kernels[0]))
@@ -102,6 +108,16 @@ static void choose_kernel(void) { kernel_chosen = select_kernel(); }
 const dn_kernel *dn_kernel_selected(void) {
   pthread_once(&kernel_once, choose_kernel);
   return kernel_chosen;
+}
+
+int dn_kernel_fused_usable(void) {
+  const dn_kernel *k = dn_kernel_selected();
+  if (!k->fma) return 1;
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("fma");
+#else
+  return 1;
+#endif
 }
 
 /* Packing scratch, one per thread that computes (pool threads and Node's
@@ -333,6 +349,8 @@ typedef struct gemm_job {
   dn_tile_fn epilogue;
   void *context;
   int whole_rows;
+  const float *bias; /* the fast precision (dn_sgemm_fused): each row's bias, or NULL: the exact kernels */
+  int act;
   const dn_kernel *kernel;
   int m_chunk, n_chunk, n_chunks;
   int failed;
@@ -360,6 +378,7 @@ static void gemm_task(void *arg, int task) {
   scratch_b = own->b;
   for (k0 = 0; k0 < g->K; k0 += KB) {
     const int kc = g->K - k0 < KB ? g->K - k0 : KB;
+    const int last = k0 + kc >= g->K; /* the fused kernels' bias and activation: on this block's store */
     const float *panels_b = g->shared_b ? g->shared_b + (size_t)k0 * g->n_pad + (size_t)n0 * kc : scratch_b;
     if (!g->shared_b) {
       const padded_input padded = {g->direct, g->pw, g->ph};
@@ -387,8 +406,12 @@ static void gemm_task(void *arg, int task) {
                                             : g->direct + p;
           for (q = 0; q < mc; q += mr) {
             const int rows = mc - q < mr ? mc - q : mr;
-            g->kernel->direct(rows, kc, panels + (size_t)(q / mr) * kc * mr, corner, offsets,
-                              g->C + (size_t)(ic + q) * N + p, N, k0 > 0);
+            if (g->bias)
+              g->kernel->fused_direct(rows, kc, panels + (size_t)(q / mr) * kc * mr, corner, offsets,
+                                      g->C + (size_t)(ic + q) * N + p, N, k0 > 0, last ? g->bias + ic + q : NULL, g->act);
+            else
+              g->kernel->direct(rows, kc, panels + (size_t)(q / mr) * kc * mr, corner, offsets,
+                                g->C + (size_t)(ic + q) * N + p, N, k0 > 0);
           }
           continue;
         }
@@ -397,7 +420,20 @@ static void gemm_task(void *arg, int task) {
           const float *a = panels + (size_t)(q / mr) * kc * mr;
           float *c = g->C + (size_t)(ic + q) * N + p;
           const int vec = g->kernel->vec, vectors = (cols + vec - 1) / vec;
-          if (cols == vectors * vec) {
+          if (g->bias) {
+            /* The fast precision: the fused kernel (bias and activation in its
+             * last k block's store), the last columns through the copy as below. */
+            const float *bias = last ? g->bias + ic + q : NULL;
+            if (cols == vectors * vec) {
+              g->kernel->fused(rows, vectors, kc, a, b, c, N, k0 > 0, bias, g->act);
+            } else {
+              int r, j;
+              for (r = 0; r < rows; ++r)
+                for (j = 0; j < vectors * vec; ++j) tile[r * nr + j] = (k0 > 0 && j < cols) ? c[(size_t)r * N + j] : 0.0f;
+              g->kernel->fused(rows, vectors, kc, a, b, tile, nr, 1, bias, g->act);
+              for (r = 0; r < rows; ++r) memcpy(c + (size_t)r * N, tile + r * nr, sizeof(float) * (size_t)cols);
+            }
+          } else if (cols == vectors * vec) {
             g->kernel->fn(rows, vectors, kc, a, b, c, N, k0 > 0);
           } else {
             /* The last columns, not whole vectors: through a copy. */
@@ -503,14 +539,28 @@ void dn_sgemm_unpack_a(int M, int K, const float *packed, float *A) {
   }
 }
 
+static int sgemm(int M, int N, int K, const float *A, const float *packed_a, const dn_matrix_b *B, float *C,
+                 const float *bias, int act, dn_tile_fn epilogue, void *context, int whole_rows);
+
 int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const dn_matrix_b *B, float *C,
              dn_tile_fn epilogue, void *context, int whole_rows) {
+  return sgemm(M, N, K, A, packed_a, B, C, NULL, 0, epilogue, context, whole_rows);
+}
+
+int dn_sgemm_fused(int M, int N, int K, const float *A, const float *packed_a, const dn_matrix_b *B, float *C,
+                   const float *bias, int act, dn_tile_fn epilogue, void *context, int whole_rows) {
+  return sgemm(M, N, K, A, packed_a, B, C, bias, act, epilogue, context, whole_rows);
+}
+
+static int sgemm(int M, int N, int K, const float *A, const float *packed_a, const dn_matrix_b *B, float *C,
+                 const float *bias, int act, dn_tile_fn epilogue, void *context, int whole_rows) {
   gemm_job g;
   const int threads = dn_pool_threads();
   const int want = 4 * threads; /* enough tasks to balance uneven ones */
   int m_chunks;
   g.M = M, g.N = N, g.K = K, g.A = A, g.packed_a = packed_a, g.B = B, g.C = C;
   g.epilogue = epilogue, g.context = context, g.whole_rows = whole_rows, g.failed = 0;
+  g.bias = bias, g.act = act;
   g.kernel = dn_kernel_selected();
   g.n_pad = round_up(N, g.kernel->nr);
   g.shared_b = NULL;

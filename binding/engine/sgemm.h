@@ -28,6 +28,15 @@ typedef void (*dn_epilogue_fn)(float *row, int len, float scale, float bias, int
 /* The same after batch norm's vector body: row = (row - mean) * factor first. */
 typedef void (*dn_epilogue_bn_fn)(float *row, int len, float mean, double factor, float scale, float bias,
                                   int leaky);
+/* The fast precision's kernels (sgemm_kernel.c built with DN_FUSED): the
+ * same, contracted to FMA where the ISA has it; with bias non-NULL (the last
+ * k block), the store adds bias[r] to row r and applies `act` (DN_ACT_*). */
+typedef void (*dn_kernel_fused_fn)(int rows, int vectors, int kc, const float *a, const float *b, float *c, long ldc,
+                                   int accumulate, const float *bias, int act);
+typedef void (*dn_kernel_fused_direct_fn)(int rows, int kc, const float *a, const float *b, const long *offsets,
+                                          float *c, long ldc, int accumulate, const float *bias, int act);
+#define DN_ACT_LINEAR 1 /* bias only */
+#define DN_ACT_LEAKY 2  /* bias, then max(x, 0.1f * x) */
 typedef struct dn_kernel {
   const char *name; /* "avx512", "avx512vl", "avx2", "sse2", "neon", "generic" */
   dn_kernel_fn fn;
@@ -37,6 +46,9 @@ typedef struct dn_kernel {
   int vec;    /* floats per vector: nr / vec vectors a row */
   dn_epilogue_fn epilogue;
   dn_epilogue_bn_fn epilogue_bn;
+  dn_kernel_fused_fn fused; /* the fast precision's */
+  dn_kernel_fused_direct_fn fused_direct;
+  int fma; /* whether the fused build is FMA's (run only where the CPU has it) */
 } dn_kernel;
 
 /* Rows per tile, and vectors per row. */
@@ -70,6 +82,16 @@ void dn_epilogue_bn_avx512vl(float *row, int len, float mean, double factor, flo
 void dn_epilogue_bn_avx2(float *row, int len, float mean, double factor, float scale, float bias, int leaky);
 void dn_epilogue_bn_base(float *row, int len, float mean, double factor, float scale, float bias, int leaky);
 
+#define DN_FUSED_DECLARE(isa)                                                                                  \
+  void dn_kernel_##isa##_fused(int rows, int vectors, int kc, const float *a, const float *b, float *c, long ldc, \
+                               int accumulate, const float *bias, int act);                                        \
+  void dn_kernel_##isa##_fused_direct(int rows, int kc, const float *a, const float *b, const long *offsets,       \
+                                      float *c, long ldc, int accumulate, const float *bias, int act);
+DN_FUSED_DECLARE(avx512)
+DN_FUSED_DECLARE(avx512vl)
+DN_FUSED_DECLARE(avx2)
+DN_FUSED_DECLARE(base)
+
 /* The kernel for this CPU: the fastest of those it runs, timed once
  * (DARKNET_NAPI_KERNEL=avx512|avx512vl|avx2|sse2 forces one it runs). */
 const dn_kernel *dn_kernel_selected(void);
@@ -90,10 +112,21 @@ typedef struct dn_matrix_b {
  * given (darknet's -Ofast normalize_cpu: vector body or scalar tail). */
 typedef void (*dn_tile_fn)(void *context, float *c, int ldc, int m0, int m1, int n0, int n1);
 
+/* Whether the selected kernel's fused build runs here (its FMA where it has
+ * one): else the fast precision runs the exact kernel and an epilogue pass. */
+int dn_kernel_fused_usable(void);
+
 /* A packed once for every call (dn_sgemm_pack_a), or NULL: packed per call.
  * Returns 0, or -1 when a thread could not get its 1 MB of packing scratch. */
 int dn_sgemm(int M, int N, int K, const float *A, const float *packed_a, const dn_matrix_b *B, float *C,
              dn_tile_fn epilogue, void *context, int whole_rows);
+
+/* The fast precision's multiply: as dn_sgemm, through the selected kernel's
+ * fused build (dn_kernel_fused_usable() must be true), which adds bias[m]
+ * to row m and applies act (DN_ACT_*) as it stores the last k block; the
+ * epilogue, if any, runs after that (another activation). */
+int dn_sgemm_fused(int M, int N, int K, const float *A, const float *packed_a, const dn_matrix_b *B, float *C,
+                   const float *bias, int act, dn_tile_fn epilogue, void *context, int whole_rows);
 
 /* A in the selected kernel's panels, for every k block: a malloc'd buffer of
  * dn_sgemm_packed_floats(M, K) floats (free() it), or NULL when out of memory. */

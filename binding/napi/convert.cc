@@ -87,6 +87,7 @@ dn_load_options ToLoadOptions(Napi::Env env, Napi::Value value) {
   double limit = NumberOr(o, "limitNetworkBytes", 0);
   options.limit_network_bytes = limit > 0 ? static_cast<size_t>(limit) : 0;
   options.engine = StringOr(o, "engine", "fast") == "darknet" ? DN_ENGINE_DARKNET : DN_ENGINE_FAST;
+  options.precision = StringOr(o, "precision", "exact") == "fast" ? DN_PRECISION_FAST : DN_PRECISION_EXACT;
   return options;
 }
 

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include "engine/fast_engine.h"
 #include "encode_worker.h"
@@ -86,6 +87,21 @@ Napi::Object BuildInfo(Napi::Env env) {
   for (uint32_t i = 0; dn_fast_kernel_runnable((int)i); ++i) kernels.Set(i, dn_fast_kernel_runnable((int)i));
   b.Set("kernels", kernels);
   b.Set("fusedBatchNorm", dn_fast_batchnorm_fused() != 0);
+  {
+    // precision 'fast' on this CPU: the selected kernel's fused build, with FMA or not
+    const int fma = dn_fast_precision_fma();
+    Napi::Object fast = Napi::Object::New(env);
+    fast.Set("kernel", fma >= 0 ? std::string(dn_fast_kernel_name()) + (fma ? "+fma" : "") : std::string(dn_fast_kernel_name()));
+    fast.Set("fma", fma > 0);
+    fast.Set("fusedKernel", fma >= 0);
+    Napi::Array uses = Napi::Array::New(env);
+    uint32_t n = 0;
+    if (fma > 0) uses.Set(n++, "FMA multiply-adds");
+    uses.Set(n++, "batch norm and bias folded into the weights at load");
+    uses.Set(n++, fma >= 0 ? "bias and leaky in the kernel's store" : "bias and leaky in a pass per tile");
+    fast.Set("uses", uses);
+    b.Set("fastPrecision", fast);
+  }
   b.Set("fastLetterbox", dn_fast_letterbox_exact() != 0);
   b.Set("napiVersion", NAPI_VERSION);
   return b;

@@ -189,8 +189,17 @@ dn_network *dn_network_load(const char *cfg, const char *weights, const dn_load_
   }
   handle->net = net;
   handle->weight_floats = dn_network_weight_floats(net, err);
+  if (options->engine == DN_ENGINE_FAST && options->precision == DN_PRECISION_FAST) {
+    /* the folded weights, packed now; darknet keeps its own (layerParameters) */
+    dn_engine_set_fast(handle->engine);
+    if (dn_engine_fold_weights(handle->engine, net) != 0) {
+      dn_network_free(handle);
+      dn_error_set(err, DN_E_TOO_LARGE, "cfg %s: out of memory for the network's folded weights", cfg);
+      return NULL;
+    }
+  }
 #ifndef GPU /* (darknet's GPU forward has its own copy; the CPU one stays) */
-  if (options->engine == DN_ENGINE_FAST) {
+  if (options->engine == DN_ENGINE_FAST && options->precision != DN_PRECISION_FAST) {
     /* inference reads only the engine's panels: darknet's copy would be the
      * weights' size again in RSS */
     if (dn_engine_take_weights(handle->engine, net) != 0) {

@@ -22,9 +22,15 @@ typedef enum dn_engine {
   DN_ENGINE_DARKNET = 1 /* darknet's own network_predict */
 } dn_engine;
 
+typedef enum dn_precision {
+  DN_PRECISION_EXACT = 0, /* darknet's arithmetic in darknet's order: its bits */
+  DN_PRECISION_FAST = 1   /* the fast engine with batch norm folded and FMA kernels (engine/fast_engine.h) */
+} dn_precision;
+
 typedef struct dn_load_options {
   size_t limit_network_bytes; /* what darknet may allocate building the network; 0: no limit */
   dn_engine engine;           /* what its runs will use (the fast engine: darknet's weights given up) */
+  dn_precision precision;     /* fast: only with the fast engine (lib/options.ts checks it) */
 } dn_load_options;
 
 typedef struct dn_run_options {

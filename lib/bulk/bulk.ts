@@ -49,12 +49,13 @@ export interface DetectManyOptions extends Omit<DetectOptions, 'draw'>, LoadOpti
 /** What classifyMany and detectMany run: a loaded network, a model name, or a cfg/weights pair. */
 export type BulkSource = Network | string | { cfg: string; weights: string };
 
-/** What a copy of `first` loads with: its labels, pixel limit and engine. */
+/** What a copy of `first` loads with: its labels, pixel limit, engine and precision. */
 function copyOptions(first: Network, options: LoadOptions): LoadOptions {
   return {
     labels: first.labels,
     limitInputPixels: first.limitInputPixels,
     engine: first.engine,
+    precision: first.precision,
     ...(options.limitNetworkBytes !== undefined ? { limitNetworkBytes: options.limitNetworkBytes } : {}),
   };
 }

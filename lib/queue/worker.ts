@@ -82,9 +82,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Darkne
   if (options.threads !== undefined) setThreads(options.threads);
   const connection = connectionOptions(options.connection);
   // Only what loadNetwork takes.
-  const { labels, download, onDownloadProgress, limitInputPixels, limitNetworkBytes, engine } = options;
+  const { labels, download, onDownloadProgress, limitInputPixels, limitNetworkBytes, engine, precision } = options;
   const loadOptions: LoadOptions = Object.fromEntries(
-    Object.entries({ labels, download, onDownloadProgress, limitInputPixels, limitNetworkBytes, engine }).filter(([, value]) => value !== undefined),
+    Object.entries({ labels, download, onDownloadProgress, limitInputPixels, limitNetworkBytes, engine, precision }).filter(([, value]) => value !== undefined),
   );
 
   const { first, owned } = await loadFirst(options.network, loadOptions);
@@ -93,7 +93,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Darkne
   try {
     if (first.weights === undefined) throw new DarknetError(`a queue worker needs weights: ${first.cfg} has none`, 'ERR_INVALID_INPUT');
     for (let i = 1; i < copies; ++i) {
-      const copy = await loadNetwork(first.cfg, first.weights, { ...loadOptions, labels: first.labels, engine: first.engine, limitInputPixels: first.limitInputPixels });
+      const copy = await loadNetwork(first.cfg, first.weights, { ...loadOptions, labels: first.labels, engine: first.engine, precision: first.precision, limitInputPixels: first.limitInputPixels });
       networks.push(copy);
       ownedNetworks.push(copy);
     }

@@ -11,6 +11,7 @@ import {
   limitInputPixelsOf,
   limitNetworkBytesOf,
   positiveIntegerOf,
+  precisionOf,
   resizeOf,
   thresholdOf,
   threadCountOf,
@@ -112,4 +113,26 @@ test("detect's thresholds: finite numbers in [0, 1] (the fallback by default); t
   rejects(() => thresholdOf('nms', Number.NaN, 0.45), 'nms must be a number from 0 to 1, got NaN');
   rejects(() => thresholdOf('nms', Infinity, 0.45), 'nms must be a number from 0 to 1, got Infinity');
   rejects(() => thresholdOf('nms', '0.4', 0.45), 'nms must be a number from 0 to 1, got 0.4');
+});
+
+test("precision: 'exact' by default, or DARKNET_NAPI_PRECISION's; 'fast' only in the fast engine", () => {
+  const saved = process.env.DARKNET_NAPI_PRECISION;
+  try {
+    delete process.env.DARKNET_NAPI_PRECISION;
+    assert.equal(precisionOf(undefined, 'fast'), 'exact');
+    assert.equal(precisionOf(undefined, 'darknet'), 'exact');
+    assert.equal(precisionOf('fast', 'fast'), 'fast');
+    for (const bad of ['Fast', 'half', '', 1, true]) rejects(() => precisionOf(bad, 'fast'), `precision must be 'exact' or 'fast', got ${String(bad)}`);
+    rejects(() => precisionOf('fast', 'darknet'), "precision 'fast' runs in engine 'fast', not engine 'darknet'");
+    process.env.DARKNET_NAPI_PRECISION = 'fast';
+    assert.equal(precisionOf(undefined, 'fast'), 'fast');
+    assert.equal(precisionOf('exact', 'fast'), 'exact');
+    process.env.DARKNET_NAPI_PRECISION = '';
+    assert.equal(precisionOf(undefined, 'fast'), 'exact');
+    process.env.DARKNET_NAPI_PRECISION = 'turbo';
+    rejects(() => precisionOf(undefined, 'fast'), "precision must be 'exact' or 'fast', got DARKNET_NAPI_PRECISION=turbo");
+  } finally {
+    if (saved === undefined) delete process.env.DARKNET_NAPI_PRECISION;
+    else process.env.DARKNET_NAPI_PRECISION = saved;
+  }
 });

@@ -1,0 +1,276 @@
+/* The fast precision's Winograd convolution (see winograd.h): the weights'
+ * transform and packing, and the driver that cuts a convolution into tasks
+ * for the pool. */
+#include "winograd.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sgemm.h"
+#include "thread_pool.h"
+
+#define WKC 256 /* most input channels per k block of the GEMMs (a B panel stays in L1) */
+
+static int round_up(int value, int step) { return (value + step - 1) / step * step; }
+
+/* C cut into equal k blocks of at most WKC (as sgemm.c's kc_of). */
+static int kc_of(int C) {
+  const int blocks = (C + WKC - 1) / WKC;
+  return blocks > 1 ? (C + blocks - 1) / blocks : C;
+}
+
+int dn_winograd_shape(int size, int stride, int pad, int h, int w, int out_h, int out_w) {
+  return size == 3 && stride == 1 && pad >= 0 && out_h == h + 2 * pad - 2 && out_w == w + 2 * pad - 2 && out_h > 0 &&
+         out_w > 0;
+}
+
+/* G, alpha x 3: F(2,3)'s and F(4,3)'s (points 0, +-1, +-2). */
+static const double G2[4][3] = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
+static const double G4[6][3] = {{1 / 4., 0, 0},          {-1 / 6., -1 / 6., -1 / 6.}, {-1 / 6., 1 / 6., -1 / 6.},
+                                {1 / 24., 1 / 12., 1 / 6.}, {1 / 24., -1 / 12., 1 / 6.}, {0, 0, 1}};
+
+typedef struct wino_isa {
+  const char *kernel; /* the GEMM kernel's name (sgemm.c) */
+  dn_wino_input_fn input;
+  dn_wino_output_fn output;
+} wino_isa;
+
+static const wino_isa isas[] = {
+#if defined(__x86_64__) || defined(__i386__)
+    {"avx512", dn_wino_input_avx512, dn_wino_output_avx512},
+    {"avx512vl", dn_wino_input_avx512vl, dn_wino_output_avx512vl},
+    {"avx2", dn_wino_input_avx2, dn_wino_output_avx2},
+#endif
+    {NULL, dn_wino_input_base, dn_wino_output_base}, /* sse2, neon, generic */
+};
+
+static const wino_isa *isa_of(const dn_kernel *kernel) {
+  size_t i;
+  for (i = 0; i + 1 < sizeof isas / sizeof isas[0]; ++i)
+    if (strcmp(isas[i].kernel, kernel->name) == 0) return &isas[i];
+  return &isas[sizeof isas / sizeof isas[0] - 1];
+}
+
+float *dn_winograd_pack(int m, const float *weights, int K, int C) {
+  const dn_kernel *kernel = dn_kernel_selected();
+  const int alpha = m + 2, points = alpha * alpha, mr = kernel->mr, Kp = round_up(K, mr), KB = kc_of(C);
+  const double(*G)[3] = m == 2 ? G2 : G4;
+  float *packed = (float *)calloc((size_t)points * Kp * C, sizeof(float));
+  int k, c, i, j, p;
+  if (!packed || (m != 2 && m != 4)) {
+    free(packed);
+    return NULL;
+  }
+  for (k = 0; k < K; ++k) {
+    for (c = 0; c < C; ++c) {
+      const float *g = weights + ((size_t)k * C + c) * 9;
+      double gg[6][3], u;
+      /* G g, then (G g) G^T, in double, rounded once */
+      for (i = 0; i < alpha; ++i)
+        for (j = 0; j < 3; ++j) gg[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
+      for (i = 0; i < alpha; ++i) {
+        for (j = 0; j < alpha; ++j) {
+          const int c0 = c / KB * KB, kc = C - c0 < KB ? C - c0 : KB;
+          u = gg[i][0] * G[j][0] + gg[i][1] * G[j][1] + gg[i][2] * G[j][2];
+          p = i * alpha + j;
+          /* point p's matrix, its k block of c, panel k / mr, step c - c0, row k % mr */
+          packed[(size_t)p * Kp * C + (size_t)c0 * Kp + (size_t)(k / mr) * mr * kc + (size_t)(c - c0) * mr + k % mr] =
+              (float)u;
+        }
+      }
+    }
+  }
+  return packed;
+}
+
+/* Scratch per computing thread: a block's transformed input, its GEMMs'
+ * results; and, on the calling thread, the zero-padded input. */
+typedef struct wino_scratch {
+  float *v, *m, *padded;
+  size_t v_floats, m_floats, padded_floats;
+} wino_scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p) {
+  wino_scratch *s = (wino_scratch *)p;
+  free(s->v);
+  free(s->m);
+  free(s->padded);
+  free(s);
+}
+
+static void scratch_key_create(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+static wino_scratch *scratch_get(void) {
+  wino_scratch *s;
+  pthread_once(&scratch_once, scratch_key_create);
+  s = (wino_scratch *)pthread_getspecific(scratch_key);
+  if (s) return s;
+  s = (wino_scratch *)calloc(1, sizeof *s);
+  if (s && pthread_setspecific(scratch_key, s) != 0) {
+    free(s);
+    s = NULL;
+  }
+  return s;
+}
+
+static float *grown(float **buffer, size_t *have, size_t want) {
+  if (*have < want) {
+    free(*buffer);
+    *buffer = (float *)malloc(sizeof(float) * want);
+    *have = *buffer ? want : 0;
+  }
+  return *buffer;
+}
+
+typedef struct wino_job {
+  const dn_kernel *kernel;
+  const wino_isa *isa;
+  int m, alpha, K, C, h, w, pad, out_h, out_w, act;
+  const float *u, *bias, *in;
+  float *out;
+  float *padded; /* the input, zero-padded to whole tiles: ph x pw a channel */
+  int ph, pw;
+  int tiles_w, tiles;
+  int block_panels, blocks, k_chunk, k_chunks, kb;
+  int pad_chunk; /* channels per padding task */
+  int failed;
+} wino_job;
+
+/* Channels [task * pad_chunk, +pad_chunk) of the input into the padded copy. */
+static void pad_task(void *arg, int task) {
+  wino_job *g = (wino_job *)arg;
+  const int c0 = task * g->pad_chunk, c1 = c0 + g->pad_chunk < g->C ? c0 + g->pad_chunk : g->C;
+  const int pw = g->pw, ph = g->ph, w = g->w, h = g->h, pad = g->pad;
+  int c, y;
+  for (c = c0; c < c1; ++c) {
+    float *plane = g->padded + (size_t)c * ph * pw;
+    const float *src = g->in + (size_t)c * h * w;
+    memset(plane, 0, sizeof(float) * (size_t)pad * pw);
+    for (y = 0; y < h; ++y) {
+      float *row = plane + (size_t)(y + pad) * pw;
+      memset(row, 0, sizeof(float) * (size_t)pad);
+      memcpy(row + pad, src + (size_t)y * w, sizeof(float) * (size_t)w);
+      memset(row + pad + w, 0, sizeof(float) * (size_t)(pw - pad - w));
+    }
+    memset(plane + (size_t)(h + pad) * pw, 0, sizeof(float) * (size_t)(ph - h - pad) * pw);
+  }
+}
+
+static void wino_task(void *arg, int task) {
+  wino_job *g = (wino_job *)arg;
+  const dn_kernel *kernel = g->kernel;
+  const int nr = kernel->nr, mr = kernel->mr, nv = nr / kernel->vec, points = g->alpha * g->alpha;
+  const int Kp = round_up(g->K, mr), KB = kc_of(g->C), C = g->C;
+  const int block = task / g->k_chunks, chunk = task % g->k_chunks;
+  const int k_begin = chunk * g->k_chunk, k_end = k_begin + g->k_chunk < g->K ? k_begin + g->k_chunk : g->K;
+  dn_wino_block b;
+  wino_scratch *s = scratch_get();
+  float *v, *mbuf;
+  int ks, pt, q, c0, p, nb;
+  b.m = g->m;
+  b.alpha = g->alpha;
+  b.tiles_w = g->tiles_w;
+  b.tiles = g->tiles;
+  b.nr = nr;
+  b.t0 = block * g->block_panels * nr;
+  b.count = g->tiles - b.t0 < g->block_panels * nr ? g->tiles - b.t0 : g->block_panels * nr;
+  b.panels = (b.count + nr - 1) / nr;
+  nb = b.panels * nr;
+  /* (each point's part one cache line more than its size: not a multiple
+   * of 4 KB apart, which would alias every point in the same L1 sets) */
+  b.v_stride = (size_t)nb * C + 16;
+  b.m_stride = (size_t)g->kb * nb + 16;
+  if (!s) {
+    g->failed = 1;
+    return;
+  }
+  v = grown(&s->v, &s->v_floats, (size_t)points * b.v_stride);
+  mbuf = grown(&s->m, &s->m_floats, (size_t)points * b.m_stride);
+  if (!v || !mbuf) {
+    g->failed = 1;
+    return;
+  }
+  g->isa->input(&b, g->padded, C, g->ph, g->pw, 0, C, v);
+  for (ks = k_begin; ks < k_end; ks += g->kb) {
+    const int kbs = k_end - ks < g->kb ? k_end - ks : g->kb;
+    /* Point by point: its transformed input (C x nb) stays in L2 while
+     * the A panels of these out channels pass over it once. */
+    for (pt = 0; pt < points; ++pt) {
+      const float *u = g->u + (size_t)pt * Kp * C;
+      const float *vp = v + (size_t)pt * b.v_stride;
+      for (q = 0; q < kbs; q += mr) {
+        const int rows = kbs - q < mr ? kbs - q : mr;
+        float *c = mbuf + (size_t)pt * b.m_stride + (size_t)q * nb;
+        for (c0 = 0; c0 < C; c0 += KB) {
+          const int kc = C - c0 < KB ? C - c0 : KB;
+          const float *a = u + (size_t)c0 * Kp + (size_t)(ks + q) * kc;
+          for (p = 0; p < b.panels; ++p)
+            kernel->fused(rows, nv, kc, a, vp + ((size_t)p * C + c0) * nr, c + p * nr, nb, c0 > 0, NULL, 0);
+        }
+      }
+    }
+    g->isa->output(&b, mbuf, ks, kbs, g->bias, g->act, g->out, g->out_h, g->out_w);
+  }
+}
+
+#define SLACK (4 * 16 + 8) /* m * VEC + alpha floats, at most */
+#define VP_BUDGET (32 * 1024) /* floats of a point's transformed input per block (stays in L2) */
+#define MAX_BLOCK_PANELS 4
+#define M_BUDGET (64 * 1024) /* floats of GEMM results per out-channel block (in L2) */
+
+int dn_winograd_forward(int m, const float *u, const float *bias, int act, int K, int C, int h, int w, int pad,
+                        const float *in, float *out, int out_h, int out_w) {
+  wino_job g;
+  const int threads = dn_pool_threads(), want = threads > 1 ? 4 * threads : 1;
+  int nr, mr, points, panels, tiles_h;
+  wino_scratch *own = scratch_get();
+  g.kernel = dn_kernel_selected();
+  g.isa = isa_of(g.kernel);
+  nr = g.kernel->nr;
+  mr = g.kernel->mr;
+  g.m = m, g.alpha = m + 2, g.K = K, g.C = C, g.h = h, g.w = w, g.pad = pad, g.out_h = out_h, g.out_w = out_w;
+  g.act = act, g.u = u, g.bias = bias, g.in = in, g.out = out, g.failed = 0;
+  points = g.alpha * g.alpha;
+  g.tiles_w = (out_w + m - 1) / m;
+  tiles_h = (out_h + m - 1) / m;
+  g.tiles = g.tiles_w * tiles_h;
+  g.pw = g.tiles_w * m + 2;
+  g.ph = tiles_h * m + 2;
+  if (!own || !grown(&own->padded, &own->padded_floats, (size_t)C * g.ph * g.pw + 2 * SLACK)) return -1;
+  /* (zeros around it: the transforms read whole vectors of a run's row
+   * from up to SLACK floats before its first tile to SLACK after its last) */
+  memset(own->padded, 0, sizeof(float) * SLACK);
+  memset(own->padded + SLACK + (size_t)C * g.ph * g.pw, 0, sizeof(float) * SLACK);
+  g.padded = own->padded + SLACK;
+  {
+    const int tasks = 4 * threads < C ? 4 * threads : C;
+    g.pad_chunk = (C + tasks - 1) / tasks;
+    dn_parallel_for((C + g.pad_chunk - 1) / g.pad_chunk, pad_task, &g);
+  }
+  panels = (g.tiles + nr - 1) / nr;
+  /* Blocks of panels whose transformed input, point by point, stays in L2
+   * (each A panel passes over all of a block's tiles), as many as make
+   * enough tasks; then the out channels cut to make up the rest. */
+  g.block_panels = VP_BUDGET / (C * nr);
+  if (g.block_panels < 1) g.block_panels = 1;
+  if (g.block_panels > MAX_BLOCK_PANELS) g.block_panels = MAX_BLOCK_PANELS;
+  if (g.block_panels > panels) g.block_panels = panels;
+  while (g.block_panels > 1 && (panels + g.block_panels - 1) / g.block_panels < want) --g.block_panels;
+  g.blocks = (panels + g.block_panels - 1) / g.block_panels;
+  g.k_chunks = 1;
+  if (g.blocks < want) {
+    g.k_chunks = (want + g.blocks - 1) / g.blocks;
+    if (g.k_chunks > K / 32) g.k_chunks = K / 32 > 1 ? K / 32 : 1;
+  }
+  g.k_chunk = round_up((K + g.k_chunks - 1) / g.k_chunks, mr);
+  g.k_chunks = (K + g.k_chunk - 1) / g.k_chunk;
+  g.kb = M_BUDGET / (points * g.block_panels * nr) / mr * mr;
+  if (g.kb < mr) g.kb = mr;
+  if (g.kb > g.k_chunk) g.kb = g.k_chunk;
+  dn_parallel_for(g.blocks * g.k_chunks, wino_task, &g);
+  return g.failed ? -1 : 0;
+}

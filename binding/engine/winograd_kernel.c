@@ -1,0 +1,315 @@
+/*
+ * The Winograd convolution's input and output transforms (winograd.h),
+ * compiled once per instruction set beside the GEMM kernels
+ * (cmake/kernels.cmake: -DDN_WINO_ISA, -DDN_VEC, -DDN_NV, the ISA's flags,
+ * -ffp-contract=fast: the fast precision's). Vectorized across tiles: lane l
+ * of a vector is tile t0 + l of its panel. The tiles' pixels are gathered
+ * (zeros outside the image: no read past a plane) into a small buffer, the
+ * transforms run on whole vectors, the outputs are scattered back with the
+ * image's edges clipped. Every lane runs the same operations: an output's
+ * bits do not depend on the block or lane its tile falls in.
+ */
+#include "winograd.h"
+
+#include "sgemm.h" /* DN_ACT_* */
+
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#define NR (DN_NV * DN_VEC)
+typedef float vec __attribute__((vector_size(DN_VEC * 4), aligned(4)));
+typedef int ivec __attribute__((vector_size(DN_VEC * 4), aligned(4)));
+
+/* Shuffle masks: interleave the low and the high halves of two vectors,
+ * take the even and the odd elements of two, shift one element in. */
+#if DN_VEC == 4
+#define MASK_LO {0, 4, 1, 5}
+#define MASK_HI {2, 6, 3, 7}
+#define MASK_EVEN {0, 2, 4, 6}
+#define MASK_ODD {1, 3, 5, 7}
+#define MASK_SHIFT {1, 2, 3, 4}
+#elif DN_VEC == 8
+#define MASK_LO {0, 8, 1, 9, 2, 10, 3, 11}
+#define MASK_HI {4, 12, 5, 13, 6, 14, 7, 15}
+#define MASK_EVEN {0, 2, 4, 6, 8, 10, 12, 14}
+#define MASK_ODD {1, 3, 5, 7, 9, 11, 13, 15}
+#define MASK_SHIFT {1, 2, 3, 4, 5, 6, 7, 8}
+#elif DN_VEC == 16
+#define MASK_LO {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23}
+#define MASK_HI {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31}
+#define MASK_EVEN {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30}
+#define MASK_ODD {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31}
+#define MASK_SHIFT {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+#else
+#error "DN_VEC must be 4, 8 or 16"
+#endif
+static inline __attribute__((always_inline)) vec lo(vec a, vec b) { return __builtin_shuffle(a, b, (ivec)MASK_LO); }
+static inline __attribute__((always_inline)) vec hi(vec a, vec b) { return __builtin_shuffle(a, b, (ivec)MASK_HI); }
+static inline __attribute__((always_inline)) vec even(vec a, vec b) { return __builtin_shuffle(a, b, (ivec)MASK_EVEN); }
+static inline __attribute__((always_inline)) vec odd(vec a, vec b) { return __builtin_shuffle(a, b, (ivec)MASK_ODD); }
+/* a's elements 1.. and then x */
+static inline __attribute__((always_inline)) vec shift_in(vec a, float x) {
+  return __builtin_shuffle(a, (vec){0} + x, (ivec)MASK_SHIFT);
+}
+static inline __attribute__((always_inline)) vec loadu(const float *p) { return *(const vec *)p; }
+
+/* Row r of VEC tiles side by side in one row of the input, all inside:
+ * column c of the tiles at row src (lane l: src[m * l + c]), read in whole
+ * vectors and shuffled apart (never past the last tile's last pixel). */
+static inline __attribute__((always_inline)) void columns(const int m, const float *src, vec *x) {
+  if (m == 2) {
+    const vec a0 = loadu(src), a1 = loadu(src + DN_VEC);
+    x[0] = even(a0, a1);
+    x[1] = odd(a0, a1);
+    x[2] = shift_in(x[0], src[2 * DN_VEC]);
+    x[3] = shift_in(x[1], src[2 * DN_VEC + 1]);
+  } else {
+    const vec a0 = loadu(src), a1 = loadu(src + DN_VEC), a2 = loadu(src + 2 * DN_VEC), a3 = loadu(src + 3 * DN_VEC);
+    const vec l0 = even(a0, a1), h0 = odd(a0, a1), l1 = even(a2, a3), h1 = odd(a2, a3);
+    x[0] = even(l0, l1);
+    x[2] = odd(l0, l1);
+    x[1] = even(h0, h1);
+    x[3] = odd(h0, h1);
+    x[4] = shift_in(x[0], src[4 * DN_VEC]);
+    x[5] = shift_in(x[1], src[4 * DN_VEC + 1]);
+  }
+}
+
+/* The inverse for an output row: lane l's column j (o[j]) to element
+ * m * l + j of the m vectors r. */
+static inline __attribute__((always_inline)) void interleave(const int m, const vec *o, vec *r) {
+  if (m == 2) {
+    r[0] = lo(o[0], o[1]);
+    r[1] = hi(o[0], o[1]);
+  } else {
+    const vec l0 = lo(o[0], o[2]), l1 = hi(o[0], o[2]), h0 = lo(o[1], o[3]), h1 = hi(o[1], o[3]);
+    r[0] = lo(l0, h0);
+    r[1] = hi(l0, h0);
+    r[2] = lo(l1, h1);
+    r[3] = hi(l1, h1);
+  }
+}
+
+/* Lanes [lo, hi) of v to dst + lo.. (a masked store: nothing else written,
+ * nothing read). */
+#if defined(__AVX512F__) && DN_VEC == 16
+static inline __attribute__((always_inline)) void store_lanes(float *dst, vec v, int lo, int hi) {
+  const unsigned mask = ((1u << hi) - 1u) & ~((1u << lo) - 1u);
+  _mm512_mask_storeu_ps(dst, (__mmask16)mask, (__m512)v);
+}
+#elif defined(__AVX512VL__) && DN_VEC == 8
+static inline __attribute__((always_inline)) void store_lanes(float *dst, vec v, int lo, int hi) {
+  const unsigned mask = ((1u << hi) - 1u) & ~((1u << lo) - 1u);
+  _mm256_mask_storeu_ps(dst, (__mmask8)mask, (__m256)v);
+}
+#elif defined(__AVX2__) && DN_VEC == 8
+static inline __attribute__((always_inline)) void store_lanes(float *dst, vec v, int lo, int hi) {
+  const ivec ids = {0, 1, 2, 3, 4, 5, 6, 7};
+  const ivec mask = (ids >= lo) & (ids < hi);
+  _mm256_maskstore_ps(dst, (__m256i)mask, (__m256)v);
+}
+#else
+static inline __attribute__((always_inline)) void store_lanes(float *dst, vec v, int lo, int hi) {
+  int l;
+  for (l = lo; l < hi; ++l) dst[l] = v[l];
+}
+#endif
+
+/* A vector's tiles as runs on one tile row each: lanes [a[s], a[s + 1]),
+ * tile row ty[s], lane a[s]'s tile column tx[s]; lanes past the block's
+ * count are in no run. */
+typedef struct runs {
+  int n, a[DN_VEC + 1], ty[DN_VEC], tx[DN_VEC];
+} runs;
+
+static void runs_of(const dn_wino_block *b, int first, runs *r) {
+  int a = 0, end = b->t0 + b->count - first;
+  if (end > DN_VEC) end = DN_VEC;
+  r->n = 0;
+  while (a < end) {
+    const int t = first + a, tx = t % b->tiles_w;
+    int next = a + b->tiles_w - tx;
+    if (next > end) next = end;
+    r->a[r->n] = a;
+    r->ty[r->n] = t / b->tiles_w;
+    r->tx[r->n] = tx;
+    ++r->n;
+    a = next;
+  }
+  r->a[r->n] = a;
+}
+
+#define PASTE(a, b) a##b
+#define NAMED(a, b) PASTE(a, b)
+
+/* B^T x, one dimension: F(2,3)'s and F(4,3)'s (points 0, +-1, +-2). */
+static inline __attribute__((always_inline)) void in_2(vec *y, const vec *x) {
+  y[0] = x[0] - x[2];
+  y[1] = x[1] + x[2];
+  y[2] = x[2] - x[1];
+  y[3] = x[1] - x[3];
+}
+static inline __attribute__((always_inline)) void in_4(vec *y, const vec *x) {
+  const vec a = x[4] - 4.0f * x[2], b = x[3] - 4.0f * x[1], c = x[4] - x[2], d = 2.0f * (x[3] - x[1]);
+  y[0] = 4.0f * x[0] - 5.0f * x[2] + x[4];
+  y[1] = a + b;
+  y[2] = a - b;
+  y[3] = c + d;
+  y[4] = c - d;
+  y[5] = 4.0f * x[1] - 5.0f * x[3] + x[5];
+}
+/* A^T x, one dimension. */
+static inline __attribute__((always_inline)) void out_2(vec *y, const vec *x) {
+  y[0] = x[0] + x[1] + x[2];
+  y[1] = x[1] - x[2] - x[3];
+}
+static inline __attribute__((always_inline)) void out_4(vec *y, const vec *x) {
+  const vec a = x[1] + x[2], b = x[1] - x[2], c = x[3] + x[4], d = x[3] - x[4];
+  y[0] = x[0] + a + c;
+  y[1] = b + 2.0f * d;
+  y[2] = a + 4.0f * c;
+  y[3] = b + 8.0f * d + x[5];
+}
+
+static inline __attribute__((always_inline)) void input_m(const int m, const dn_wino_block *b, const float *padded,
+                                                          int C, int ph, int pw, int c0, int c1, float *v) {
+  const int alpha = m + 2;
+  const size_t point_stride = b->v_stride;
+  ivec ids;
+  int p, q, c, i, j, l, k;
+  for (l = 0; l < DN_VEC; ++l) ids[l] = l;
+  for (p = 0; p < b->panels; ++p) {
+    for (q = 0; q < DN_NV; ++q) {
+      runs rn;
+      long offset[DN_VEC];
+      ivec mask[DN_VEC];
+      runs_of(b, b->t0 + p * NR + q * DN_VEC, &rn);
+      /* Each run read as if its tile row went on both sides: lane l at
+       * offset + m * l (the padded input has room for it, winograd.c). */
+      for (k = 0; k < rn.n; ++k) {
+        offset[k] = (long)rn.ty[k] * m * pw + (long)(rn.tx[k] - rn.a[k]) * m;
+        mask[k] = (ids >= rn.a[k]) & (ids < rn.a[k + 1]);
+      }
+      for (c = c0; c < c1; ++c) {
+        const float *plane = padded + (size_t)c * ph * pw;
+        vec x[6], t[36], y[6], rows[36], seg[6];
+        float *dst = v + ((size_t)p * C + c) * NR + q * DN_VEC;
+        /* d, row by row: each run's columns shuffled out of whole vectors */
+        for (i = 0; i < alpha; ++i) {
+          columns(m, plane + offset[0] + (long)i * pw, rows + i * alpha);
+          for (k = 1; k < rn.n; ++k) {
+            columns(m, plane + offset[k] + (long)i * pw, seg);
+            for (j = 0; j < alpha; ++j)
+              rows[i * alpha + j] = (vec)(((ivec)seg[j] & mask[k]) | ((ivec)rows[i * alpha + j] & ~mask[k]));
+          }
+        }
+        /* B^T d: down each column */
+        for (j = 0; j < alpha; ++j) {
+          for (i = 0; i < alpha; ++i) x[i] = rows[i * alpha + j];
+          if (m == 2) in_2(y, x);
+          else in_4(y, x);
+          for (i = 0; i < alpha; ++i) t[i * alpha + j] = y[i];
+        }
+        /* (B^T d) B: along each row, stored point by point */
+        for (i = 0; i < alpha; ++i) {
+          if (m == 2) in_2(y, t + i * alpha);
+          else in_4(y, t + i * alpha);
+          for (j = 0; j < alpha; ++j) *(vec *)(dst + (size_t)(i * alpha + j) * point_stride) = y[j];
+        }
+      }
+    }
+  }
+}
+
+void NAMED(dn_wino_input_, DN_WINO_ISA)(const dn_wino_block *b, const float *padded, int C, int ph, int pw, int c0,
+                                         int c1, float *v) {
+  if (b->m == 2) input_m(2, b, padded, C, ph, pw, c0, c1, v);
+  else input_m(4, b, padded, C, ph, pw, c0, c1, v);
+}
+
+static inline __attribute__((always_inline)) vec finish(vec x, float bias, int act) {
+  x = x + bias;
+  if (act == DN_ACT_LEAKY) {
+    const vec y = x * 0.1f;
+    const ivec positive = x > (vec){0};
+    x = (vec)(((ivec)x & positive) | ((ivec)y & ~positive));
+  }
+  return x;
+}
+
+/* One store of an output transform: vector e of output row i (interleave's)
+ * at dst + offset, its lanes [from, to). */
+typedef struct store_op {
+  long offset;
+  int i, e, from, to;
+} store_op;
+
+static inline __attribute__((always_inline)) void output_m(const int m, const dn_wino_block *b, const float *mbuf,
+                                                           int k0, int rows, const float *bias, int act,
+                                                           float *out, int out_h, int out_w) {
+  const int alpha = m + 2, nb = b->panels * NR;
+  int r, p, q, i, j, k, e, n;
+  for (p = 0; p < b->panels; ++p) {
+    for (q = 0; q < DN_NV; ++q) {
+      runs rn;
+      store_op ops[4 * 4 * (DN_VEC + 1)];
+      runs_of(b, b->t0 + p * NR + q * DN_VEC, &rn);
+      /* The stores, the same for every out channel: run k's rows (clipped
+       * at the bottom), its elements [lo, hi) of each row's m vectors
+       * (clipped at the right edge), where element 0 would go. */
+      n = 0;
+      for (k = 0; k < rn.n; ++k) {
+        const int y0 = rn.ty[k] * m, x0 = rn.tx[k] * m, lo = m * rn.a[k];
+        const int hi = m * rn.a[k + 1] < lo + out_w - x0 ? m * rn.a[k + 1] : lo + out_w - x0;
+        for (i = 0; i < m && y0 + i < out_h; ++i) {
+          for (e = 0; e < m; ++e) {
+            const int l0 = lo - e * DN_VEC, l1 = hi - e * DN_VEC;
+            const int from = l0 > 0 ? l0 : 0, to = l1 < DN_VEC ? l1 : DN_VEC;
+            if (from >= to) continue;
+            ops[n].offset = (long)(y0 + i) * out_w + x0 - lo + e * DN_VEC;
+            ops[n].i = i;
+            ops[n].e = e;
+            ops[n].from = from;
+            ops[n].to = to;
+            ++n;
+          }
+        }
+      }
+      for (r = 0; r < rows; ++r) {
+        float *plane = out + (size_t)(k0 + r) * out_h * out_w;
+        const float beta = bias[k0 + r];
+        const float *src = mbuf + (size_t)r * nb + p * NR + q * DN_VEC;
+        vec x[6], s[24], y[4], o[16], row[16];
+        /* M A: along each row */
+        for (i = 0; i < alpha; ++i) {
+          for (j = 0; j < alpha; ++j) x[j] = *(const vec *)(src + (size_t)(i * alpha + j) * b->m_stride);
+          if (m == 2) out_2(y, x);
+          else out_4(y, x);
+          for (j = 0; j < m; ++j) s[i * m + j] = y[j];
+        }
+        /* A^T (M A): down each column, then bias and the activation */
+        for (j = 0; j < m; ++j) {
+          for (i = 0; i < alpha; ++i) x[i] = s[i * m + j];
+          if (m == 2) out_2(y, x);
+          else out_4(y, x);
+          for (i = 0; i < m; ++i) o[i * m + j] = finish(y[i], beta, act);
+        }
+        /* Each output row interleaved, then stored run by run */
+        for (i = 0; i < m; ++i) interleave(m, o + i * m, row + i * m);
+        for (k = 0; k < n; ++k) {
+          const store_op *op = &ops[k];
+          const vec v = row[op->i * m + op->e];
+          if (op->from == 0 && op->to == DN_VEC) *(vec *)(plane + op->offset) = v;
+          else store_lanes(plane + op->offset, v, op->from, op->to);
+        }
+      }
+    }
+  }
+}
+
+void NAMED(dn_wino_output_, DN_WINO_ISA)(const dn_wino_block *b, const float *mbuf, int k0, int rows,
+                                          const float *bias, int act, float *out, int out_h, int out_w) {
+  if (b->m == 2) output_m(2, b, mbuf, k0, rows, bias, act, out, out_h, out_w);
+  else output_m(4, b, mbuf, k0, rows, bias, act, out, out_h, out_w);
+}

@@ -1,0 +1,236 @@
+// precision: 'fast' (binding/engine/fast_engine.c: batch norm folded into the
+// weights at load, FMA kernels with bias and leaky in their store) against
+// 'exact' (darknet's bits), on every GEMM kernel this CPU runs, each in a child
+// process (DARKNET_NAPI_KERNEL), at 1, 2 and 3 threads. The contract:
+//   - Tiny Darknet (real weights), every sample image: the same top-5 classes
+//     in the same order, but where two exact probabilities are closer than
+//     the largest difference measured on that image (then either order);
+//   - yolov3-tiny (synthetic detecting weights), a few images: every exact
+//     detection has a fast partner of the same class with IoU >= 0.99 and
+//     probability within 1e-3, and every fast one an exact partner, but
+//     detections within 1e-3 of the threshold (they may fall either side).
+// The largest relative differences are printed as diagnostics (the README's
+// table: bench/precision.mjs also measures them against a float64 reference).
+// Then the option itself: validation, the environment variable, the CLI flag,
+// network.precision, darknet --version, darknet's arrays left as they are.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { build, DarknetError, loadNetwork } from '../dist/index.js';
+import { writeSyntheticWeights } from './helpers.mjs';
+import { runInChild, runOurCli } from './support/child.mjs';
+import { darknetCfg, darknetDir, distIndex, dogJpg, sampleImages, tempDir, tinyCfg } from './support/paths.mjs';
+import { tinyWeights } from './support/weights.mjs';
+
+const yoloCfg = darknetCfg('yolov3-tiny');
+const yoloWeights = await writeSyntheticWeights(yoloCfg, join(tempDir(), 'yolov3-tiny.weights'), 41);
+const yoloImages = ['data/dog.jpg', 'data/person.jpg', 'data/horses.jpg'];
+const THRESH = 0.5;
+const PROBABILITY_TOLERANCE = 1e-3;
+const MIN_IOU = 0.99;
+
+/**
+ * In a child with `env`: Tiny Darknet's outputs on every sample image and
+ * yolov3-tiny's detections and heads on yoloImages, exact at `threads[0]`
+ * and fast at each thread count, with the fast results' largest differences
+ * from exact computed there (the heads are too large to send back).
+ */
+function runKernel(env, threads) {
+  const source = `import { build, loadNetwork, setThreads } from ${JSON.stringify(distIndex)};
+    const tinyImages = ${JSON.stringify(sampleImages.map((image) => join(darknetDir, image)))};
+    const yoloImages = ${JSON.stringify(yoloImages.map((image) => join(darknetDir, image)))};
+    const open = (cfg, weights, precision) => loadNetwork(cfg, weights, { labels: [], precision });
+    const tiny = { exact: await open(${JSON.stringify(tinyCfg)}, ${JSON.stringify(tinyWeights)}, 'exact'), fast: await open(${JSON.stringify(tinyCfg)}, ${JSON.stringify(tinyWeights)}, 'fast') };
+    const yolo = { exact: await open(${JSON.stringify(yoloCfg)}, ${JSON.stringify(yoloWeights)}, 'exact'), fast: await open(${JSON.stringify(yoloCfg)}, ${JSON.stringify(yoloWeights)}, 'fast') };
+    const strip = (d) => ({ classIndex: d.classIndex, probability: d.probability, box: d.relativeBox });
+    // the largest |fast - exact| and the largest relative to the output's own scale (max |exact|)
+    const compare = (exact, fast) => {
+      let diff = 0, scale = 0;
+      for (let i = 0; i < exact.length; ++i) {
+        diff = Math.max(diff, Math.abs(fast[i] - exact[i]));
+        scale = Math.max(scale, Math.abs(exact[i]));
+      }
+      return { diff, relative: diff / scale };
+    };
+    setThreads(${threads[0]});
+    const exactTiny = [];
+    for (const image of tinyImages) exactTiny.push(await tiny.exact.predict(image));
+    const exactYolo = [];
+    for (const image of yoloImages) exactYolo.push(await yolo.exact.detectWithHeads(image, { thresh: ${THRESH} }));
+    const runs = [];
+    for (const count of ${JSON.stringify(threads)}) {
+      setThreads(count);
+      const run = { threads: count, tiny: [], yolo: [] };
+      for (const [i, image] of tinyImages.entries()) {
+        const fast = await tiny.fast.predict(image);
+        run.tiny.push({ output: Array.from(fast), ...compare(exactTiny[i], fast) });
+      }
+      for (const [i, image] of yoloImages.entries()) {
+        const fast = await yolo.fast.detectWithHeads(image, { thresh: ${THRESH} });
+        const heads = fast.heads.map((head, h) => compare(exactYolo[i].heads[h].output, head.output));
+        run.yolo.push({ detections: fast.detections.map(strip), heads, checksum: fast.heads.reduce((s, h) => s + h.output.reduce((a, b) => a + b, 0), 0) });
+      }
+      runs.push(run);
+    }
+    for (const network of [tiny.exact, tiny.fast, yolo.exact, yolo.fast]) await network.close();
+    console.log(JSON.stringify({
+      kernel: build.kernel,
+      exactTiny: exactTiny.map((output) => Array.from(output)),
+      exactYolo: exactYolo.map((result) => result.detections.map(strip)),
+      runs,
+    }));`;
+  return runInChild(source, { env });
+}
+
+/** The indexes of the `k` largest values, largest first (ties: lower index first, as darknet's top_k). */
+function topK(values, k) {
+  return Array.from(values.keys())
+    .sort((a, b) => values[b] - values[a] || a - b)
+    .slice(0, k);
+}
+
+/** darknet's box_iou on {x, y, width, height} boxes (x, y the top-left corner). */
+function iou(a, b) {
+  const overlap = (a0, a1, b0, b1) => Math.max(0, Math.min(a1, b1) - Math.max(a0, b0));
+  const inter = overlap(a.x, a.x + a.width, b.x, b.x + b.width) * overlap(a.y, a.y + a.height, b.y, b.y + b.height);
+  return inter / (a.width * a.height + b.width * b.height - inter);
+}
+
+/** The detections of `from` without a partner in `to` (same class, IoU >= MIN_IOU, probability within the tolerance), but those near the threshold. */
+function unpartnered(from, to) {
+  return from.filter(
+    (d) =>
+      Math.abs(d.probability - THRESH) > PROBABILITY_TOLERANCE &&
+      !to.some((e) => e.classIndex === d.classIndex && Math.abs(e.probability - d.probability) <= PROBABILITY_TOLERANCE && iou(e.box, d.box) >= MIN_IOU),
+  );
+}
+
+test(`precision 'fast' keeps the accuracy contract on every GEMM kernel this CPU runs (${build.kernels.join(', ')}), 1 to 3 threads`, (t) => {
+  const worst = { tiny: 0, tinyAbsolute: 0, heads: 0, headsAbsolute: 0, probability: 0, iou: 1 };
+  for (const kernel of build.kernels) {
+    const result = runKernel({ DARKNET_NAPI_KERNEL: kernel }, [1, 2, 3]);
+    assert.equal(result.kernel, kernel);
+    for (const run of result.runs) {
+      const where = `kernel ${kernel}, ${run.threads} thread(s)`;
+      run.tiny.forEach((fast, i) => {
+        const exact = result.exactTiny[i];
+        worst.tiny = Math.max(worst.tiny, fast.relative);
+        worst.tinyAbsolute = Math.max(worst.tinyAbsolute, fast.diff);
+        const want = topK(exact, 5);
+        const got = topK(fast.output, 5);
+        for (let rank = 0; rank < 5; ++rank) {
+          if (got[rank] === want[rank]) continue;
+          // either order where the exact probabilities are closer than the error measured on this image
+          const gap = Math.abs(exact[got[rank]] - exact[want[rank]]);
+          assert.ok(gap <= 2 * fast.diff, `${where}, ${sampleImages[i]}: rank ${rank + 1} is class ${got[rank]}, exact has ${want[rank]} (their exact probabilities ${gap.toExponential(2)} apart, largest difference ${fast.diff.toExponential(2)})`);
+        }
+      });
+      run.yolo.forEach((fast, i) => {
+        const exact = result.exactYolo[i];
+        for (const head of fast.heads) {
+          worst.heads = Math.max(worst.heads, head.relative);
+          worst.headsAbsolute = Math.max(worst.headsAbsolute, head.diff);
+        }
+        assert.deepEqual(unpartnered(exact, fast.detections), [], `${where}, ${yoloImages[i]}: exact detections without a fast partner`);
+        assert.deepEqual(unpartnered(fast.detections, exact), [], `${where}, ${yoloImages[i]}: fast detections without an exact partner`);
+        for (const d of exact) {
+          const partner = fast.detections.find((e) => e.classIndex === d.classIndex && iou(e.box, d.box) >= MIN_IOU);
+          if (!partner) continue;
+          worst.probability = Math.max(worst.probability, Math.abs(partner.probability - d.probability));
+          worst.iou = Math.min(worst.iou, iou(partner.box, d.box));
+        }
+        assert.ok(exact.length > 0, `${yoloImages[i]}: the synthetic weights detect something at thresh ${THRESH}`);
+      });
+    }
+    // Each output is summed in one order whatever the thread count: the fast
+    // results are deterministic too.
+    for (const run of result.runs.slice(1)) {
+      assert.deepEqual(run.tiny.map((r) => r.output), result.runs[0].tiny.map((r) => r.output), `kernel ${kernel}: ${run.threads} threads, the bits of 1`);
+      assert.deepEqual(run.yolo.map((r) => r.checksum), result.runs[0].yolo.map((r) => r.checksum), `kernel ${kernel}: ${run.threads} threads, the heads of 1`);
+    }
+  }
+  t.diagnostic(
+    `largest differences from exact: Tiny Darknet ${worst.tinyAbsolute.toExponential(2)} (${worst.tiny.toExponential(2)} of the largest probability); ` +
+      `yolov3-tiny heads ${worst.headsAbsolute.toExponential(2)} (${worst.heads.toExponential(2)} of the head's largest value), ` +
+      `detection probabilities ${worst.probability.toExponential(2)}, least IoU ${worst.iou.toFixed(6)}`,
+  );
+});
+
+test("precision is checked: 'exact' or 'fast', 'fast' only in the fast engine", async () => {
+  const invalid = (pattern) => (error) => error instanceof DarknetError && error.code === 'ERR_INVALID_INPUT' && pattern.test(error.message);
+  for (const bad of ['Fast', 'double', 1, true, '']) {
+    await assert.rejects(loadNetwork(tinyCfg, tinyWeights, { precision: bad }), invalid(/^precision must be 'exact' or 'fast', got /));
+  }
+  await assert.rejects(loadNetwork(tinyCfg, tinyWeights, { precision: 'fast', engine: 'darknet' }), invalid(/precision 'fast' runs in engine 'fast', not engine 'darknet'/));
+  const exact = await loadNetwork(tinyCfg, tinyWeights, { engine: 'darknet', precision: 'exact' });
+  assert.equal(exact.precision, 'exact');
+  await exact.close();
+});
+
+test("precision defaults to 'exact' (darknet's bits), or DARKNET_NAPI_PRECISION's", async () => {
+  const plain = await loadNetwork(tinyCfg, tinyWeights);
+  const exact = await loadNetwork(tinyCfg, tinyWeights, { precision: 'exact' });
+  const stock = await loadNetwork(tinyCfg, tinyWeights, { engine: 'darknet' });
+  try {
+    assert.equal(plain.precision, 'exact');
+    const bits = Array.from(await stock.predict(dogJpg));
+    assert.deepEqual(Array.from(await plain.predict(dogJpg)), bits);
+    assert.deepEqual(Array.from(await exact.predict(dogJpg)), bits);
+  } finally {
+    await Promise.all([plain.close(), exact.close(), stock.close()]);
+  }
+  const source = `import { loadNetwork } from ${JSON.stringify(distIndex)};
+    const report = {};
+    for (const options of [{}, { precision: 'exact' }, { engine: 'darknet' }]) {
+      try {
+        const network = await loadNetwork(${JSON.stringify(tinyCfg)}, ${JSON.stringify(tinyWeights)}, options);
+        report[JSON.stringify(options)] = network.precision;
+        await network.close();
+      } catch (error) {
+        report[JSON.stringify(options)] = error.code + ': ' + error.message;
+      }
+    }
+    console.log(JSON.stringify(report));`;
+  assert.deepEqual(runInChild(source, { env: { DARKNET_NAPI_PRECISION: 'fast' } }), {
+    '{}': 'fast',
+    '{"precision":"exact"}': 'exact', // the option wins over the variable
+    '{"engine":"darknet"}': "ERR_INVALID_INPUT: precision 'fast' runs in engine 'fast', not engine 'darknet'",
+  });
+  assert.deepEqual(runInChild(source, { env: { DARKNET_NAPI_PRECISION: 'fastest' } })['{}'], "ERR_INVALID_INPUT: precision must be 'exact' or 'fast', got DARKNET_NAPI_PRECISION=fastest");
+  assert.equal(runInChild(source, { env: { DARKNET_NAPI_PRECISION: '' } })['{}'], 'exact');
+});
+
+test("precision 'fast' leaves darknet's own arrays as they are: layerParameters() is exact's", async () => {
+  const exact = await loadNetwork(yoloCfg, yoloWeights);
+  const fast = await loadNetwork(yoloCfg, yoloWeights, { precision: 'fast' });
+  try {
+    const want = (await exact.layerParameters()).layers;
+    const got = (await fast.layerParameters()).layers;
+    assert.equal(got.length, want.length);
+    for (const [i, layer] of want.entries()) assert.deepEqual(got[i], layer, `layer ${i}`);
+    // and the fast network still runs after that
+    assert.ok((await fast.detect(dogJpg)).length > 0);
+  } finally {
+    await Promise.all([exact.close(), fast.close()]);
+  }
+});
+
+test('darknet --precision fast classifies with it; --version says what it runs; a bad mode is a usage error', async () => {
+  const exact = await runOurCli(['classify', 'cfg/tiny.cfg', tinyWeights, 'data/eagle.jpg']);
+  const fast = await runOurCli(['classify', '--precision', 'fast', 'cfg/tiny.cfg', tinyWeights, 'data/eagle.jpg']);
+  assert.equal(exact.code, 0, exact.stderr);
+  assert.equal(fast.code, 0, fast.stderr);
+  const labels = (text) => text.trim().split('\n').map((line) => line.replace(/^\s*[\d.]+%: /, ''));
+  assert.deepEqual(labels(fast.stdout), labels(exact.stdout));
+  const bad = await runOurCli(['classify', '--precision', 'half', 'cfg/tiny.cfg', tinyWeights, 'data/eagle.jpg']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--precision must be exact or fast, got half/);
+  const version = await runOurCli(['--version']);
+  assert.equal(version.code, 0);
+  const line = version.stdout.split('\n').find((l) => l.startsWith('precision fast: '));
+  assert.ok(line, version.stdout);
+  assert.ok(line.includes(`kernel ${build.fastPrecision.kernel}`), line);
+  assert.match(line, /batch norm and bias folded into the weights at load/);
+  if (process.arch === 'x64' && build.kernels.includes('avx2') && build.fastPrecision.fma) assert.match(line, /FMA multiply-adds/);
+});
