@@ -26,33 +26,41 @@ typedef int ivec __attribute__((vector_size(DN_VEC * 4), aligned(4)));
 /* Shuffle masks: interleave the low and the high halves of two vectors,
  * take the even and the odd elements of two, shift one element in. */
 #if DN_VEC == 4
-#define MASK_LO {0, 4, 1, 5}
-#define MASK_HI {2, 6, 3, 7}
-#define MASK_EVEN {0, 2, 4, 6}
-#define MASK_ODD {1, 3, 5, 7}
-#define MASK_SHIFT {1, 2, 3, 4}
+#define MASK_LO 0, 4, 1, 5
+#define MASK_HI 2, 6, 3, 7
+#define MASK_EVEN 0, 2, 4, 6
+#define MASK_ODD 1, 3, 5, 7
+#define MASK_SHIFT 1, 2, 3, 4
 #elif DN_VEC == 8
-#define MASK_LO {0, 8, 1, 9, 2, 10, 3, 11}
-#define MASK_HI {4, 12, 5, 13, 6, 14, 7, 15}
-#define MASK_EVEN {0, 2, 4, 6, 8, 10, 12, 14}
-#define MASK_ODD {1, 3, 5, 7, 9, 11, 13, 15}
-#define MASK_SHIFT {1, 2, 3, 4, 5, 6, 7, 8}
+#define MASK_LO 0, 8, 1, 9, 2, 10, 3, 11
+#define MASK_HI 4, 12, 5, 13, 6, 14, 7, 15
+#define MASK_EVEN 0, 2, 4, 6, 8, 10, 12, 14
+#define MASK_ODD 1, 3, 5, 7, 9, 11, 13, 15
+#define MASK_SHIFT 1, 2, 3, 4, 5, 6, 7, 8
 #elif DN_VEC == 16
-#define MASK_LO {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23}
-#define MASK_HI {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31}
-#define MASK_EVEN {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30}
-#define MASK_ODD {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31}
-#define MASK_SHIFT {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+#define MASK_LO 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23
+#define MASK_HI 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31
+#define MASK_EVEN 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define MASK_ODD 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+#define MASK_SHIFT 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
 #else
 #error "DN_VEC must be 4, 8 or 16"
 #endif
-static inline __attribute__((always_inline)) vec lo(vec a, vec b) { return __builtin_shuffle(a, b, (ivec)MASK_LO); }
-static inline __attribute__((always_inline)) vec hi(vec a, vec b) { return __builtin_shuffle(a, b, (ivec)MASK_HI); }
-static inline __attribute__((always_inline)) vec even(vec a, vec b) { return __builtin_shuffle(a, b, (ivec)MASK_EVEN); }
-static inline __attribute__((always_inline)) vec odd(vec a, vec b) { return __builtin_shuffle(a, b, (ivec)MASK_ODD); }
+#if defined(__clang__)
+#define SHUFFLE(a, b, mask) __builtin_shufflevector(a, b, mask)
+#else
+#define SHUFFLE(a, b, mask) __builtin_shuffle(a, b, (ivec){mask})
+#endif
+static inline __attribute__((always_inline)) vec lo(vec a, vec b) { return SHUFFLE(a, b, MASK_LO); }
+static inline __attribute__((always_inline)) vec hi(vec a, vec b) { return SHUFFLE(a, b, MASK_HI); }
+static inline __attribute__((always_inline)) vec even(vec a, vec b) { return SHUFFLE(a, b, MASK_EVEN); }
+static inline __attribute__((always_inline)) vec odd(vec a, vec b) { return SHUFFLE(a, b, MASK_ODD); }
 /* a's elements 1.. and then x */
 static inline __attribute__((always_inline)) vec shift_in(vec a, float x) {
-  return __builtin_shuffle(a, (vec){0} + x, (ivec)MASK_SHIFT);
+  vec b;
+  int l;
+  for (l = 0; l < DN_VEC; ++l) b[l] = x;
+  return SHUFFLE(a, b, MASK_SHIFT);
 }
 static inline __attribute__((always_inline)) vec loadu(const float *p) { return *(const vec *)p; }
 
