@@ -273,7 +273,10 @@ int dn_winograd_forward(int m, const float *u, const float *bias, int act, int K
   if (g.block_panels < 1) g.block_panels = 1;
   if (g.block_panels > MAX_BLOCK_PANELS) g.block_panels = MAX_BLOCK_PANELS;
   if (g.block_panels > panels) g.block_panels = panels;
-  while (g.block_panels > 1 && (panels + g.block_panels - 1) / g.block_panels < want) --g.block_panels;
+  /* (but where the transformed weights pass the caches, each block streams
+   * them all from memory: then the out channels are cut first) */
+  if ((size_t)points * round_up(K, mr) * C <= PREFETCH_FLOATS)
+    while (g.block_panels > 1 && (panels + g.block_panels - 1) / g.block_panels < want) --g.block_panels;
   g.blocks = (panels + g.block_panels - 1) / g.block_panels;
   g.k_chunks = 1;
   if (g.blocks < want) {
