@@ -222,8 +222,12 @@ static void wino_task(void *arg, int task) {
             int line;
             for (line = 0; line < mr * kc * 4; line += 64) __builtin_prefetch(next + line, 0, 2);
           }
-          for (p = 0; p < b.panels; ++p)
-            kernel->fused(rows, nv, kc, a, vp + ((size_t)p * C + c0) * nr, c + p * nr, nb, c0 > 0, NULL, 0);
+          for (p = 0; p < b.panels; ++p) {
+            /* the last panel's vectors with tiles only */
+            const int left = (b.count - p * nr + kernel->vec - 1) / kernel->vec;
+            kernel->fused(rows, left < nv ? left : nv, kc, a, vp + ((size_t)p * C + c0) * nr, c + p * nr, nb, c0 > 0,
+                          NULL, 0);
+          }
         }
       }
     }

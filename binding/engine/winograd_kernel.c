@@ -190,7 +190,8 @@ static inline __attribute__((always_inline)) void input_m(const int m, const dn_
   int p, q, c, i, j, l, k;
   for (l = 0; l < DN_VEC; ++l) ids[l] = l;
   for (p = 0; p < b->panels; ++p) {
-    for (q = 0; q < DN_NV; ++q) {
+    /* (vectors wholly past the block's tiles: none, the GEMM skips them too) */
+    for (q = 0; q < DN_NV && p * NR + q * DN_VEC < b->count; ++q) {
       runs rn;
       long offset[DN_VEC];
       ivec mask[DN_VEC];
@@ -319,7 +320,7 @@ static inline __attribute__((always_inline)) void output_vector(const int m, con
 static inline __attribute__((always_inline)) void output_m(const int m, const dn_wino_block *b, const float *mbuf,
                                                            int k0, int rows, const float *bias, int act,
                                                            float *out, int out_h, int out_w) {
-  const int nb = b->panels * NR, vectors = b->panels * DN_NV, most = m * m * (DN_VEC + 1);
+  const int nb = b->panels * NR, vectors = (b->count + DN_VEC - 1) / DN_VEC, most = m * m * (DN_VEC + 1);
   store_op local[LOCAL_STORES], *ops = local;
   int local_count[64], *count = local_count;
   int r, v;
