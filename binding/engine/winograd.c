@@ -215,12 +215,12 @@ static void wino_task(void *arg, int task) {
           const int kc = C - c0 < KB ? C - c0 : KB;
           const float *a = u + (size_t)c0 * Kp + (size_t)(ks + q) * kc;
           if (prefetch) {
-            /* the next A panel of this k block, into L2 while these run
+            /* the next A panel of this k block, into the caches while these run
              * (weights too large for the caches: 13x13x512 -> 1024, F(2,3):
              * 6.5 against 7.4 ms) */
             const char *next = (const char *)(a + (size_t)mr * kc);
             int line;
-            for (line = 0; line < mr * kc * 4; line += 64) __builtin_prefetch(next + line, 0, 2);
+            for (line = 0; line < mr * kc * 4; line += 64) __builtin_prefetch(next + line, 0, 3);
           }
           for (p = 0; p < b.panels; ++p) {
             /* the last panel's vectors with tiles only */
