@@ -20,6 +20,7 @@ export {
   type PredictOptions,
   type ProfileOptions,
   type LayerTime,
+  type LayerAlgorithm,
   type ResizeMode,
   type Task,
 } from './network.js';

@@ -125,7 +125,7 @@ export interface NativeDetections {
 
 export interface NativeNetwork {
   load(cfg: string, weights: string | null, options: NativeLoadOptions): Promise<NativeNetworkInfo>;
-  run(input: NativeInput, options: NativeRunOptions): Promise<{ output: Float32Array; top: Int32Array; layerMs?: Float64Array }>;
+  run(input: NativeInput, options: NativeRunOptions): Promise<{ output: Float32Array; top: Int32Array; layerMs?: Float64Array; layerAlgorithms?: Int32Array }>;
   detect(input: NativeInput, options: NativeDetectOptions): Promise<NativeDetections>;
   parameters(): Promise<NetworkParameters>;
   close(): void;

@@ -122,7 +122,17 @@ export interface LayerTime {
   ms: number;
   /** darknet's count for a convolution (2 per multiply-add), else undefined. */
   flops?: number;
+  /**
+   * precision 'fast': how a convolution runs, chosen on its first prediction
+   * by timing the candidates: 'gemm' (im2col folded into the GEMM's packing),
+   * or Winograd F(2x2,3x3) / F(4x4,3x3) ('winograd-f2', 'winograd-f4') for a
+   * 3x3 stride-1 one; undefined for other layers and in precision 'exact'.
+   */
+  algorithm?: LayerAlgorithm;
 }
+
+export type LayerAlgorithm = 'gemm' | 'winograd-f2' | 'winograd-f4';
+const LAYER_ALGORITHMS: readonly (LayerAlgorithm | undefined)[] = [undefined, 'gemm', 'winograd-f2', 'winograd-f4'];
 
 export interface ClassifyOptions extends PredictOptions {
   /** How many of the best classes to return (default 5, at most `outputs`). */
@@ -419,13 +429,16 @@ export class Network {
     return this.#enqueue(async (nativeNetwork) => {
       const resolved = await resolveInput(captured);
       const times: number[][] = this.layers.map(() => []);
+      let algorithms: Int32Array | undefined;
       for (let run = 0; run < runs; ++run) {
-        const { layerMs } = await nativeNetwork.run(resolved, { ...this.#runOptions(resize, 0, false), profile: true });
+        const { layerMs, layerAlgorithms } = await nativeNetwork.run(resolved, { ...this.#runOptions(resize, 0, false), profile: true });
         layerMs?.forEach((ms, i) => times[i]?.push(ms));
+        algorithms = layerAlgorithms;
       }
       return this.layers.map((layer, i) => {
         const sorted = (times[i] ?? []).sort((a, b) => a - b);
-        return { index: layer.index, type: layer.type, ms: sorted[sorted.length >> 1] ?? Number.NaN, ...(layer.flops ? { flops: layer.flops } : {}) };
+        const algorithm = LAYER_ALGORITHMS[algorithms?.[i] ?? 0];
+        return { index: layer.index, type: layer.type, ms: sorted[sorted.length >> 1] ?? Number.NaN, ...(layer.flops ? { flops: layer.flops } : {}), ...(algorithm ? { algorithm } : {}) };
       });
     }, prepare);
   }

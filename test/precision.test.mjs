@@ -106,13 +106,22 @@ function unpartnered(from, to) {
   );
 }
 
-test(`precision 'fast' keeps the accuracy contract on every GEMM kernel this CPU runs (${build.kernels.join(', ')}), 1 to 3 threads`, (t) => {
+// Each kernel with the convolutions' algorithms its first prediction picks by
+// timing; then Winograd's two tile sizes forced on every 3x3 stride-1 layer
+// (DARKNET_NAPI_WINOGRAD), with the selected kernel and with AVX2's.
+const configurations = [
+  ...build.kernels.map((kernel) => ({ kernel, env: { DARKNET_NAPI_KERNEL: kernel } })),
+  ...['f2', 'f4'].map((mode) => ({ kernel: build.kernel, mode, env: { DARKNET_NAPI_KERNEL: build.kernel, DARKNET_NAPI_WINOGRAD: mode } })),
+  ...(build.kernels.includes('avx2') && build.kernel !== 'avx2' ? ['f2', 'f4'].map((mode) => ({ kernel: 'avx2', mode, env: { DARKNET_NAPI_KERNEL: 'avx2', DARKNET_NAPI_WINOGRAD: mode } })) : []),
+];
+
+test(`precision 'fast' keeps the accuracy contract on every GEMM kernel this CPU runs (${build.kernels.join(', ')}), 1 to 3 threads, Winograd's tile sizes forced too`, (t) => {
   const worst = { tiny: 0, tinyAbsolute: 0, heads: 0, headsAbsolute: 0, probability: 0, iou: 1 };
-  for (const kernel of build.kernels) {
-    const result = runKernel({ DARKNET_NAPI_KERNEL: kernel }, [1, 2, 3]);
+  for (const { kernel, mode, env } of configurations) {
+    const result = runKernel(env, [1, 2, 3]);
     assert.equal(result.kernel, kernel);
     for (const run of result.runs) {
-      const where = `kernel ${kernel}, ${run.threads} thread(s)`;
+      const where = `kernel ${kernel}${mode ? `, Winograd ${mode}` : ''}, ${run.threads} thread(s)`;
       run.tiny.forEach((fast, i) => {
         const exact = result.exactTiny[i];
         worst.tiny = Math.max(worst.tiny, fast.relative);
@@ -233,4 +242,37 @@ test('darknet --precision fast classifies with it; --version says what it runs; 
   assert.ok(line.includes(`kernel ${build.fastPrecision.kernel}`), line);
   assert.match(line, /batch norm and bias folded into the weights at load/);
   if (process.arch === 'x64' && build.kernels.includes('avx2') && build.fastPrecision.fma) assert.match(line, /FMA multiply-adds/);
+  if (build.fastPrecision.fusedKernel) assert.match(line, /Winograd F\(2x2,3x3\) or F\(4x4,3x3\)/);
+});
+
+test("precision 'fast': profile() says how each convolution runs, chosen by timing or forced by DARKNET_NAPI_WINOGRAD", async () => {
+  const fast = await loadNetwork(yoloCfg, yoloWeights, { precision: 'fast' });
+  const exact = await loadNetwork(yoloCfg, yoloWeights);
+  try {
+    const layers = await fast.profile(dogJpg, { runs: 1 });
+    for (const layer of layers) {
+      if (layer.type !== 'convolutional') assert.equal(layer.algorithm, undefined, `layer ${layer.index}`);
+      else assert.match(layer.algorithm, /^(gemm|winograd-f2|winograd-f4)$/, `layer ${layer.index}`);
+    }
+    // the first layer (3 channels) and the 1x1 ones stay the GEMM's
+    const shapes = fast.layers;
+    for (const layer of layers.filter((l) => l.type === 'convolutional')) {
+      const shape = shapes[layer.index];
+      if (shape.size !== 3 || shape.stride !== 1 || layer.index === 0) assert.equal(layer.algorithm, 'gemm', `layer ${layer.index}`);
+    }
+    for (const layer of await exact.profile(dogJpg, { runs: 1 })) assert.equal(layer.algorithm, undefined);
+  } finally {
+    await Promise.all([fast.close(), exact.close()]);
+  }
+  const source = `import { loadNetwork } from ${JSON.stringify(distIndex)};
+    const network = await loadNetwork(${JSON.stringify(yoloCfg)}, ${JSON.stringify(yoloWeights)}, { precision: 'fast' });
+    const layers = await network.profile(${JSON.stringify(dogJpg)}, { runs: 1 });
+    await network.close();
+    console.log(JSON.stringify(layers.filter((l) => l.type === 'convolutional').map((l) => l.algorithm)));`;
+  for (const [mode, want] of [['off', 'gemm'], ['f2', 'winograd-f2'], ['f4', 'winograd-f4']]) {
+    const algorithms = runInChild(source, { env: { DARKNET_NAPI_WINOGRAD: mode } });
+    assert.ok(algorithms.includes(want), `${mode}: ${algorithms}`);
+    if (mode === 'off') assert.deepEqual(new Set(algorithms), new Set(['gemm']));
+    else assert.deepEqual(new Set(algorithms), new Set(build.fastPrecision.fusedKernel ? ['gemm', want] : ['gemm']));
+  }
 });

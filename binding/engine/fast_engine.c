@@ -357,10 +357,11 @@ static double relative_error(const float *x, const float *ref, int n) {
 
 /* A layer's first prediction: the candidates (the GEMM, F(2,3), F(4,3) where
  * packed) timed on its input at the pool's thread count, interleaved, the
- * least of 3 runs each; a Winograd one whose outputs differ from the GEMM's
+ * least of DN_WINO_RUNS runs each (the machine may be shared); a Winograd one whose outputs differ from the GEMM's
  * by more than DN_WINO_TOLERANCE of their largest is dropped. The chosen one
  * writes out last, so this prediction gives the bits of the next ones. */
 #define DN_WINO_TOLERANCE 1e-4
+#define DN_WINO_RUNS 5
 static void choose_algorithm(dn_engine_context *ctx, int index, layer *l, const dn_matrix_b *b) {
   double best[3] = {HUGE_VAL, HUGE_VAL, HUGE_VAL}, error[3] = {0, 0, 0}, t;
   const int have[3] = {1, ctx->wino[0][index] != NULL, ctx->wino[1][index] != NULL};
@@ -377,7 +378,7 @@ static void choose_algorithm(dn_engine_context *ctx, int index, layer *l, const 
     ref = (float *)malloc(sizeof(float) * (size_t)l->outputs);
     tmp = (float *)malloc(sizeof(float) * (size_t)l->outputs);
     if (ref && tmp) {
-      for (rep = 0; rep < 3; ++rep) {
+      for (rep = 0; rep < DN_WINO_RUNS; ++rep) {
         t = seconds_now();
         convolution_gemm(ctx, index, l, b, ref);
         t = seconds_now() - t;

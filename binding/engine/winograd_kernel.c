@@ -11,6 +11,8 @@
  */
 #include "winograd.h"
 
+#include <stdlib.h>
+
 #include "sgemm.h" /* DN_ACT_* */
 
 #if defined(__AVX2__) || defined(__AVX512F__)
@@ -24,33 +26,41 @@ typedef int ivec __attribute__((vector_size(DN_VEC * 4), aligned(4)));
 /* Shuffle masks: interleave the low and the high halves of two vectors,
  * take the even and the odd elements of two, shift one element in. */
 #if DN_VEC == 4
-#define MASK_LO {0, 4, 1, 5}
-#define MASK_HI {2, 6, 3, 7}
-#define MASK_EVEN {0, 2, 4, 6}
-#define MASK_ODD {1, 3, 5, 7}
-#define MASK_SHIFT {1, 2, 3, 4}
+#define MASK_LO 0, 4, 1, 5
+#define MASK_HI 2, 6, 3, 7
+#define MASK_EVEN 0, 2, 4, 6
+#define MASK_ODD 1, 3, 5, 7
+#define MASK_SHIFT 1, 2, 3, 4
 #elif DN_VEC == 8
-#define MASK_LO {0, 8, 1, 9, 2, 10, 3, 11}
-#define MASK_HI {4, 12, 5, 13, 6, 14, 7, 15}
-#define MASK_EVEN {0, 2, 4, 6, 8, 10, 12, 14}
-#define MASK_ODD {1, 3, 5, 7, 9, 11, 13, 15}
-#define MASK_SHIFT {1, 2, 3, 4, 5, 6, 7, 8}
+#define MASK_LO 0, 8, 1, 9, 2, 10, 3, 11
+#define MASK_HI 4, 12, 5, 13, 6, 14, 7, 15
+#define MASK_EVEN 0, 2, 4, 6, 8, 10, 12, 14
+#define MASK_ODD 1, 3, 5, 7, 9, 11, 13, 15
+#define MASK_SHIFT 1, 2, 3, 4, 5, 6, 7, 8
 #elif DN_VEC == 16
-#define MASK_LO {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23}
-#define MASK_HI {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31}
-#define MASK_EVEN {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30}
-#define MASK_ODD {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31}
-#define MASK_SHIFT {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+#define MASK_LO 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23
+#define MASK_HI 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31
+#define MASK_EVEN 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define MASK_ODD 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+#define MASK_SHIFT 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
 #else
 #error "DN_VEC must be 4, 8 or 16"
 #endif
-static inline __attribute__((always_inline)) vec lo(vec a, vec b) { return __builtin_shuffle(a, b, (ivec)MASK_LO); }
-static inline __attribute__((always_inline)) vec hi(vec a, vec b) { return __builtin_shuffle(a, b, (ivec)MASK_HI); }
-static inline __attribute__((always_inline)) vec even(vec a, vec b) { return __builtin_shuffle(a, b, (ivec)MASK_EVEN); }
-static inline __attribute__((always_inline)) vec odd(vec a, vec b) { return __builtin_shuffle(a, b, (ivec)MASK_ODD); }
+#if defined(__clang__)
+#define SHUFFLE(a, b, mask) __builtin_shufflevector(a, b, mask)
+#else
+#define SHUFFLE(a, b, mask) __builtin_shuffle(a, b, (ivec){mask})
+#endif
+static inline __attribute__((always_inline)) vec lo(vec a, vec b) { return SHUFFLE(a, b, MASK_LO); }
+static inline __attribute__((always_inline)) vec hi(vec a, vec b) { return SHUFFLE(a, b, MASK_HI); }
+static inline __attribute__((always_inline)) vec even(vec a, vec b) { return SHUFFLE(a, b, MASK_EVEN); }
+static inline __attribute__((always_inline)) vec odd(vec a, vec b) { return SHUFFLE(a, b, MASK_ODD); }
 /* a's elements 1.. and then x */
 static inline __attribute__((always_inline)) vec shift_in(vec a, float x) {
-  return __builtin_shuffle(a, (vec){0} + x, (ivec)MASK_SHIFT);
+  vec b;
+  int l;
+  for (l = 0; l < DN_VEC; ++l) b[l] = x;
+  return SHUFFLE(a, b, MASK_SHIFT);
 }
 static inline __attribute__((always_inline)) vec loadu(const float *p) { return *(const vec *)p; }
 
@@ -180,7 +190,8 @@ static inline __attribute__((always_inline)) void input_m(const int m, const dn_
   int p, q, c, i, j, l, k;
   for (l = 0; l < DN_VEC; ++l) ids[l] = l;
   for (p = 0; p < b->panels; ++p) {
-    for (q = 0; q < DN_NV; ++q) {
+    /* (vectors wholly past the block's tiles: none, the GEMM skips them too) */
+    for (q = 0; q < DN_NV && p * NR + q * DN_VEC < b->count; ++q) {
       runs rn;
       long offset[DN_VEC];
       ivec mask[DN_VEC];
@@ -245,66 +256,99 @@ typedef struct store_op {
   int i, e, from, to;
 } store_op;
 
+/* The stores of the block's vector v, the same for every out channel: each
+ * run's rows (clipped at the bottom), its elements [lo, hi) of each row's m
+ * vectors (clipped at the right edge), where element 0 would go. At most
+ * m * m * (DN_VEC + 1); returns how many. */
+static int vector_stores(const int m, const dn_wino_block *b, int v, int out_h, int out_w, store_op *list) {
+  runs rn;
+  int k, i, e, n = 0;
+  runs_of(b, b->t0 + v * DN_VEC, &rn);
+  for (k = 0; k < rn.n; ++k) {
+    const int y0 = rn.ty[k] * m, x0 = rn.tx[k] * m, lo = m * rn.a[k];
+    const int hi = m * rn.a[k + 1] < lo + out_w - x0 ? m * rn.a[k + 1] : lo + out_w - x0;
+    for (i = 0; i < m && y0 + i < out_h; ++i) {
+      for (e = 0; e < m; ++e) {
+        const int l0 = lo - e * DN_VEC, l1 = hi - e * DN_VEC;
+        const int from = l0 > 0 ? l0 : 0, to = l1 < DN_VEC ? l1 : DN_VEC;
+        if (from >= to) continue;
+        list[n].offset = (long)(y0 + i) * out_w + x0 - lo + e * DN_VEC;
+        list[n].i = i;
+        list[n].e = e;
+        list[n].from = from;
+        list[n].to = to;
+        ++n;
+      }
+    }
+  }
+  return n;
+}
+
+/* Out channel k0 + r's tiles of vector v (src: its point 0's lanes in mbuf). */
+static inline __attribute__((always_inline)) void output_vector(const int m, const dn_wino_block *b, const float *src,
+                                                                float beta, int act, float *plane,
+                                                                const store_op *list, int n) {
+  const int alpha = m + 2;
+  vec x[6], s[24], y[4], o[16], row[16];
+  int i, j, k;
+  /* M A: along each row */
+  for (i = 0; i < alpha; ++i) {
+    for (j = 0; j < alpha; ++j) x[j] = *(const vec *)(src + (size_t)(i * alpha + j) * b->m_stride);
+    if (m == 2) out_2(y, x);
+    else out_4(y, x);
+    for (j = 0; j < m; ++j) s[i * m + j] = y[j];
+  }
+  /* A^T (M A): down each column, then bias and the activation */
+  for (j = 0; j < m; ++j) {
+    for (i = 0; i < alpha; ++i) x[i] = s[i * m + j];
+    if (m == 2) out_2(y, x);
+    else out_4(y, x);
+    for (i = 0; i < m; ++i) o[i * m + j] = finish(y[i], beta, act);
+  }
+  /* Each output row interleaved, then stored run by run */
+  for (i = 0; i < m; ++i) interleave(m, o + i * m, row + i * m);
+  for (k = 0; k < n; ++k) {
+    const store_op *op = &list[k];
+    const vec value = row[op->i * m + op->e];
+    if (op->from == 0 && op->to == DN_VEC) *(vec *)(plane + op->offset) = value;
+    else store_lanes(plane + op->offset, value, op->from, op->to);
+  }
+}
+
+#define LOCAL_STORES 512
+
 static inline __attribute__((always_inline)) void output_m(const int m, const dn_wino_block *b, const float *mbuf,
                                                            int k0, int rows, const float *bias, int act,
                                                            float *out, int out_h, int out_w) {
-  const int alpha = m + 2, nb = b->panels * NR;
-  int r, p, q, i, j, k, e, n;
-  for (p = 0; p < b->panels; ++p) {
-    for (q = 0; q < DN_NV; ++q) {
-      runs rn;
-      store_op ops[4 * 4 * (DN_VEC + 1)];
-      runs_of(b, b->t0 + p * NR + q * DN_VEC, &rn);
-      /* The stores, the same for every out channel: run k's rows (clipped
-       * at the bottom), its elements [lo, hi) of each row's m vectors
-       * (clipped at the right edge), where element 0 would go. */
-      n = 0;
-      for (k = 0; k < rn.n; ++k) {
-        const int y0 = rn.ty[k] * m, x0 = rn.tx[k] * m, lo = m * rn.a[k];
-        const int hi = m * rn.a[k + 1] < lo + out_w - x0 ? m * rn.a[k + 1] : lo + out_w - x0;
-        for (i = 0; i < m && y0 + i < out_h; ++i) {
-          for (e = 0; e < m; ++e) {
-            const int l0 = lo - e * DN_VEC, l1 = hi - e * DN_VEC;
-            const int from = l0 > 0 ? l0 : 0, to = l1 < DN_VEC ? l1 : DN_VEC;
-            if (from >= to) continue;
-            ops[n].offset = (long)(y0 + i) * out_w + x0 - lo + e * DN_VEC;
-            ops[n].i = i;
-            ops[n].e = e;
-            ops[n].from = from;
-            ops[n].to = to;
-            ++n;
-          }
-        }
+  const int nb = b->panels * NR, vectors = (b->count + DN_VEC - 1) / DN_VEC, most = m * m * (DN_VEC + 1);
+  store_op local[LOCAL_STORES], *ops = local;
+  int local_count[64], *count = local_count;
+  int r, v;
+  if ((size_t)vectors * most > LOCAL_STORES || vectors > 64) {
+    ops = (store_op *)malloc(sizeof(store_op) * (size_t)vectors * most);
+    count = (int *)malloc(sizeof(int) * (size_t)vectors);
+    if (!ops || !count) {
+      /* (no memory for every vector's list: vector by vector) */
+      free(ops);
+      free(count);
+      for (v = 0; v < vectors; ++v) {
+        const int n = vector_stores(m, b, v, out_h, out_w, local);
+        for (r = 0; r < rows; ++r)
+          output_vector(m, b, mbuf + (size_t)r * nb + v * DN_VEC, bias[k0 + r], act,
+                        out + (size_t)(k0 + r) * out_h * out_w, local, n);
       }
-      for (r = 0; r < rows; ++r) {
-        float *plane = out + (size_t)(k0 + r) * out_h * out_w;
-        const float beta = bias[k0 + r];
-        const float *src = mbuf + (size_t)r * nb + p * NR + q * DN_VEC;
-        vec x[6], s[24], y[4], o[16], row[16];
-        /* M A: along each row */
-        for (i = 0; i < alpha; ++i) {
-          for (j = 0; j < alpha; ++j) x[j] = *(const vec *)(src + (size_t)(i * alpha + j) * b->m_stride);
-          if (m == 2) out_2(y, x);
-          else out_4(y, x);
-          for (j = 0; j < m; ++j) s[i * m + j] = y[j];
-        }
-        /* A^T (M A): down each column, then bias and the activation */
-        for (j = 0; j < m; ++j) {
-          for (i = 0; i < alpha; ++i) x[i] = s[i * m + j];
-          if (m == 2) out_2(y, x);
-          else out_4(y, x);
-          for (i = 0; i < m; ++i) o[i * m + j] = finish(y[i], beta, act);
-        }
-        /* Each output row interleaved, then stored run by run */
-        for (i = 0; i < m; ++i) interleave(m, o + i * m, row + i * m);
-        for (k = 0; k < n; ++k) {
-          const store_op *op = &ops[k];
-          const vec v = row[op->i * m + op->e];
-          if (op->from == 0 && op->to == DN_VEC) *(vec *)(plane + op->offset) = v;
-          else store_lanes(plane + op->offset, v, op->from, op->to);
-        }
-      }
+      return;
     }
+  }
+  for (v = 0; v < vectors; ++v) count[v] = vector_stores(m, b, v, out_h, out_w, ops + (size_t)v * most);
+  /* Channel by channel, so that each plane's rows are written in order. */
+  for (r = 0; r < rows; ++r)
+    for (v = 0; v < vectors; ++v)
+      output_vector(m, b, mbuf + (size_t)r * nb + v * DN_VEC, bias[k0 + r], act,
+                    out + (size_t)(k0 + r) * out_h * out_w, ops + (size_t)v * most, count[v]);
+  if (ops != local) {
+    free(ops);
+    free(count);
   }
 }
 

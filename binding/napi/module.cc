@@ -99,6 +99,8 @@ Napi::Object BuildInfo(Napi::Env env) {
     if (fma > 0) uses.Set(n++, "FMA multiply-adds");
     uses.Set(n++, "batch norm and bias folded into the weights at load");
     uses.Set(n++, fma >= 0 ? "bias and leaky in the kernel's store" : "bias and leaky in a pass per tile");
+    // Winograd runs through the fused kernel (fast_engine.c: winograd_eligible)
+    if (fma >= 0) uses.Set(n++, "Winograd F(2x2,3x3) or F(4x4,3x3) for 3x3 stride-1 convolutions where timing picks it per layer");
     fast.Set("uses", uses);
     b.Set("fastPrecision", fast);
   }

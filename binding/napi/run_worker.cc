@@ -26,6 +26,7 @@ void RunWorker::Run(NetState* state) {
   output_.assign(result.output, result.output + result.count);
   top_.assign(result.top, result.top + result.top_count);
   if (result.layer_ms) layer_ms_.assign(result.layer_ms, result.layer_ms + result.layer_count);
+  if (result.layer_algorithm) layer_algorithm_.assign(result.layer_algorithm, result.layer_algorithm + result.layer_count);
   dn_result_free(&result);
 }
 
@@ -42,6 +43,10 @@ Napi::Value RunWorker::Result(Napi::Env env) {
     Napi::Float64Array layer_ms = Napi::Float64Array::New(env, layer_ms_.size());
     if (!layer_ms_.empty()) std::memcpy(layer_ms.Data(), layer_ms_.data(), layer_ms_.size() * sizeof(double));
     result.Set("layerMs", layer_ms);
+    Napi::Int32Array layer_algorithm = Napi::Int32Array::New(env, layer_algorithm_.size());
+    if (!layer_algorithm_.empty())
+      std::memcpy(layer_algorithm.Data(), layer_algorithm_.data(), layer_algorithm_.size() * sizeof(int));
+    result.Set("layerAlgorithms", layer_algorithm);
   }
   return result;
 }

@@ -24,6 +24,7 @@ class RunWorker : public NetworkWorker {
   std::vector<int> top_;
   std::vector<float> output_;
   std::vector<double> layer_ms_;
+  std::vector<int> layer_algorithm_;
 };
 
 }  // namespace dn

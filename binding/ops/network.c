@@ -377,13 +377,15 @@ int dn_network_run(dn_network *handle, dn_source *src, const dn_run_options *opt
   if (options->profile && options->engine == DN_ENGINE_FAST && net->n > 0) {
     int i;
     result->layer_ms = (double *)malloc(sizeof(double) * (size_t)net->n);
-    if (!result->layer_ms) {
+    result->layer_algorithm = (int *)malloc(sizeof(int) * (size_t)net->n);
+    if (!result->layer_ms || !result->layer_algorithm) {
       dn_result_free(result);
       dn_error_set(err, DN_E_DARKNET, "out of memory for %d layer times", net->n);
       return -1;
     }
     result->layer_count = dn_engine_layer_seconds(handle->engine, result->layer_ms, net->n);
     for (i = 0; i < result->layer_count; ++i) result->layer_ms[i] *= 1e3;
+    for (i = 0; i < result->layer_count; ++i) result->layer_algorithm[i] = dn_engine_layer_algorithm(handle->engine, i);
   }
   return 0;
 }
@@ -422,7 +424,9 @@ void dn_result_free(dn_result *result) {
   free(result->output);
   free(result->top);
   free(result->layer_ms);
+  free(result->layer_algorithm);
   result->output = NULL;
   result->top = NULL;
   result->layer_ms = NULL;
+  result->layer_algorithm = NULL;
 }

@@ -52,6 +52,7 @@ typedef struct dn_result {
   int *top;
   int top_count;
   double *layer_ms; /* with options->profile and the fast engine: each layer's time */
+  int *layer_algorithm; /* and each convolution's DN_ALGO_* (fast_engine.h), else 0 */
   int layer_count;
 } dn_result;
 
