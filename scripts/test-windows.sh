@@ -119,7 +119,7 @@ files=("$@")
 [ ${#files[@]} -gt 0 ] ||
   files=(test/hostile-cfgs.test.mjs test/limits.test.mjs test/regressions.test.mjs test/concurrency.test.mjs test/engine.test.mjs
     test/parity.test.mjs test/inputs.test.mjs test/errors.test.mjs test/detect-parity.test.mjs test/cli.test.mjs
-    test/windows.test.mjs)
+    test/windows.test.mjs test/precision.test.mjs)
 start=$SECONDS
 status=0
 windows --expose-gc --test --test-concurrency=1 --test-reporter=tap --test-reporter-destination="$out/tap" "${files[@]}" || status=$?
