@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the three libFuzzer targets (fuzz/*.c) under ASan+UBSan:
-#   npm run fuzz -- [--seconds N] [--runs N|T=N,...] [--seed N] [--target image|cfg|weights]
+#   npm run fuzz -- [--seconds N] [--runs N|T=N,...] [--seed N] [--target image|cfg|weights] [--jobs N]
 # --seconds N: each target for N seconds (default 60), new findings possible.
 # --seed N:    libFuzzer's seed (default: random).
 # --runs N:    a fixed number of executions with a fixed seed (1 unless --seed):
@@ -22,12 +22,14 @@ seconds=60
 runs=""
 seed=""
 targets="image cfg weights"
+jobs=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --seed) seed="$2"; shift 2 ;;
     --target) targets="$2"; shift 2 ;;
+    --jobs) jobs="$2"; shift 2 ;;
     *) echo "fuzz: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -45,6 +47,7 @@ runs_of() {
     *) echo "$runs" ;;
   esac
 }
+[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz: --jobs: $jobs is not a positive count" >&2; exit 2; }
 for target in $targets; do
   n="$(runs_of "$target")" || exit 2
   [[ -z "$n" || "$n" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz: --runs: $n is not a positive count (for $target)" >&2; exit 2; }
@@ -59,8 +62,9 @@ echo "fuzz: build: $((SECONDS - start)) s"
 export LSAN_OPTIONS="suppressions=$root/fuzz/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 mkdir -p build-fuzz/artifacts
-status=0
-for target in $targets; do
+# One target's fixed (or timed) run; 1 when it found something.
+fuzz_target() {
+  local target="$1" corpus seeds n limit log start execs cov status=0
   corpus="build-fuzz/corpus/$target"
   seeds="build-fuzz/seeds/$target"
   rm -rf "$seeds"
@@ -90,5 +94,26 @@ for target in $targets; do
   execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' || true)
   cov=$(grep -oE '#[0-9]+\s+DONE\s+cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | sed 's/.*cov: //' || true)
   echo "fuzz: $target: ${execs:-?} executions in $((SECONDS - start)) s, coverage ${cov:-? (see $log)} (cov: edges, ft: features), corpus $(ls "$corpus" | wc -l) files"
+  return $status
+}
+# --jobs N: N targets at a time (each a process of its own: the same runs and
+# findings, in less time where cores are free).
+status=0
+running=0
+for target in $targets; do
+  if [ "$jobs" -le 1 ]; then
+    fuzz_target "$target" || status=1
+    continue
+  fi
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || status=1
+    running=$((running - 1))
+  fi
+  fuzz_target "$target" &
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+  wait -n || status=1
+  running=$((running - 1))
 done
 exit $status
