@@ -137,11 +137,16 @@ describe('parity with the reference darknet CLI', () => {
     });
   }
 
-  test(`resize 'min' equals the reference's 2016 flow (resize_min + resize_network) for tiny on ${loopImages === sampleImages ? 'every sample image' : loopImages.join(', ')}`, async () => {
+  // Where the loops are cut (qemu, Wine), the landscape and the portrait
+  // image: resize_min's two branches (a square one takes the landscape's);
+  // under qemu each image here costs about 160 s of a core.
+  const cut = loopImages.filter((image) => /(dog|scream)\.jpg$/.test(image));
+  const minImages = loopImages === sampleImages || cut.length === 0 ? loopImages : cut;
+  test(`resize 'min' equals the reference's 2016 flow (resize_min + resize_network) for tiny on ${minImages === sampleImages ? 'every sample image' : minImages.join(', ')}`, async () => {
     const model = models.find((m) => m.name === 'tiny');
     const network = await loadNetwork(join(darknetDir, model.cfg), model.weights);
     try {
-      for (const image of loopImages) {
+      for (const image of minImages) {
         const expected = await referenceOutput(model.cfg, model.weights, image, 'min');
         const actual = await network.predict(join(darknetDir, image), { resize: 'min' });
         assert.ok(maxAbsDiff(actual, expected) <= tolerance, `${image}: max |diff| ${maxAbsDiff(actual, expected)}`);
