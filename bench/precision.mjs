@@ -14,6 +14,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { middle, medianTimer } from './timing.mjs';
 import { build, exportOnnx, loadNetwork, setThreads, threads } from '../dist/index.js';
 import { writeSyntheticWeights } from '../test/helpers.mjs';
 import { darknetCfg, tinyCfg } from '../test/support/paths.mjs';
@@ -30,18 +31,8 @@ const defaultThreads = threads();
 const threadCounts = [1, 2];
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const middle = (values) => [...values].sort((x, y) => x - y)[values.length >> 1];
 
-async function median(fn, count = iterations, warmup = 5) {
-  for (let i = 0; i < warmup; ++i) await fn();
-  const times = [];
-  for (let i = 0; i < count; ++i) {
-    const started = process.hrtime.bigint();
-    await fn();
-    times.push(Number(process.hrtime.bigint() - started) / 1e6);
-  }
-  return middle(times);
-}
+const median = medianTimer(iterations);
 
 function rawImage(width, height) {
   return { data: randomBytes(width * height * 3, 1), width, height, channels: 3 };

@@ -34,6 +34,7 @@ import { join } from 'node:path';
 
 import { leastMs, leastRoundedOps } from './bound.mjs';
 import { videoRows } from './video.mjs';
+import { middle, medianTimer } from './timing.mjs';
 import { build, classifyMany, exportOnnx, loadNetwork, setThreads, threads } from '../dist/index.js';
 import { writeSyntheticWeights } from '../test/helpers.mjs';
 import { darknetDir as darknet, distIndex, dogJpg as dog, tinyCfg } from '../test/support/paths.mjs';
@@ -52,17 +53,7 @@ const iterations = option('iterations', quick ? 20 : 50);
 const bulkImages = option('images', quick ? 56 : 210);
 const defaultThreads = threads();
 
-async function median(fn, count = iterations, warmup = 5) {
-  for (let i = 0; i < warmup; ++i) await fn();
-  const times = [];
-  for (let i = 0; i < count; ++i) {
-    const started = process.hrtime.bigint();
-    await fn();
-    times.push(Number(process.hrtime.bigint() - started) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1];
-}
+const median = medianTimer(iterations);
 
 const flopsOf = (network) => network.layers.reduce((sum, layer) => sum + (layer.flops ?? 0), 0);
 const fmt = (ms) => ms.toFixed(2);
@@ -90,7 +81,6 @@ async function onnxRuntime() {
 }
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const middle = (values) => [...values].sort((x, y) => x - y)[values.length >> 1];
 
 /**
  * Ours against onnxruntime at `count` threads: three alternating blocks
