@@ -35,10 +35,11 @@ function time(label, command, args, options = {}) {
 const env = { ...process.env, DARKNET_NAPI_CACHE: join(dir, 'cache'), DARKNET_NAPI_MIRROR: dirname(weights) };
 spawnSync(process.execPath, [ourCli, 'download', 'tiny', '--quiet'], { env });
 const loop = `for f in "${folder}"/*; do "${reference}" classify cfg/tiny.cfg "${weights}" "$f" >/dev/null 2>&1; done`;
+const fast = process.argv.includes("--fast") ? ["--precision", "fast"] : [];
 const rows = [
   time('shell loop, reference darknet CLI per image', 'bash', ['-c', loop]),
-  time('darknet classify tiny <folder> --jobs 1', process.execPath, [ourCli, 'classify', 'tiny', folder, '--jobs', '1', '-q'], { env }),
-  time('darknet classify tiny <folder> --jobs 2', process.execPath, [ourCli, 'classify', 'tiny', folder, '--jobs', '2', '-q'], { env }),
+  time('darknet classify tiny <folder> --jobs 1', process.execPath, [ourCli, 'classify', 'tiny', folder, '--jobs', '1', '-q', ...fast], { env }),
+  time('darknet classify tiny <folder> --jobs 2', process.execPath, [ourCli, 'classify', 'tiny', folder, '--jobs', '2', '-q', ...fast], { env }),
 ];
 rmSync(dir, { recursive: true, force: true });
 const baseline = rows[0].perSecond;

@@ -165,6 +165,42 @@ void dn_engine_free(dn_engine_context *ctx) {
   free(ctx);
 }
 
+/* The algorithms timed so far in this process, by layer shape, kernel and
+ * thread count: later networks with such a layer (classifyMany's copies,
+ * a model loaded again) take the first one's choice, so they give its bits
+ * and skip the timing and the other candidates' packing. Shapes, not
+ * pointers: nothing here outlives a network's memory. */
+typedef struct algo_choice {
+  const char *kernel;
+  int K, C, h, w, pad, threads, algo;
+} algo_choice;
+#define DN_ALGO_CHOICES 512
+static algo_choice algo_choices[DN_ALGO_CHOICES];
+static int algo_choice_count;
+static pthread_mutex_t algo_choice_lock = PTHREAD_MUTEX_INITIALIZER; /* held while a layer is timed */
+
+/* Layer l's recorded choice at the pool's thread count, or 0. Called with the lock held. */
+static int recorded_choice(const layer *l) {
+  const char *kernel = dn_kernel_selected()->name;
+  const int threads = dn_pool_threads();
+  int i;
+  for (i = 0; i < algo_choice_count; ++i) {
+    const algo_choice *c = &algo_choices[i];
+    if (c->kernel == kernel && c->K == l->n && c->C == l->c && c->h == l->h && c->w == l->w && c->pad == l->pad &&
+        c->threads == threads)
+      return c->algo;
+  }
+  return 0;
+}
+
+static void record_choice(const layer *l, int algo) {
+  algo_choice *c;
+  if (algo_choice_count == DN_ALGO_CHOICES || recorded_choice(l)) return;
+  c = &algo_choices[algo_choice_count++];
+  c->kernel = dn_kernel_selected()->name;
+  c->K = l->n, c->C = l->c, c->h = l->h, c->w = l->w, c->pad = l->pad, c->threads = dn_pool_threads(), c->algo = algo;
+}
+
 /* Whether the fast precision may run layer l as a Winograd convolution: a
  * 3x3, stride-1 one (winograd.h) with enough input channels for the
  * transforms to pay (not a first layer's 3), through the fused kernels. */
@@ -206,9 +242,18 @@ static int fold_layer(dn_engine_context *ctx, int index, const layer *l) {
   ctx->panels[index] = dn_sgemm_pack_a(l->n, K, weights);
   if (ctx->panels[index] && winograd_eligible(ctx, l)) {
     /* F(2,3)'s and F(4,3)'s transformed weights too (the first prediction
-     * times them and keeps one); without memory for them, the GEMM. */
-    if (ctx->wino_mode != 4) ctx->wino[0][index] = dn_winograd_pack(2, weights, l->n, l->c);
-    if (ctx->wino_mode != 2) ctx->wino[1][index] = dn_winograd_pack(4, weights, l->n, l->c);
+     * times them and keeps one), or the one chosen before for this shape;
+     * without memory for them, the GEMM. */
+    int known = 0;
+    if (ctx->wino_mode < 0) {
+      pthread_mutex_lock(&algo_choice_lock);
+      known = recorded_choice(l);
+      pthread_mutex_unlock(&algo_choice_lock);
+    }
+    if (ctx->wino_mode == 2 || (ctx->wino_mode < 0 && (known == 0 || known == DN_ALGO_F2)))
+      ctx->wino[0][index] = dn_winograd_pack(2, weights, l->n, l->c);
+    if (ctx->wino_mode == 4 || (ctx->wino_mode < 0 && (known == 0 || known == DN_ALGO_F4)))
+      ctx->wino[1][index] = dn_winograd_pack(4, weights, l->n, l->c);
   }
   free(weights);
   if (!ctx->panels[index]) {
@@ -361,12 +406,13 @@ static double relative_error(const float *x, const float *ref, int n) {
  * by more than DN_WINO_TOLERANCE of their largest is dropped. The chosen one
  * writes out last, so this prediction gives the bits of the next ones. */
 #define DN_WINO_TOLERANCE 1e-4
+static const char *algorithm_name(int algo) { return algo == DN_ALGO_GEMM ? "gemm" : algo == DN_ALGO_F2 ? "F(2,3)" : "F(4,3)"; }
 #define DN_WINO_RUNS 5
 static void choose_algorithm(dn_engine_context *ctx, int index, layer *l, const dn_matrix_b *b) {
   double best[3] = {HUGE_VAL, HUGE_VAL, HUGE_VAL}, error[3] = {0, 0, 0}, t;
   const int have[3] = {1, ctx->wino[0][index] != NULL, ctx->wino[1][index] != NULL};
   float *ref = NULL, *tmp = NULL;
-  int rep, a, chosen = DN_ALGO_GEMM;
+  int rep, a, recorded, chosen = DN_ALGO_GEMM;
   if (!have[1] && !have[2]) {
     ctx->algo[index] = DN_ALGO_GEMM;
     convolution_gemm(ctx, index, l, b, l->output);
@@ -375,36 +421,49 @@ static void choose_algorithm(dn_engine_context *ctx, int index, layer *l, const 
   if (ctx->wino_mode == 2 || ctx->wino_mode == 4) {
     chosen = ctx->wino_mode == 2 ? DN_ALGO_F2 : DN_ALGO_F4;
   } else {
-    ref = (float *)malloc(sizeof(float) * (size_t)l->outputs);
-    tmp = (float *)malloc(sizeof(float) * (size_t)l->outputs);
-    if (ref && tmp) {
-      for (rep = 0; rep < DN_WINO_RUNS; ++rep) {
-        t = seconds_now();
-        convolution_gemm(ctx, index, l, b, ref);
-        t = seconds_now() - t;
-        if (t < best[0]) best[0] = t;
-        for (a = 1; a < 3; ++a) {
-          if (!have[a]) continue;
+    /* Held while timing: a copy loading beside this network waits for the
+     * choice instead of timing on a shared core. */
+    pthread_mutex_lock(&algo_choice_lock);
+    recorded = recorded_choice(l);
+    if (recorded && have[recorded - 1]) {
+      chosen = recorded;
+    } else {
+      ref = (float *)malloc(sizeof(float) * (size_t)l->outputs);
+      tmp = (float *)malloc(sizeof(float) * (size_t)l->outputs);
+      if (ref && tmp) {
+        for (rep = 0; rep < DN_WINO_RUNS; ++rep) {
           t = seconds_now();
-          convolution_winograd(ctx, index, l, a == 1 ? DN_ALGO_F2 : DN_ALGO_F4, b->data, tmp);
+          convolution_gemm(ctx, index, l, b, ref);
           t = seconds_now() - t;
-          if (t < best[a]) best[a] = t;
-          if (rep == 0) error[a] = relative_error(tmp, ref, l->outputs);
+          if (t < best[0]) best[0] = t;
+          for (a = 1; a < 3; ++a) {
+            if (!have[a]) continue;
+            t = seconds_now();
+            convolution_winograd(ctx, index, l, a == 1 ? DN_ALGO_F2 : DN_ALGO_F4, b->data, tmp);
+            t = seconds_now() - t;
+            if (t < best[a]) best[a] = t;
+            if (rep == 0) error[a] = relative_error(tmp, ref, l->outputs);
+          }
         }
+        for (a = 1; a < 3; ++a)
+          if (have[a] && error[a] <= DN_WINO_TOLERANCE && best[a] < best[chosen - 1]) chosen = a + 1;
+        if (have[1] && have[2]) record_choice(l, chosen); /* a choice among all the candidates only */
       }
-      for (a = 1; a < 3; ++a)
-        if (have[a] && error[a] <= DN_WINO_TOLERANCE && best[a] < best[chosen - 1]) chosen = a + 1;
+      free(ref);
+      free(tmp);
     }
-    free(ref);
-    free(tmp);
+    pthread_mutex_unlock(&algo_choice_lock);
   }
   ctx->algo[index] = chosen;
-  if (ctx->wino_log)
+  if (ctx->wino_log && best[0] == HUGE_VAL && ctx->wino_mode < 0)
+    fprintf(stderr, "darknet-napi winograd: layer %d (%dx%dx%d -> %d), %d threads: %s, chosen before for this shape\n",
+            index, l->w, l->h, l->c, l->n, dn_pool_threads(), algorithm_name(chosen));
+  else if (ctx->wino_log)
     fprintf(stderr,
             "darknet-napi winograd: layer %d (%dx%dx%d -> %d): gemm %.3f ms, F(2,3) %.3f ms (error %.1e), F(4,3) "
             "%.3f ms (error %.1e), %d threads: %s\n",
             index, l->w, l->h, l->c, l->n, best[0] * 1e3, best[1] * 1e3, error[1], best[2] * 1e3, error[2],
-            dn_pool_threads(), chosen == DN_ALGO_GEMM ? "gemm" : chosen == DN_ALGO_F2 ? "F(2,3)" : "F(4,3)");
+            dn_pool_threads(), algorithm_name(chosen));
   /* The others' packed weights are no longer needed. */
   if (chosen != DN_ALGO_F2) {
     free(ctx->wino[0][index]);
@@ -631,6 +690,69 @@ static void forward_route(dn_engine_context *ctx, int index, layer *l, network *
   dn_parallel_for((int)((total + job.chunk - 1) / job.chunk), route_task, &job);
 }
 
+/* forward_yolo_layer at inference: the input copied and darknet's logistic
+ * on each anchor's x, y and its objectness and classes, the output cut into
+ * equal slices across the pool (its delta, training's, is not cleared). */
+typedef struct yolo_job {
+  const layer *l;
+  const float *input;
+  size_t chunk;
+} yolo_job;
+
+static void yolo_task(void *context, int task) {
+  yolo_job *job = (yolo_job *)context;
+  const layer *l = job->l;
+  const size_t plane = (size_t)l->w * l->h, entries = (size_t)(4 + 1 + l->classes) * plane;
+  const size_t begin = (size_t)task * job->chunk, total = (size_t)l->outputs;
+  const size_t end = begin + job->chunk < total ? begin + job->chunk : total;
+  int n, part;
+  memcpy(l->output + begin, job->input + begin, (end - begin) * sizeof(float));
+  for (n = 0; n < l->n; ++n) {
+    for (part = 0; part < 2; ++part) {
+      /* entry_index(l, 0, n*w*h, 0) for 2*w*h, entry_index(l, 0, n*w*h, 4) for (1+classes)*w*h */
+      const size_t from = n * entries + (part ? 4 * plane : 0), to = part ? (n + 1) * entries : from + 2 * plane;
+      const size_t a = from > begin ? from : begin, b = to < end ? to : end;
+      if (a < b) activate_array(l->output + a, (int)(b - a), LOGISTIC);
+    }
+  }
+}
+
+static void forward_yolo(dn_engine_context *ctx, int index, layer *l, network *net) {
+  yolo_job job;
+  const size_t total = (size_t)l->outputs, tasks = 2 * (size_t)dn_pool_threads();
+  (void)ctx;
+  (void)index;
+  job.l = l;
+  job.input = net->input;
+  job.chunk = ((total + tasks - 1) / tasks + 15) & ~(size_t)15;
+  if (job.chunk == 0) return;
+  dn_parallel_for((int)((total + job.chunk - 1) / job.chunk), yolo_task, &job);
+}
+
+/* Whether darknet's activate_array(LOGISTIC) on part of an array gives the
+ * bits the whole call gives those elements (an element-wise loop: it does,
+ * unless a compiler vectorized exp with other rounding): checked once; where
+ * not, the yolo layer stays darknet's. */
+static pthread_once_t logistic_check_once = PTHREAD_ONCE_INIT;
+static int logistic_sliceable;
+
+static void logistic_check(void) {
+  float whole[67], parts[67];
+  int i, same = 1;
+  for (i = 0; i < 67; ++i) whole[i] = parts[i] = (float)(i - 33) * 0.37f;
+  activate_array(whole, 67, LOGISTIC);
+  activate_array(parts, 5, LOGISTIC);
+  activate_array(parts + 5, 29, LOGISTIC);
+  activate_array(parts + 34, 33, LOGISTIC);
+  for (i = 0; i < 67; ++i) same = same && whole[i] == parts[i];
+  logistic_sliceable = same;
+}
+
+static int yolo_supported(const layer *l) {
+  pthread_once(&logistic_check_once, logistic_check);
+  return logistic_sliceable && l->outputs == l->n * (4 + 1 + l->classes) * l->w * l->h;
+}
+
 static void forward_conv(dn_engine_context *ctx, int index, layer *l, network *net) {
   forward_convolution(ctx, index, l, net->input);
 }
@@ -654,6 +776,7 @@ static const engine_layer engine_layers[] = {
     {UPSAMPLE, forward_upsample, upsample_supported},
     {SHORTCUT, forward_shortcut, NULL},
     {ROUTE, forward_route, NULL},
+    {YOLO, forward_yolo, yolo_supported},
 };
 
 static const engine_layer *engine_layer_of(LAYER_TYPE type) {
@@ -673,7 +796,7 @@ int dn_fast_layer_supported(const layer *l) {
  * own layers) and those darknet's forward writes stay in their buffers. */
 static int movable(const network *net, int i) {
   const layer *l = &net->layers[i];
-  return dn_fast_layer_supported(l) && l->output != net->output;
+  return dn_fast_layer_supported(l) && l->output != net->output && l->type != YOLO; /* heads: boxes read them */
 }
 
 static double seconds_now(void) {

@@ -57,31 +57,47 @@ float *dn_winograd_pack(int m, const float *weights, int K, int C) {
   const dn_kernel *kernel = dn_kernel_selected();
   const int alpha = m + 2, points = alpha * alpha, mr = kernel->mr, Kp = round_up(K, mr), KB = kc_of(C);
   const double(*G)[3] = m == 2 ? G2 : G4;
-  float *packed = (float *)calloc((size_t)points * Kp * C, sizeof(float));
-  int k, c, i, j, p;
+  float *packed = (float *)malloc(sizeof(float) * (size_t)points * Kp * C), *block;
+  int kp, k, c, c0, i, j, p;
   if (!packed || (m != 2 && m != 4)) {
     free(packed);
     return NULL;
   }
-  for (k = 0; k < K; ++k) {
-    for (c = 0; c < C; ++c) {
-      const float *g = weights + ((size_t)k * C + c) * 9;
-      double gg[6][3], u;
-      /* G g, then (G g) G^T, in double, rounded once */
-      for (i = 0; i < alpha; ++i)
-        for (j = 0; j < 3; ++j) gg[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
-      for (i = 0; i < alpha; ++i) {
-        for (j = 0; j < alpha; ++j) {
-          const int c0 = c / KB * KB, kc = C - c0 < KB ? C - c0 : KB;
-          u = gg[i][0] * G[j][0] + gg[i][1] * G[j][1] + gg[i][2] * G[j][2];
-          p = i * alpha + j;
-          /* point p's matrix, its k block of c, panel k / mr, step c - c0, row k % mr */
-          packed[(size_t)p * Kp * C + (size_t)c0 * Kp + (size_t)(k / mr) * mr * kc + (size_t)(c - c0) * mr + k % mr] =
-              (float)u;
+  /* A panel's rows and a k block's channels at a time, all points into
+   * `block`, then each point's run copied to its place: written point by
+   * point, 36 streams Kp * C floats apart would alias in the caches' sets. */
+  block = (float *)calloc((size_t)points * KB * mr, sizeof(float));
+  if (!block) {
+    free(packed);
+    return NULL;
+  }
+  for (kp = 0; kp < K; kp += mr) {
+    for (c0 = 0; c0 < C; c0 += KB) {
+      const int kc = C - c0 < KB ? C - c0 : KB, run = kc * mr;
+      for (c = c0; c < c0 + kc; ++c) {
+        for (k = kp; k < kp + mr; ++k) {
+          const float *g = weights + ((size_t)k * C + c) * 9;
+          float *to = block + (size_t)(c - c0) * mr + (k - kp);
+          double gg[6][3];
+          if (k >= K) { /* the last panel's rows past K: zeros */
+            for (p = 0; p < points; ++p) to[(size_t)p * run] = 0;
+            continue;
+          }
+          /* G g, then (G g) G^T, in double, rounded once */
+          for (i = 0; i < alpha; ++i)
+            for (j = 0; j < 3; ++j) gg[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
+          for (i = 0, p = 0; i < alpha; ++i)
+            for (j = 0; j < alpha; ++j, ++p)
+              to[(size_t)p * run] = (float)(gg[i][0] * G[j][0] + gg[i][1] * G[j][1] + gg[i][2] * G[j][2]);
         }
       }
+      /* point p's matrix, its k block c0, panel kp / mr: kc steps of mr rows */
+      for (p = 0; p < points; ++p)
+        memcpy(packed + (size_t)p * Kp * C + (size_t)c0 * Kp + (size_t)kp * kc, block + (size_t)p * run,
+               sizeof(float) * (size_t)run);
     }
   }
+  free(block);
   return packed;
 }
 
