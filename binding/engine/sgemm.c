@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dn_aligned.h"
+#include "scratch.h"
 #include "thread_pool.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -118,46 +118,6 @@ int dn_kernel_fused_usable(void) {
 #else
   return 1;
 #endif
-}
-
-/* Packing scratch, one per thread that computes (pool threads and Node's
- * libuv threads), freed when the thread ends. */
-typedef struct scratch {
-  float *a, *b;
-  float *shared_b; /* B packed whole, for the pool (see dn_sgemm); grown as needed */
-  size_t shared_b_floats;
-  float *padded; /* a convolution's input with its zero padding (see dn_sgemm); grown as needed */
-  size_t padded_floats;
-} scratch;
-
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-
-static void scratch_free(void *p) {
-  scratch *s = (scratch *)p;
-  dn_aligned_free(s->a);
-  dn_aligned_free(s->b);
-  dn_aligned_free(s->shared_b);
-  free(s->padded);
-  free(s);
-}
-
-static void scratch_key_create(void) { pthread_key_create(&scratch_key, scratch_free); }
-
-static scratch *scratch_get(void) {
-  scratch *s;
-  pthread_once(&scratch_once, scratch_key_create);
-  s = (scratch *)pthread_getspecific(scratch_key);
-  if (s) return s;
-  s = (scratch *)calloc(1, sizeof(scratch));
-  if (!s) return NULL;
-  s->b = (float *)dn_aligned_alloc(64, sizeof(float) * KC * NC);
-  s->a = (float *)dn_aligned_alloc(64, sizeof(float) * KC * (MC + 32));
-  if (!s->a || !s->b || pthread_setspecific(scratch_key, s) != 0) {
-    scratch_free(s);
-    return NULL;
-  }
-  return s;
 }
 
 /* A rows [r0, r0 + rows) x k in [k0, k0 + kc) as MR-row panels, zero-padded
@@ -368,14 +328,12 @@ static void gemm_task(void *arg, int task) {
   float tile[16 * 64];
   long offsets[KC]; /* panels read in place: where each k's row is, from the panel's corner in `direct` */
   int k0, ic, q, p;
-  scratch *own = scratch_get();
-  float *scratch_a, *scratch_b;
-  if (!own) {
+  float *scratch_a = dn_scratch(DN_SCRATCH_GEMM_A, (size_t)KC * (MC + 32));
+  float *scratch_b = dn_scratch(DN_SCRATCH_GEMM_B, (size_t)KC * NC);
+  if (!scratch_a || !scratch_b) {
     g->failed = 1;
     return;
   }
-  scratch_a = own->a;
-  scratch_b = own->b;
   for (k0 = 0; k0 < g->K; k0 += KB) {
     const int kc = g->K - k0 < KB ? g->K - k0 : KB;
     const int last = k0 + kc >= g->K; /* the fused kernels' bias and activation: on this block's store */
@@ -574,15 +532,7 @@ static int sgemm(int M, int N, int K, const float *A, const float *packed_a, con
      * other core's cache) costs more than the rows' work: the tasks split
      * the columns instead (2 threads, tiny.cfg's 1x1 layers of 64 and 128
      * filters at 14x14: 25-30% and 5-10% faster; 512 rows: slower). */
-    scratch *own = scratch_get();
-    /* aligned_alloc wants a size that is a multiple of the alignment */
-    const size_t floats = ((size_t)K * g.n_pad + 15) & ~(size_t)15;
-    if (own && own->shared_b_floats < floats) {
-      dn_aligned_free(own->shared_b);
-      own->shared_b = (float *)dn_aligned_alloc(64, sizeof(float) * floats);
-      own->shared_b_floats = own->shared_b ? floats : 0;
-    }
-    if (own && own->shared_b) g.shared_b = own->shared_b;
+    g.shared_b = dn_scratch(DN_SCRATCH_GEMM_SHARED_B, (size_t)K * g.n_pad); /* NULL: per-task packing */
   }
   if (g.shared_b) {
     const int mr = g.kernel->mr, nr = g.kernel->nr, panels = g.n_pad / nr;
@@ -615,19 +565,13 @@ static int sgemm(int M, int N, int K, const float *A, const float *packed_a, con
       if (B->pad == 0) {
         g.direct = B->data;
       } else {
-        scratch *own = scratch_get();
-        const size_t floats = (size_t)B->channels * g.ph * g.pw;
-        if (own && own->padded_floats < floats) {
-          free(own->padded);
-          own->padded = (float *)malloc(sizeof(float) * floats);
-          own->padded_floats = own->padded ? floats : 0;
-        }
-        if (own && own->padded) {
+        float *padded = dn_scratch(DN_SCRATCH_GEMM_PADDED, (size_t)B->channels * g.ph * g.pw);
+        if (padded) {
           slice_job pad;
           int tasks = 4 * threads < B->channels ? 4 * threads : B->channels;
           pad.g = &g;
           pad.size = (B->channels + tasks - 1) / tasks;
-          g.direct = own->padded;
+          g.direct = padded;
           dn_parallel_for((B->channels + pad.size - 1) / pad.size, pad_task, &pad);
         }
       }

@@ -3,11 +3,10 @@
  * for the pool. */
 #include "winograd.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dn_aligned.h"
+#include "scratch.h"
 #include "sgemm.h"
 #include "thread_pool.h"
 
@@ -101,51 +100,6 @@ float *dn_winograd_pack(int m, const float *weights, int K, int C) {
   return packed;
 }
 
-/* Scratch per computing thread: a block's transformed input, its GEMMs'
- * results; and, on the calling thread, the zero-padded input. */
-typedef struct wino_scratch {
-  float *v, *m, *padded, *shared_v;
-  size_t v_floats, m_floats, padded_floats, shared_v_floats;
-} wino_scratch;
-
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-
-static void scratch_free(void *p) {
-  wino_scratch *s = (wino_scratch *)p;
-  dn_aligned_free(s->v);
-  dn_aligned_free(s->m);
-  dn_aligned_free(s->padded);
-  dn_aligned_free(s->shared_v);
-  free(s);
-}
-
-static void scratch_key_create(void) { pthread_key_create(&scratch_key, scratch_free); }
-
-static wino_scratch *scratch_get(void) {
-  wino_scratch *s;
-  pthread_once(&scratch_once, scratch_key_create);
-  s = (wino_scratch *)pthread_getspecific(scratch_key);
-  if (s) return s;
-  s = (wino_scratch *)calloc(1, sizeof *s);
-  if (s && pthread_setspecific(scratch_key, s) != 0) {
-    free(s);
-    s = NULL;
-  }
-  return s;
-}
-
-/* 64-byte aligned: a vector of the transforms is a cache line's, never two. */
-static float *grown(float **buffer, size_t *have, size_t want) {
-  if (*have < want) {
-    const size_t floats = (want + 15) & ~(size_t)15;
-    dn_aligned_free(*buffer);
-    *buffer = (float *)dn_aligned_alloc(64, sizeof(float) * floats);
-    *have = *buffer ? floats : 0;
-  }
-  return *buffer;
-}
-
 typedef struct wino_job {
   const dn_kernel *kernel;
   const wino_isa *isa;
@@ -223,18 +177,13 @@ static void wino_task(void *arg, int task) {
   const int block = task / g->k_chunks, chunk = task % g->k_chunks;
   const int k_begin = chunk * g->k_chunk, k_end = k_begin + g->k_chunk < g->K ? k_begin + g->k_chunk : g->K;
   dn_wino_block b;
-  wino_scratch *s = scratch_get();
   float *v, *mbuf;
   const int prefetch = (size_t)points * Kp * C > PREFETCH_FLOATS;
   int ks, pt, q, c0, p, nb;
   block_of(g, block, &b);
   nb = b.panels * nr;
-  if (!s) {
-    g->failed = 1;
-    return;
-  }
-  v = g->shared_v ? g->shared_v + (size_t)block * g->shared_block : grown(&s->v, &s->v_floats, (size_t)points * b.v_stride);
-  mbuf = grown(&s->m, &s->m_floats, (size_t)points * b.m_stride);
+  v = g->shared_v ? g->shared_v + (size_t)block * g->shared_block : dn_scratch(DN_SCRATCH_WINO_V, (size_t)points * b.v_stride);
+  mbuf = dn_scratch(DN_SCRATCH_WINO_M, (size_t)points * b.m_stride);
   if (!v || !mbuf) {
     g->failed = 1;
     return;
@@ -284,7 +233,7 @@ int dn_winograd_forward(int m, const float *u, const float *bias, int act, int K
   wino_job g;
   const int threads = dn_pool_threads(), want = threads > 1 ? 4 * threads : 1;
   int nr, mr, points, panels, tiles_h;
-  wino_scratch *own = scratch_get();
+  float *padded;
   g.kernel = dn_kernel_selected();
   g.isa = isa_of(g.kernel);
   nr = g.kernel->nr;
@@ -297,12 +246,13 @@ int dn_winograd_forward(int m, const float *u, const float *bias, int act, int K
   g.tiles = g.tiles_w * tiles_h;
   g.pw = g.tiles_w * m + 2;
   g.ph = tiles_h * m + 2;
-  if (!own || !grown(&own->padded, &own->padded_floats, (size_t)C * g.ph * g.pw + 2 * SLACK)) return -1;
+  padded = dn_scratch(DN_SCRATCH_WINO_PADDED, (size_t)C * g.ph * g.pw + 2 * SLACK);
+  if (!padded) return -1;
   /* (zeros around it: the transforms read whole vectors of a run's row
    * from up to SLACK floats before its first tile to SLACK after its last) */
-  memset(own->padded, 0, sizeof(float) * SLACK);
-  memset(own->padded + SLACK + (size_t)C * g.ph * g.pw, 0, sizeof(float) * SLACK);
-  g.padded = own->padded + SLACK;
+  memset(padded, 0, sizeof(float) * SLACK);
+  memset(padded + SLACK + (size_t)C * g.ph * g.pw, 0, sizeof(float) * SLACK);
+  g.padded = padded + SLACK;
   {
     const int tasks = 4 * threads < C ? 4 * threads : C;
     g.pad_chunk = (C + tasks - 1) / tasks;
@@ -337,7 +287,7 @@ int dn_winograd_forward(int m, const float *u, const float *bias, int act, int K
      * out-channel chunk (26x26x128 -> 256 F(4,3), 2 threads: 8 chunks of
      * one block, each transforming all of it, were no faster than 1 thread). */
     g.shared_block = (size_t)points * ((size_t)g.block_panels * nr * C + 16);
-    g.shared_v = grown(&own->shared_v, &own->shared_v_floats, (size_t)g.blocks * g.shared_block);
+    g.shared_v = dn_scratch(DN_SCRATCH_WINO_SHARED_V, (size_t)g.blocks * g.shared_block);
     if (!g.shared_v) return -1;
     g.c_chunks = (want + g.blocks - 1) / g.blocks < C ? (want + g.blocks - 1) / g.blocks : C;
     g.c_chunk = (C + g.c_chunks - 1) / g.c_chunks;
