@@ -14,6 +14,7 @@
 // Then the option itself: validation, the environment variable, the CLI flag,
 // network.precision, darknet --version, darknet's arrays left as they are.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
@@ -279,4 +280,44 @@ test("precision 'fast': profile() says how each convolution runs, chosen by timi
     if (mode === 'off') assert.deepEqual(new Set(algorithms), new Set(['gemm']));
     else assert.deepEqual(new Set(algorithms), new Set(build.fastPrecision.fusedKernel ? ['gemm', want] : ['gemm']));
   }
+});
+
+test("precision 'fast': a layer shape's Winograd choice is timed once a process; later layers and networks of that shape take it (same bits)", () => {
+  // Tiny Darknet repeats three 3x3 shapes (layers 5 and 7, 10 and 12, 15 and 17).
+  const source = `import { loadNetwork } from ${JSON.stringify(distIndex)};
+    const open = () => loadNetwork(${JSON.stringify(tinyCfg)}, ${JSON.stringify(tinyWeights)}, { labels: [], precision: 'fast' });
+    const first = await open();
+    const a = await first.predict(${JSON.stringify(dogJpg)});
+    console.error('-- second');
+    const [second, third] = await Promise.all([open(), open()]);
+    const [b, c] = await Promise.all([second.predict(${JSON.stringify(dogJpg)}), third.predict(${JSON.stringify(dogJpg)})]);
+    const algorithms = async (n) => (await n.profile(${JSON.stringify(dogJpg)}, { runs: 1 })).map((l) => l.algorithm ?? '');
+    const same = (x, y) => x.length === y.length && x.every((v, i) => Object.is(v, y[i]));
+    console.log(JSON.stringify({ sameBits: same(a, b) && same(a, c), algorithms: [await algorithms(first), await algorithms(second), await algorithms(third)] }));
+    await Promise.all([first.close(), second.close(), third.close()]);`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', source], {
+    encoding: 'utf8',
+    env: { ...process.env, DARKNET_NAPI_WINOGRAD_LOG: '1', DARKNET_NAPI_WINOGRAD: '' },
+    maxBuffer: 16 << 20,
+  });
+  assert.equal(child.status, 0, child.stderr);
+  const result = JSON.parse(child.stdout.trim().split('\n').at(-1));
+  assert.equal(result.sameBits, true, 'the copies give the first network\'s outputs');
+  assert.deepEqual(result.algorithms[1], result.algorithms[0]);
+  assert.deepEqual(result.algorithms[2], result.algorithms[0]);
+  const [before, after] = child.stderr.split('-- second');
+  const lines = (text) => text.split('\n').filter((line) => line.startsWith('darknet-napi winograd:'));
+  const layerOf = (line) => Number(/layer (\d+)/.exec(line)?.[1]);
+  if (!build.fastPrecision.fusedKernel) {
+    assert.deepEqual(lines(child.stderr), []);
+    return;
+  }
+  const reused = (line) => line.includes('chosen before for this shape');
+  // first network: the first layer of each shape timed, its repeat reused
+  const timed = lines(before).filter((line) => !reused(line)).map(layerOf);
+  assert.deepEqual(timed, [2, 5, 10, 15], before);
+  assert.deepEqual(lines(before).filter(reused).map(layerOf), [7, 12, 17], before);
+  // its copies: nothing timed, every Winograd-eligible layer reused
+  assert.equal(lines(after).length, 2 * 7, after);
+  assert.ok(lines(after).every(reused), after);
 });
