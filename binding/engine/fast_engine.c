@@ -692,7 +692,9 @@ static void forward_route(dn_engine_context *ctx, int index, layer *l, network *
 
 /* forward_yolo_layer at inference: the input copied and darknet's logistic
  * on each anchor's x, y and its objectness and classes, the output cut into
- * equal slices across the pool (its delta, training's, is not cleared). */
+ * equal slices across the pool (its delta, training's, is not cleared).
+ * Always the logistic: darknet's CPU forward leaves it out in a GPU build,
+ * whose GPU forward applies it, so the CPU one is not that build's answer. */
 typedef struct yolo_job {
   const layer *l;
   const float *input;
