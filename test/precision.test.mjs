@@ -316,6 +316,13 @@ test("precision 'fast': a layer shape's Winograd choice is timed once a process;
   const count = (list) => Object.fromEntries([...new Set(list)].sort((a, b) => a - b).map((layer) => [layer, list.filter((l) => l === layer).length]));
   // timed once in the process: the first layer of each shape in the first network
   assert.deepEqual(count(lines.filter((line) => !reused(line)).map(layerOf)), { 2: 1, 5: 1, 10: 1, 15: 1 }, child.stderr);
-  // reused: the first network's repeats (7, 12, 17), then all 7 layers in each copy
-  assert.deepEqual(count(lines.filter(reused).map(layerOf)), { 2: 2, 5: 2, 7: 3, 10: 2, 12: 3, 15: 2, 17: 3 }, child.stderr);
+  // reused: the first network's repeats (7, 12, 17); in each copy, every
+  // layer whose recorded choice is a Winograd one (a shape that chose the
+  // GEMM has no Winograd weights packed in a copy, so nothing to choose or log)
+  const expected = {};
+  for (const layer of [2, 5, 7, 10, 12, 15, 17]) {
+    const times = ([7, 12, 17].includes(layer) ? 1 : 0) + (result.algorithms[0][layer].startsWith('winograd') ? 2 : 0);
+    if (times) expected[layer] = times;
+  }
+  assert.deepEqual(count(lines.filter(reused).map(layerOf)), expected, child.stderr);
 });
