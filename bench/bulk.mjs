@@ -2,7 +2,7 @@
 // Bulk throughput: `darknet classify tiny <folder>` with --jobs 1 and --jobs 2
 // against a shell loop that starts the reference darknet CLI once per image,
 // on the same N images (copies of darknet's samples), in one run.
-//   node bench/bulk.mjs [--images 200]
+//   node bench/bulk.mjs [--images 200] [--fast]   (--fast: ours with --precision fast)
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -35,7 +35,7 @@ function time(label, command, args, options = {}) {
 const env = { ...process.env, DARKNET_NAPI_CACHE: join(dir, 'cache'), DARKNET_NAPI_MIRROR: dirname(weights) };
 spawnSync(process.execPath, [ourCli, 'download', 'tiny', '--quiet'], { env });
 const loop = `for f in "${folder}"/*; do "${reference}" classify cfg/tiny.cfg "${weights}" "$f" >/dev/null 2>&1; done`;
-const fast = process.argv.includes("--fast") ? ["--precision", "fast"] : [];
+const fast = process.argv.includes('--fast') ? ['--precision', 'fast'] : [];
 const rows = [
   time('shell loop, reference darknet CLI per image', 'bash', ['-c', loop]),
   time('darknet classify tiny <folder> --jobs 1', process.execPath, [ourCli, 'classify', 'tiny', folder, '--jobs', '1', '-q', ...fast], { env }),

@@ -45,6 +45,12 @@ static void bn_span(float *row, int n0, int n1, int len, float mean, float varia
   dn_kernel_selected()->epilogue(row + (split - n0), n1 - split, scale, bias, leaky);
 }
 
+/* The run-time checks' test values: a fixed sequence in [0, 1). */
+static float check_value(unsigned *seed) {
+  *seed = *seed * 1664525u + 1013904223u;
+  return (float)(*seed >> 8) / 16777216.0f;
+}
+
 static void bn_check(void) {
   float theirs[48], ours[48];
   unsigned seed = 12345;
@@ -55,13 +61,10 @@ static void bn_check(void) {
     for (trial = 0; trial < 4 && same; ++trial) {
       float mean, variance;
       for (i = 0; i < len; ++i) {
-        seed = seed * 1664525u + 1013904223u;
-        theirs[i] = ours[i] = (float)(seed >> 8) / 16777216.0f * 8.0f - 4.0f;
+        theirs[i] = ours[i] = check_value(&seed) * 8.0f - 4.0f;
       }
-      seed = seed * 1664525u + 1013904223u;
-      mean = (float)(seed >> 8) / 16777216.0f - 0.5f;
-      seed = seed * 1664525u + 1013904223u;
-      variance = (float)(seed >> 8) / 16777216.0f * 3.0f + (trial == 0 ? 0.0f : 1e-3f);
+      mean = check_value(&seed) - 0.5f;
+      variance = check_value(&seed) * 3.0f + (trial == 0 ? 0.0f : 1e-3f);
       normalize_cpu(theirs, &mean, &variance, 1, 1, len);
       bn_span(ours, 0, len, len, mean, variance, 1.0f, 0.0f, 0);
       for (i = 0; i < len; ++i) same = same && theirs[i] == ours[i];
@@ -406,13 +409,14 @@ static double relative_error(const float *x, const float *ref, int n) {
  * by more than DN_WINO_TOLERANCE of their largest is dropped. The chosen one
  * writes out last, so this prediction gives the bits of the next ones. */
 #define DN_WINO_TOLERANCE 1e-4
-static const char *algorithm_name(int algo) { return algo == DN_ALGO_GEMM ? "gemm" : algo == DN_ALGO_F2 ? "F(2,3)" : "F(4,3)"; }
 #define DN_WINO_RUNS 5
+static const char *algorithm_name(int algo) { return algo == DN_ALGO_GEMM ? "gemm" : algo == DN_ALGO_F2 ? "F(2,3)" : "F(4,3)"; }
+
 static void choose_algorithm(dn_engine_context *ctx, int index, layer *l, const dn_matrix_b *b) {
   double best[3] = {HUGE_VAL, HUGE_VAL, HUGE_VAL}, error[3] = {0, 0, 0}, t;
   const int have[3] = {1, ctx->wino[0][index] != NULL, ctx->wino[1][index] != NULL};
   float *ref = NULL, *tmp = NULL;
-  int rep, a, recorded, chosen = DN_ALGO_GEMM;
+  int rep, a, recorded, reused = 0, chosen = DN_ALGO_GEMM;
   if (!have[1] && !have[2]) {
     ctx->algo[index] = DN_ALGO_GEMM;
     convolution_gemm(ctx, index, l, b, l->output);
@@ -427,6 +431,7 @@ static void choose_algorithm(dn_engine_context *ctx, int index, layer *l, const 
     recorded = recorded_choice(l);
     if (recorded && have[recorded - 1]) {
       chosen = recorded;
+      reused = 1;
     } else {
       ref = (float *)malloc(sizeof(float) * (size_t)l->outputs);
       tmp = (float *)malloc(sizeof(float) * (size_t)l->outputs);
@@ -455,7 +460,7 @@ static void choose_algorithm(dn_engine_context *ctx, int index, layer *l, const 
     pthread_mutex_unlock(&algo_choice_lock);
   }
   ctx->algo[index] = chosen;
-  if (ctx->wino_log && best[0] == HUGE_VAL && ctx->wino_mode < 0)
+  if (ctx->wino_log && reused)
     fprintf(stderr, "darknet-napi winograd: layer %d (%dx%dx%d -> %d), %d threads: %s, chosen before for this shape\n",
             index, l->w, l->h, l->c, l->n, dn_pool_threads(), algorithm_name(chosen));
   else if (ctx->wino_log)
@@ -592,8 +597,6 @@ static void maxpool_task(void *context, int task) {
   }
 }
 
-/* darknet's own forward_avgpool_layer on a slice of the channels: each
- * channel's sum is its own, however -Ofast vectorizes it. */
 /* forward_avgpool_layer's arithmetic, AVG_LANES channels at a time: each
  * channel's sum from 0 in pixel order, as darknet's loop, but the channels'
  * chains side by side instead of one after another (its loop waits on each
@@ -626,10 +629,7 @@ static void avg_check(void) {
   int i, form;
   layer l;
   network net;
-  for (i = 0; i < HW * C; ++i) {
-    seed = seed * 1664525u + 1013904223u;
-    in[i] = (float)(seed >> 8) / 16777216.0f * 6.0f - 3.0f;
-  }
+  for (i = 0; i < HW * C; ++i) in[i] = check_value(&seed) * 6.0f - 3.0f;
   memset(&l, 0, sizeof l);
   memset(&net, 0, sizeof net);
   l.batch = 1, l.c = C, l.h = 7, l.w = 7, l.output = theirs;
