@@ -15,6 +15,7 @@
 // network.precision, darknet --version, darknet's arrays left as they are.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
@@ -325,4 +326,57 @@ test("precision 'fast': a layer shape's Winograd choice is timed once a process;
     if (times) expected[layer] = times;
   }
   assert.deepEqual(count(lines.filter(reused).map(layerOf)), expected, child.stderr);
+});
+
+test("precision 'fast': Winograd with the weights transformed on the fly (a 13x13 layer, odd channel counts) keeps the contract on every kernel, 1 to 3 threads", async () => {
+  // 13x13x131 -> 517: F(4,3)'s transformed weights (2.4M floats) pass the
+  // caches and its 16 tiles are one block, so they are transformed at each
+  // prediction (winograd.c); 517 out channels end in a part panel, 131 input
+  // channels in an odd k block.
+  const dir = tempDir();
+  const cfg = join(dir, 'streamed.cfg');
+  writeFileSync(
+    cfg,
+    '[net]\nwidth=13\nheight=13\nchannels=3\n\n' +
+      '[convolutional]\nbatch_normalize=1\nfilters=131\nsize=1\nstride=1\npad=0\nactivation=leaky\n\n' +
+      '[convolutional]\nbatch_normalize=1\nfilters=517\nsize=3\nstride=1\npad=1\nactivation=leaky\n',
+  );
+  const weights = await writeSyntheticWeights(cfg, join(dir, 'streamed.weights'), 7);
+  const source = `import { loadNetwork, setThreads } from ${JSON.stringify(distIndex)};
+    const image = { data: Uint8Array.from({ length: 13 * 13 * 3 }, (_, i) => (i * 7919) % 251), width: 13, height: 13, channels: 3 };
+    const exactNet = await loadNetwork(${JSON.stringify(cfg)}, ${JSON.stringify(weights)}, { labels: [] });
+    const fastNet = await loadNetwork(${JSON.stringify(cfg)}, ${JSON.stringify(weights)}, { labels: [], precision: 'fast' });
+    const exact = await exactNet.predict(image);
+    const runs = [];
+    for (const threads of [1, 2, 3]) {
+      setThreads(threads);
+      const fast = await fastNet.predict(image);
+      let diff = 0, scale = 0;
+      for (let i = 0; i < exact.length; ++i) { diff = Math.max(diff, Math.abs(fast[i] - exact[i])); scale = Math.max(scale, Math.abs(exact[i])); }
+      runs.push({ threads, relative: diff / scale, sum: fast.reduce((s, x) => s + x, 0), first: Array.from(fast.subarray(0, 64)) });
+    }
+    const algorithm = (await fastNet.profile(image, { runs: 1 }))[1].algorithm;
+    await Promise.all([exactNet.close(), fastNet.close()]);
+    console.log(JSON.stringify({ runs, algorithm }));`;
+  const modes = [undefined, 'f2', 'f4'];
+  for (const kernel of build.kernels) {
+    for (const mode of modes) {
+      const env = { ...process.env, DARKNET_NAPI_KERNEL: kernel, DARKNET_NAPI_WINOGRAD: mode ?? '', DARKNET_NAPI_WINOGRAD_LOG: '1' };
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', source], { encoding: 'utf8', env, maxBuffer: 16 << 20 });
+      assert.equal(child.status, 0, child.stderr);
+      const { runs, algorithm } = JSON.parse(child.stdout.trim().split('\n').at(-1));
+      const where = `kernel ${kernel}, Winograd ${mode ?? 'timed'}`;
+      for (const run of runs) assert.ok(run.relative <= 1e-4, `${where}, ${run.threads} threads: ${run.relative.toExponential(2)} of the largest output from exact`);
+      for (const run of runs.slice(1)) {
+        assert.equal(run.sum, runs[0].sum, `${where}: ${run.threads} threads, the bits of 1`);
+        assert.deepEqual(run.first, runs[0].first, `${where}: ${run.threads} threads, the bits of 1`);
+      }
+      if (!build.fastPrecision.fusedKernel) continue;
+      if (mode) assert.equal(algorithm, `winograd-${mode}`, where);
+      // the 3x3 layer's line says whether its weights stream; F(4,3)'s do on every kernel
+      const line = child.stderr.split('\n').find((l) => l.startsWith('darknet-napi winograd: layer 1 '));
+      assert.ok(line, `${where}: ${child.stderr}`);
+      if (mode === 'f4') assert.match(line, /F\(4,3\) \(weights transformed on the fly\)/, where);
+    }
+  }
 });

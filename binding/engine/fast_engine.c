@@ -254,9 +254,9 @@ static int fold_layer(dn_engine_context *ctx, int index, const layer *l) {
       pthread_mutex_unlock(&algo_choice_lock);
     }
     if (ctx->wino_mode == 2 || (ctx->wino_mode < 0 && (known == 0 || known == DN_ALGO_F2)))
-      ctx->wino[0][index] = dn_winograd_pack(2, weights, l->n, l->c);
+      ctx->wino[0][index] = dn_winograd_pack(2, weights, l->n, l->c, l->out_h, l->out_w);
     if (ctx->wino_mode == 4 || (ctx->wino_mode < 0 && (known == 0 || known == DN_ALGO_F4)))
-      ctx->wino[1][index] = dn_winograd_pack(4, weights, l->n, l->c);
+      ctx->wino[1][index] = dn_winograd_pack(4, weights, l->n, l->c, l->out_h, l->out_w);
   }
   free(weights);
   if (!ctx->panels[index]) {
@@ -411,6 +411,12 @@ static double relative_error(const float *x, const float *ref, int n) {
 #define DN_WINO_TOLERANCE 1e-4
 #define DN_WINO_RUNS 5
 static const char *algorithm_name(int algo) { return algo == DN_ALGO_GEMM ? "gemm" : algo == DN_ALGO_F2 ? "F(2,3)" : "F(4,3)"; }
+/* The log's note on a chosen Winograd whose weights stream (winograd.h). */
+static const char *streaming_note(const layer *l, int algo) {
+  return algo != DN_ALGO_GEMM && dn_winograd_on_the_fly(algo == DN_ALGO_F2 ? 2 : 4, l->n, l->c, l->out_h, l->out_w)
+             ? " (weights transformed on the fly)"
+             : "";
+}
 
 static void choose_algorithm(dn_engine_context *ctx, int index, layer *l, const dn_matrix_b *b) {
   double best[3] = {HUGE_VAL, HUGE_VAL, HUGE_VAL}, error[3] = {0, 0, 0}, t;
@@ -461,14 +467,14 @@ static void choose_algorithm(dn_engine_context *ctx, int index, layer *l, const 
   }
   ctx->algo[index] = chosen;
   if (ctx->wino_log && reused)
-    fprintf(stderr, "darknet-napi winograd: layer %d (%dx%dx%d -> %d), %d threads: %s, chosen before for this shape\n",
-            index, l->w, l->h, l->c, l->n, dn_pool_threads(), algorithm_name(chosen));
+    fprintf(stderr, "darknet-napi winograd: layer %d (%dx%dx%d -> %d), %d threads: %s%s, chosen before for this shape\n",
+            index, l->w, l->h, l->c, l->n, dn_pool_threads(), algorithm_name(chosen), streaming_note(l, chosen));
   else if (ctx->wino_log)
     fprintf(stderr,
             "darknet-napi winograd: layer %d (%dx%dx%d -> %d): gemm %.3f ms, F(2,3) %.3f ms (error %.1e), F(4,3) "
-            "%.3f ms (error %.1e), %d threads: %s\n",
+            "%.3f ms (error %.1e), %d threads: %s%s\n",
             index, l->w, l->h, l->c, l->n, best[0] * 1e3, best[1] * 1e3, error[1], best[2] * 1e3, error[2],
-            dn_pool_threads(), algorithm_name(chosen));
+            dn_pool_threads(), algorithm_name(chosen), streaming_note(l, chosen));
   /* The others' packed weights are no longer needed. */
   if (chosen != DN_ALGO_F2) {
     free(ctx->wino[0][index]);

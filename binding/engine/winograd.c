@@ -34,15 +34,16 @@ typedef struct wino_isa {
   const char *kernel; /* the GEMM kernel's name (sgemm.c) */
   dn_wino_input_fn input;
   dn_wino_output_fn output;
+  dn_wino_weights_fn weights;
 } wino_isa;
 
 static const wino_isa isas[] = {
 #if defined(__x86_64__) || defined(__i386__)
-    {"avx512", dn_wino_input_avx512, dn_wino_output_avx512},
-    {"avx512vl", dn_wino_input_avx512vl, dn_wino_output_avx512vl},
-    {"avx2", dn_wino_input_avx2, dn_wino_output_avx2},
+    {"avx512", dn_wino_input_avx512, dn_wino_output_avx512, dn_wino_weights_avx512},
+    {"avx512vl", dn_wino_input_avx512vl, dn_wino_output_avx512vl, dn_wino_weights_avx512vl},
+    {"avx2", dn_wino_input_avx2, dn_wino_output_avx2, dn_wino_weights_avx2},
 #endif
-    {NULL, dn_wino_input_base, dn_wino_output_base}, /* sse2, neon, generic */
+    {NULL, dn_wino_input_base, dn_wino_output_base, dn_wino_weights_base}, /* sse2, neon, generic */
 };
 
 static const wino_isa *isa_of(const dn_kernel *kernel) {
@@ -52,16 +53,69 @@ static const wino_isa *isa_of(const dn_kernel *kernel) {
   return &isas[sizeof isas / sizeof isas[0] - 1];
 }
 
-float *dn_winograd_pack(int m, const float *weights, int K, int C) {
+#define PREFETCH_FLOATS (1024 * 1024) /* transformed weights beyond which they stream from memory */
+#define VP_BUDGET (32 * 1024) /* floats of a point's transformed input per block (stays in L2) */
+#define MAX_BLOCK_PANELS 4
+#define STREAM_PANELS 4 /* panels of out channels whose weights are transformed on the fly at a time */
+
+/* The most nr-tile panels in a block: a point's transformed input in L2. */
+static int block_panels_most(const dn_kernel *kernel, int C) {
+  const int most = VP_BUDGET / (C * kernel->nr);
+  return most < 1 ? 1 : most > MAX_BLOCK_PANELS ? MAX_BLOCK_PANELS : most;
+}
+
+/* Whether F(m,3)'s weights for this shape are transformed on the fly, at
+ * every prediction, from the reordered weights: where the transformed ones
+ * (alpha^2 / 9 times the weights) pass the caches and one block of tiles
+ * takes them all, each would be read from memory once for 16 to 64 tiles
+ * (13x13x256 -> 512 F(4,3): 18.9 MB against 4.7 read raw). */
+static int on_the_fly(const dn_kernel *kernel, int m, int K, int C, int out_h, int out_w) {
+  const int tiles = ((out_w + m - 1) / m) * ((out_h + m - 1) / m), panels = (tiles + kernel->nr - 1) / kernel->nr;
+  return (size_t)(m + 2) * (m + 2) * round_up(K, kernel->mr) * C > PREFETCH_FLOATS &&
+         panels <= block_panels_most(kernel, C);
+}
+
+/* The on-the-fly layout, in the order streamed() reads it: per panel of mr
+ * out channels, per k block of channels, its kc * mr weights (channel c's mr
+ * rows in a row, zeros past K) in vectors, each as dn_wino_weights_fn takes
+ * it: the 9 taps' vectors side by side (zeros past the block's end). */
+static size_t chunks_of(const dn_kernel *kernel, int kc) { return ((size_t)kc * kernel->mr + kernel->vec - 1) / kernel->vec; }
+
+static size_t stream_panel_floats(const dn_kernel *kernel, int C) {
+  const int KB = kc_of(C), last = C - (C - 1) / KB * KB;
+  return 9 * (size_t)kernel->vec * ((size_t)(C - last) / KB * chunks_of(kernel, KB) + chunks_of(kernel, last));
+}
+
+int dn_winograd_on_the_fly(int m, int K, int C, int out_h, int out_w) {
+  return on_the_fly(dn_kernel_selected(), m, K, C, out_h, out_w);
+}
+
+static float *reorder(const dn_kernel *kernel, const float *weights, int K, int C) {
+  const int mr = kernel->mr, vec = kernel->vec, KB = kc_of(C);
+  const size_t panel_floats = stream_panel_floats(kernel, C);
+  float *raw = (float *)calloc(panel_floats * (size_t)(round_up(K, mr) / mr), sizeof(float));
+  int k, c, t;
+  if (!raw) return NULL;
+  for (k = 0; k < K; ++k)
+    for (c = 0; c < C; ++c) {
+      /* channel c's k block, and its place (row k % mr) in the block's floats */
+      const size_t e = (size_t)(c % KB) * mr + k % mr;
+      float *block = raw + (size_t)(k / mr) * panel_floats + (size_t)(c / KB) * 9 * vec * chunks_of(kernel, KB);
+      for (t = 0; t < 9; ++t) block[(e / vec * 9 + t) * vec + e % vec] = weights[((size_t)k * C + c) * 9 + t];
+    }
+  return raw;
+}
+
+float *dn_winograd_pack(int m, const float *weights, int K, int C, int out_h, int out_w) {
   const dn_kernel *kernel = dn_kernel_selected();
   const int alpha = m + 2, points = alpha * alpha, mr = kernel->mr, Kp = round_up(K, mr), KB = kc_of(C);
   const double(*G)[3] = m == 2 ? G2 : G4;
-  float *packed = (float *)malloc(sizeof(float) * (size_t)points * Kp * C), *block;
+  float *packed, *block;
   int kp, k, c, c0, i, j, p;
-  if (!packed || (m != 2 && m != 4)) {
-    free(packed);
-    return NULL;
-  }
+  if (m != 2 && m != 4) return NULL;
+  if (on_the_fly(kernel, m, K, C, out_h, out_w)) return reorder(kernel, weights, K, C);
+  packed = (float *)malloc(sizeof(float) * (size_t)points * Kp * C);
+  if (!packed) return NULL;
   /* A panel's rows and a k block's channels at a time, all points into
    * `block`, then each point's run copied to its place: written point by
    * point, 36 streams Kp * C floats apart would alias in the caches' sets. */
@@ -107,6 +161,7 @@ typedef struct wino_job {
   const float *u, *bias, *in;
   float *out;
   float *padded; /* the input, zero-padded to whole tiles: ph x pw a channel */
+  int streams;   /* u is the reordered weights, transformed on the fly (on_the_fly) */
   int ph, pw;
   int tiles_w, tiles;
   int block_panels, blocks, k_chunk, k_chunks, kb;
@@ -167,7 +222,60 @@ static void pad_task(void *arg, int task) {
   }
 }
 
-#define PREFETCH_FLOATS (1024 * 1024) /* transformed weights beyond which the A panels are prefetched */
+/* wino_task's GEMMs where the weights stream (g->streams): g->kb out
+ * channels (STREAM_PANELS panels of mr) at a time, and within them a k block
+ * of channels at a time, their weights transformed into ubuf (in L2) and
+ * taken by the block's alpha^2 GEMMs, each point's transformed input read
+ * once for all the panels; then their output transform. */
+static void streamed(wino_job *g, const dn_wino_block *b, const float *v, float *mbuf, int k_begin, int k_end) {
+  const dn_kernel *kernel = g->kernel;
+  const int nr = kernel->nr, mr = kernel->mr, nv = nr / kernel->vec, points = g->alpha * g->alpha;
+  const int C = g->C, KB = kc_of(C), nb = b->panels * nr, kb = g->kb, most = (kb + mr - 1) / mr;
+  const size_t ustride = chunks_of(kernel, KB) * kernel->vec + 16; /* (not a multiple of 4 KB: see block_of) */
+  const size_t panel_floats = stream_panel_floats(kernel, C), block_floats = 9 * kernel->vec * chunks_of(kernel, KB);
+  const char *end = (const char *)(g->u + panel_floats * (size_t)(round_up(g->K, mr) / mr));
+  const size_t lines = (block_floats * 4 + 63) / 64, per_point = (lines + points - 1) / points; /* of a panel's */
+  float *ubuf = dn_scratch(DN_SCRATCH_WINO_U, (size_t)most * points * ustride);
+  int ks, c0, pt, p, q;
+  if (!ubuf) {
+    g->failed = 1;
+    return;
+  }
+  for (ks = k_begin; ks < k_end; ks += kb) {
+    const int kbs = k_end - ks < kb ? k_end - ks : kb, panels = (kbs + mr - 1) / mr;
+    for (c0 = 0; c0 < C; c0 += KB) {
+      const int kc = C - c0 < KB ? C - c0 : KB;
+      /* the weights read after these: the next k block's, or the next out channels' first */
+      const size_t next = c0 + KB < C ? (size_t)(ks / mr) * panel_floats + (size_t)(c0 / KB + 1) * block_floats
+                                      : (size_t)((ks + kb) / mr) * panel_floats;
+      for (q = 0; q < panels; ++q)
+        g->isa->weights(g->m, g->u + (size_t)(ks / mr + q) * panel_floats + (size_t)(c0 / KB) * block_floats,
+                        (int)chunks_of(kernel, kc), ubuf + (size_t)q * points * ustride, ustride);
+      for (pt = 0; pt < points; ++pt) {
+        const float *vp = v + (size_t)pt * b->v_stride;
+        for (q = 0; q < panels; ++q) {
+          const int rows = kbs - q * mr < mr ? kbs - q * mr : mr;
+          const float *a = ubuf + ((size_t)q * points + pt) * ustride;
+          float *c = mbuf + (size_t)pt * b->m_stride + (size_t)q * mr * nb;
+          /* the next weights into the caches while these GEMMs run, a share
+           * before each call (read at once by the transform, they would
+           * come from memory at its pace; all at once, the prefetches
+           * would wait for each other) */
+          const char *at = (const char *)(g->u + next + (size_t)q * panel_floats) + (size_t)pt * per_point * 64;
+          size_t line;
+          for (line = 0; line < per_point && line + pt * per_point < lines && at + line * 64 < end; ++line)
+            __builtin_prefetch(at + line * 64, 0, 2);
+          for (p = 0; p < b->panels; ++p) {
+            const int left = (b->count - p * nr + kernel->vec - 1) / kernel->vec;
+            kernel->fused(rows, left < nv ? left : nv, kc, a, vp + ((size_t)p * C + c0) * nr, c + p * nr, nb, c0 > 0,
+                          NULL, 0);
+          }
+        }
+      }
+    }
+    g->isa->output(b, mbuf, ks, kbs, g->bias, g->act, g->out, g->out_h, g->out_w);
+  }
+}
 
 static void wino_task(void *arg, int task) {
   wino_job *g = (wino_job *)arg;
@@ -189,6 +297,10 @@ static void wino_task(void *arg, int task) {
     return;
   }
   if (!g->shared_v) g->isa->input(&b, g->padded, C, g->ph, g->pw, 0, C, v);
+  if (g->streams) {
+    streamed(g, &b, v, mbuf, k_begin, k_end);
+    return;
+  }
   for (ks = k_begin; ks < k_end; ks += g->kb) {
     const int kbs = k_end - ks < g->kb ? k_end - ks : g->kb;
     /* Point by point: its transformed input (C x nb) stays in L2 while
@@ -224,8 +336,6 @@ static void wino_task(void *arg, int task) {
 }
 
 #define SLACK (4 * 16 + 8) /* m * VEC + alpha floats, at most */
-#define VP_BUDGET (32 * 1024) /* floats of a point's transformed input per block (stays in L2) */
-#define MAX_BLOCK_PANELS 4
 #define M_BUDGET (64 * 1024) /* floats of GEMM results per out-channel block (in L2) */
 
 int dn_winograd_forward(int m, const float *u, const float *bias, int act, int K, int C, int h, int w, int pad,
@@ -262,10 +372,9 @@ int dn_winograd_forward(int m, const float *u, const float *bias, int act, int K
   /* Blocks of panels whose transformed input, point by point, stays in L2
    * (each A panel passes over all of a block's tiles), as many as make
    * enough tasks; then the out channels cut to make up the rest. */
-  g.block_panels = VP_BUDGET / (C * nr);
-  if (g.block_panels < 1) g.block_panels = 1;
-  if (g.block_panels > MAX_BLOCK_PANELS) g.block_panels = MAX_BLOCK_PANELS;
+  g.block_panels = block_panels_most(g.kernel, C);
   if (g.block_panels > panels) g.block_panels = panels;
+  g.streams = on_the_fly(g.kernel, m, K, C, out_h, out_w);
   /* (but where the transformed weights pass the caches, each block streams
    * them all from memory: then the out channels are cut first) */
   if ((size_t)points * round_up(K, mr) * C <= PREFETCH_FLOATS)
@@ -281,6 +390,7 @@ int dn_winograd_forward(int m, const float *u, const float *bias, int act, int K
   g.kb = M_BUDGET / (points * g.block_panels * nr) / mr * mr;
   if (g.kb < mr) g.kb = mr;
   if (g.kb > g.k_chunk) g.kb = g.k_chunk;
+  if (g.streams) g.kb = STREAM_PANELS * mr < g.k_chunk ? STREAM_PANELS * mr : g.k_chunk;
   g.shared_v = NULL;
   if (g.k_chunks > 1) {
     /* Each block's input transform once, across the pool, not once per

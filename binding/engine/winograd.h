@@ -43,11 +43,18 @@ typedef void (*dn_wino_input_fn)(const dn_wino_block *b, const float *padded, in
 typedef void (*dn_wino_output_fn)(const dn_wino_block *b, const float *mbuf, int k0, int rows,
                                   const float *bias, int act, float *out, int out_h, int out_w);
 
+ /* The weight transform, on the fly (winograd.c, for layers whose transformed
+ * weights would stream from memory): `chunks` vectors of weights, each as the
+ * 9 taps' vectors in a row at src + chunk * 9 * VEC, transformed (G g G^T),
+ * point p's vectors in a row at u + p * point_stride. */
+typedef void (*dn_wino_weights_fn)(int m, const float *src, int chunks, float *u, size_t point_stride);
+
 #define DN_WINO_DECLARE(isa)                                                                                  \
   void dn_wino_input_##isa(const dn_wino_block *b, const float *padded, int C, int ph, int pw, int c0,      \
                            int c1, float *v);                                                               \
   void dn_wino_output_##isa(const dn_wino_block *b, const float *mbuf, int k0, int rows,                    \
-                            const float *bias, int act, float *out, int out_h, int out_w);
+                            const float *bias, int act, float *out, int out_h, int out_w);             \
+  void dn_wino_weights_##isa(int m, const float *src, int chunks, float *u, size_t point_stride);
 DN_WINO_DECLARE(avx512)
 DN_WINO_DECLARE(avx512vl)
 DN_WINO_DECLARE(avx2)
@@ -57,12 +64,19 @@ DN_WINO_DECLARE(base)
  * input's size less 2 - 2 * pad. */
 int dn_winograd_shape(int size, int stride, int pad, int h, int w, int out_h, int out_w);
 
-/* K x C x 3 x 3 weights (darknet's order) as F(m,3)'s transformed panels for
- * the selected kernel: a malloc'd buffer (free() it), or NULL. */
-float *dn_winograd_pack(int m, const float *weights, int K, int C);
+/* K x C x 3 x 3 weights (darknet's order) for F(m,3) with the selected
+ * kernel and an out_h x out_w output: its transformed panels, or, where
+ * those would stream from memory at every prediction, the weights only
+ * reordered for the transform on the fly; a malloc'd buffer (free() it), or
+ * NULL. */
+float *dn_winograd_pack(int m, const float *weights, int K, int C, int out_h, int out_w);
+
+/* Whether dn_winograd_pack keeps this shape's weights for the transform on
+ * the fly (with the selected kernel). */
+int dn_winograd_on_the_fly(int m, int K, int C, int out_h, int out_w);
 
 /* out (K planes of out_h x out_w) = the convolution of in (C planes of
- * h x w) with the packed weights u, plus bias, then act (DN_ACT_*), across
+ * h x w) with the packed weights u (dn_winograd_pack's for this shape), plus bias, then act (DN_ACT_*), across
  * the pool. 0, or -1 when out of memory for its scratch. Needs the selected
  * kernel's fused build (dn_kernel_fused_usable). */
 int dn_winograd_forward(int m, const float *u, const float *bias, int act, int K, int C, int h, int w, int pad,

@@ -357,3 +357,51 @@ void NAMED(dn_wino_output_, DN_WINO_ISA)(const dn_wino_block *b, const float *mb
   if (b->m == 2) output_m(2, b, mbuf, k0, rows, bias, act, out, out_h, out_w);
   else output_m(4, b, mbuf, k0, rows, bias, act, out, out_h, out_w);
 }
+
+/* G x, one dimension: F(2,3)'s and F(4,3)'s weight transforms (winograd.c's
+ * G2 and G4, in float, factored). */
+static inline __attribute__((always_inline)) void weight_2(vec *y, const vec *x) {
+  const vec s = x[0] + x[2];
+  y[0] = x[0];
+  y[1] = (s + x[1]) * 0.5f;
+  y[2] = (s - x[1]) * 0.5f;
+  y[3] = x[2];
+}
+static inline __attribute__((always_inline)) void weight_4(vec *y, const vec *x) {
+  const vec s = x[0] + x[2], t = x[0] * (1.0f / 24) + x[2] * (1.0f / 6), b = x[1] * (1.0f / 12);
+  y[0] = x[0] * 0.25f;
+  y[1] = (s + x[1]) * (-1.0f / 6);
+  y[2] = (s - x[1]) * (-1.0f / 6);
+  y[3] = t + b;
+  y[4] = t - b;
+  y[5] = x[2];
+}
+
+static inline __attribute__((always_inline)) void weights_m(const int m, const float *src, int chunks, float *u,
+                                                            size_t point_stride) {
+  const int alpha = m + 2;
+  int i, r, j, t;
+  for (i = 0; i < chunks * DN_VEC; i += DN_VEC, src += 9 * DN_VEC) {
+    vec g[9], col[3], gg[6][3], row[3], out[6];
+    for (t = 0; t < 9; ++t) g[t] = loadu(src + t * DN_VEC);
+    /* G g: down each of the kernel's columns */
+    for (j = 0; j < 3; ++j) {
+      col[0] = g[j], col[1] = g[3 + j], col[2] = g[6 + j];
+      if (m == 2) weight_2(out, col);
+      else weight_4(out, col);
+      for (r = 0; r < alpha; ++r) gg[r][j] = out[r];
+    }
+    /* (G g) G^T: along each row, point r * alpha + j */
+    for (r = 0; r < alpha; ++r) {
+      row[0] = gg[r][0], row[1] = gg[r][1], row[2] = gg[r][2];
+      if (m == 2) weight_2(out, row);
+      else weight_4(out, row);
+      for (j = 0; j < alpha; ++j) *(vec *)(u + (size_t)(r * alpha + j) * point_stride + i) = out[j];
+    }
+  }
+}
+
+void NAMED(dn_wino_weights_, DN_WINO_ISA)(int m, const float *src, int chunks, float *u, size_t point_stride) {
+  if (m == 2) weights_m(2, src, chunks, u, point_stride);
+  else weights_m(4, src, chunks, u, point_stride);
+}
