@@ -41,14 +41,19 @@ foreach(spec IN LISTS DARKNET_KERNELS)
   target_compile_definitions(dn_wino_${isa} PRIVATE DN_WINO_ISA=${isa} DN_VEC=${vec} DN_NV=DN_NV_${shape})
   target_compile_options(dn_wino_${isa} PRIVATE -O3 -ffp-contract=fast -fno-trapping-math ${isa_flag} ${fused_flag}
                          ${DARKNET_NAPI_WARNINGS})
-  foreach(part dn_kernel_${isa} dn_epilogue_${isa} dn_kernel_${isa}_fused dn_wino_${isa})
+  # The fast precision's first convolution with its max-pool (conv_pool.h), as the fused kernel.
+  add_library(dn_conv_pool_${isa} OBJECT binding/engine/conv_pool_kernel.c)
+  target_compile_definitions(dn_conv_pool_${isa} PRIVATE DN_CONV_POOL_NAME=dn_conv_pool_${isa} DN_VEC=${vec})
+  target_compile_options(dn_conv_pool_${isa} PRIVATE -O3 -ffp-contract=fast -fno-trapping-math ${isa_flag} ${fused_flag}
+                         ${DARKNET_NAPI_WARNINGS})
+  foreach(part dn_kernel_${isa} dn_epilogue_${isa} dn_kernel_${isa}_fused dn_wino_${isa} dn_conv_pool_${isa})
     target_include_directories(${part} PRIVATE "${DARKNET_BINDING_DIR}" "${DARKNET_DIR}/include" "${DARKNET_DIR}/src")
   endforeach()
   list(APPEND DARKNET_KERNEL_OBJECTS $<TARGET_OBJECTS:dn_kernel_${isa}> $<TARGET_OBJECTS:dn_epilogue_${isa}>
-       $<TARGET_OBJECTS:dn_kernel_${isa}_fused> $<TARGET_OBJECTS:dn_wino_${isa}>)
+       $<TARGET_OBJECTS:dn_kernel_${isa}_fused> $<TARGET_OBJECTS:dn_wino_${isa}> $<TARGET_OBJECTS:dn_conv_pool_${isa}>)
 endforeach()
 
-add_library(darknet_fast STATIC binding/engine/fast_engine.c binding/engine/letterbox.c binding/engine/output_plan.c binding/engine/scratch.c binding/engine/sgemm.c binding/engine/thread_pool.c binding/engine/winograd.c
+add_library(darknet_fast STATIC binding/engine/conv_pool.c binding/engine/fast_engine.c binding/engine/letterbox.c binding/engine/output_plan.c binding/engine/scratch.c binding/engine/sgemm.c binding/engine/thread_pool.c binding/engine/winograd.c
             ${DARKNET_KERNEL_OBJECTS})
 # No FMA contraction: darknet rounds each multiply and add (see fast_engine.c).
 target_compile_options(darknet_fast PRIVATE -O3 -ffp-contract=off ${DARKNET_NAPI_WARNINGS})

@@ -119,6 +119,10 @@ export interface ProfileOptions extends PredictOptions {
 export interface LayerTime {
   index: number;
   type: string;
+  /**
+   * 0 for a max-pool that precision 'fast' runs in one pass with the
+   * convolution before it (its time is counted there).
+   */
   ms: number;
   /** darknet's count for a convolution (2 per multiply-add), else undefined. */
   flops?: number;

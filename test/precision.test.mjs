@@ -380,3 +380,61 @@ test("precision 'fast': Winograd with the weights transformed on the fly (a 13x1
     }
   }
 });
+
+test("precision 'fast': a first convolution runs with the 2x2 max-pool after it where only the pool reads it, to the bits of the two apart (DARKNET_NAPI_FUSE=off), on every kernel", async () => {
+  const dir = tempDir();
+  const write = (name, text) => {
+    const cfg = join(dir, `${name}.cfg`);
+    writeFileSync(cfg, text);
+    return cfg;
+  };
+  const conv = (filters, size, activation) => `[convolutional]\nbatch_normalize=1\nfilters=${filters}\nsize=${size}\nstride=1\npad=1\nactivation=${activation}\n\n`;
+  const pool = '[maxpool]\nsize=2\nstride=2\n\n';
+  // odd sizes: 15 pooled columns (a part vector), 5 filters (a part pass), a linear one
+  const odd = write('odd', `[net]\nwidth=30\nheight=22\nchannels=3\n\n${conv(5, 3, 'leaky')}${pool}${conv(7, 3, 'leaky')}`);
+  const linear = write('linear', `[net]\nwidth=64\nheight=64\nchannels=3\n\n${conv(16, 3, 'linear')}${pool}${conv(8, 1, 'leaky')}`);
+  // a [route] reads the convolution too: it must be written, so no pass together
+  const routed = write('routed', `[net]\nwidth=32\nheight=32\nchannels=3\n\n${conv(8, 3, 'leaky')}${pool}[route]\nlayers=-2\n\n${pool}`);
+  const cases = [
+    { cfg: odd, weights: await writeSyntheticWeights(odd, join(dir, 'odd.weights'), 3), image: dogJpg, together: true },
+    { cfg: linear, weights: await writeSyntheticWeights(linear, join(dir, 'linear.weights'), 4), image: dogJpg, together: true },
+    { cfg: routed, weights: await writeSyntheticWeights(routed, join(dir, 'routed.weights'), 5), image: dogJpg, together: false },
+    { cfg: yoloCfg, weights: yoloWeights, image: dogJpg, together: true },
+    { cfg: tinyCfg, weights: tinyWeights, image: dogJpg, together: true },
+  ];
+  const source = `import { loadNetwork, setThreads } from ${JSON.stringify(distIndex)};
+    const cases = ${JSON.stringify(cases)};
+    const results = [];
+    for (const { cfg, weights, image } of cases) {
+      const outputs = [], layers = [];
+      for (const fuse of ['off', 'on']) {
+        process.env.DARKNET_NAPI_FUSE = fuse;
+        const network = await loadNetwork(cfg, weights, { labels: [], precision: 'fast' });
+        const runs = [];
+        for (const threads of [1, 3]) {
+          setThreads(threads);
+          runs.push(Array.from(await network.predict(image)));
+        }
+        outputs.push(runs);
+        layers.push((await network.profile(image, { runs: 1 })).slice(0, 2).map((l) => ({ ms: l.ms, algorithm: l.algorithm })));
+        await network.close();
+      }
+      results.push({ outputs, layers });
+    }
+    console.log(JSON.stringify(results));`;
+  for (const kernel of build.kernels) {
+    const results = runInChild(source, { env: { DARKNET_NAPI_KERNEL: kernel } });
+    results.forEach(({ outputs, layers }, i) => {
+      const where = `kernel ${kernel}, ${cases[i].cfg}`;
+      const [apart, together] = outputs;
+      assert.ok(apart[0].length > 0, where);
+      assert.ok(apart[0].every(Number.isFinite), where);
+      for (const run of [...apart, ...together]) assert.deepEqual(run, apart[0], `${where}: the same bits apart and together, 1 and 3 threads`);
+      // apart, the pool takes time of its own; together, its time is the convolution's
+      assert.ok(layers[0][1].ms > 0, `${where}: the pool apart`);
+      const fused = build.fastPrecision.fusedKernel && cases[i].together;
+      assert.equal(layers[1][1].ms === 0, fused, `${where}: the pool ${fused ? '' : 'not '}run with the convolution`);
+      assert.equal(layers[1][0].algorithm, 'gemm', where);
+    });
+  }
+});

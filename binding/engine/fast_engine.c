@@ -19,6 +19,7 @@
 #include "output_plan.h"
 #include "sgemm.h"
 #include "thread_pool.h"
+#include "conv_pool.h"
 #include "winograd.h"
 
 const char *dn_fast_kernel_name(void) { return dn_kernel_selected()->name; }
@@ -115,6 +116,8 @@ struct dn_engine_context {
   float **panels;       /* per layer index; NULL until packed (fast: the folded weights) */
   float **bias;         /* fast: per layer index, the folded bias; NULL until packed */
   float **wino[2];      /* fast: per layer index, F(2,3)'s and F(4,3)'s packed weights (winograd.h), or NULL */
+  float **conv_pool;    /* fast: per layer index, the weights for conv_pool.h (a first layer's shape), or NULL */
+  int fuse;             /* fast: DARKNET_NAPI_FUSE (not "off"): a first convolution runs with its max-pool */
   int *algo;            /* fast: per layer index, its convolution's DN_ALGO_*, 0 until its first prediction */
   int wino_mode;        /* fast: DARKNET_NAPI_WINOGRAD: 0 off, 2 or 4 F(m,3) forced, -1 timed per layer */
   int wino_log;         /* DARKNET_NAPI_WINOGRAD_LOG: each layer's choice to stderr */
@@ -134,13 +137,15 @@ dn_engine_context *dn_engine_create(const network *net) {
   ctx->seconds = (double *)calloc(n, sizeof(double));
   ctx->wino[0] = (float **)calloc(n, sizeof(float *));
   ctx->wino[1] = (float **)calloc(n, sizeof(float *));
+  ctx->conv_pool = (float **)calloc(n, sizeof(float *));
   ctx->algo = (int *)calloc(n, sizeof(int));
-  if (!ctx->panels || !ctx->bias || !ctx->outputs || !ctx->seconds || !ctx->wino[0] || !ctx->wino[1] || !ctx->algo ||
-      dn_output_plan_init(&ctx->plan, net->n) != 0) {
+  if (!ctx->panels || !ctx->bias || !ctx->outputs || !ctx->seconds || !ctx->wino[0] || !ctx->wino[1] ||
+      !ctx->conv_pool || !ctx->algo || dn_output_plan_init(&ctx->plan, net->n) != 0) {
     free(ctx->panels);
     free(ctx->bias);
     free(ctx->wino[0]);
     free(ctx->wino[1]);
+    free(ctx->conv_pool);
     free(ctx->algo);
     free(ctx->outputs);
     free(ctx->seconds);
@@ -157,10 +162,12 @@ void dn_engine_free(dn_engine_context *ctx) {
   for (i = 0; i < ctx->layers; ++i) free(ctx->bias[i]);
   for (i = 0; i < ctx->layers; ++i) free(ctx->wino[0][i]);
   for (i = 0; i < ctx->layers; ++i) free(ctx->wino[1][i]);
+  for (i = 0; i < ctx->layers; ++i) free(ctx->conv_pool[i]);
   free(ctx->panels);
   free(ctx->bias);
   free(ctx->wino[0]);
   free(ctx->wino[1]);
+  free(ctx->conv_pool);
   free(ctx->algo);
   free(ctx->outputs);
   free(ctx->seconds);
@@ -258,6 +265,10 @@ static int fold_layer(dn_engine_context *ctx, int index, const layer *l) {
     if (ctx->wino_mode == 4 || (ctx->wino_mode < 0 && (known == 0 || known == DN_ALGO_F4)))
       ctx->wino[1][index] = dn_winograd_pack(4, weights, l->n, l->c, l->out_h, l->out_w);
   }
+  /* A first layer's shape: its weights for the pass with the max-pool after
+   * it too (without memory for them, the GEMM and the pool apart). */
+  if (ctx->panels[index] && ctx->fuse && dn_kernel_fused_usable() && dn_conv_pool_conv_shape(l))
+    ctx->conv_pool[index] = dn_conv_pool_pack(weights, l->n, l->c);
   free(weights);
   if (!ctx->panels[index]) {
     free(bias);
@@ -283,12 +294,14 @@ static int multiplies(const layer *l) { return l->type == CONVOLUTIONAL && dn_fa
 
 void dn_engine_set_fast(dn_engine_context *ctx) {
   const char *mode = getenv("DARKNET_NAPI_WINOGRAD"), *log = getenv("DARKNET_NAPI_WINOGRAD_LOG");
+  const char *fuse = getenv("DARKNET_NAPI_FUSE");
   ctx->fast = 1;
   ctx->wino_mode = -1;
   if (mode && (strcmp(mode, "0") == 0 || strcmp(mode, "off") == 0)) ctx->wino_mode = 0;
   if (mode && (strcmp(mode, "2") == 0 || strcmp(mode, "f2") == 0)) ctx->wino_mode = 2;
   if (mode && (strcmp(mode, "4") == 0 || strcmp(mode, "f4") == 0)) ctx->wino_mode = 4;
   ctx->wino_log = log && *log && strcmp(log, "0") != 0;
+  ctx->fuse = !(fuse && (strcmp(fuse, "0") == 0 || strcmp(fuse, "off") == 0));
 }
 
 int dn_engine_is_fast(const dn_engine_context *ctx) { return ctx->fast; }
@@ -876,6 +889,17 @@ int dn_engine_layer_seconds(const dn_engine_context *ctx, double *out, int n) {
   return i;
 }
 
+/* Whether layer i runs with the max-pool after it (conv_pool.h), asked by
+ * the output plan where the pool is the only reader of the convolution's
+ * output (which is then never written): a pair of that shape, both the
+ * engine's. */
+static int runs_with_pool(const void *context, const network *net, int i) {
+  const dn_engine_context *ctx = (const dn_engine_context *)context;
+  return ctx->fast && i + 1 < net->n && i + 1 < ctx->layers && ctx->conv_pool[i] &&
+         dn_conv_pool_pair(&net->layers[i], &net->layers[i + 1]) && dn_fast_layer_supported(&net->layers[i]) &&
+         dn_fast_layer_supported(&net->layers[i + 1]);
+}
+
 float *dn_fast_predict(dn_engine_context *ctx, network *netp, float *input, dn_relay *relay) {
   /* network_predict + forward_network, without the training-only work
    * (zeroing every layer's delta, the cost). */
@@ -883,7 +907,7 @@ float *dn_fast_predict(dn_engine_context *ctx, network *netp, float *input, dn_r
   float *arena;
   double before;
   int i;
-  dn_output_plan_update(&ctx->plan, netp, movable);
+  dn_output_plan_update(&ctx->plan, netp, movable, runs_with_pool, ctx);
   arena = dn_relay_arena(relay, ctx->plan.floats);
   net.input = input;
   net.truth = 0;
@@ -896,6 +920,20 @@ float *dn_fast_predict(dn_engine_context *ctx, network *netp, float *input, dn_r
     ctx->outputs[i] = l.output;
     net.index = i;
     before = seconds_now();
+    if (i < ctx->layers && ctx->plan.with_next[i]) {
+      layer pool = net.layers[i + 1];
+      if (arena && ctx->plan.offset[i + 1] != DN_PLAN_OWN) pool.output = arena + ctx->plan.offset[i + 1];
+      if (dn_conv_pool_forward(ctx->conv_pool[i], ctx->bias[i], l.activation == LEAKY ? DN_ACT_LEAKY : DN_ACT_LINEAR,
+                               l.n, l.c, l.h, l.w, net.input, pool.output) != 0)
+        dn_shim_fatal("out of memory for the fast engine's scratch buffers");
+      ctx->algo[i] = DN_ALGO_GEMM;
+      ctx->seconds[i] = seconds_now() - before; /* the pair's time: the pool's is 0 */
+      ctx->seconds[i + 1] = 0;
+      ctx->outputs[i + 1] = pool.output;
+      net.input = pool.output;
+      ++i;
+      continue;
+    }
     if (dn_fast_layer_supported(&l)) {
       engine_layer_of(l.type)->forward(ctx, i, &l, &net);
     } else {

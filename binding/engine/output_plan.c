@@ -18,7 +18,8 @@ int dn_output_plan_init(dn_output_plan *plan, int layers) {
   plan->offset = (size_t *)malloc(n * sizeof(size_t));
   plan->last_use = (int *)malloc(n * sizeof(int));
   plan->live = (int *)malloc(n * sizeof(int));
-  if (plan->offset && plan->last_use && plan->live) return 0;
+  plan->with_next = (unsigned char *)calloc(n, 1);
+  if (plan->offset && plan->last_use && plan->live && plan->with_next) return 0;
   dn_output_plan_free(plan);
   return -1;
 }
@@ -27,8 +28,10 @@ void dn_output_plan_free(dn_output_plan *plan) {
   free(plan->offset);
   free(plan->last_use);
   free(plan->live);
+  free(plan->with_next);
   plan->offset = NULL;
   plan->last_use = plan->live = NULL;
+  plan->with_next = NULL;
 }
 
 /* Who reads layer k's output, in darknet's forward functions: the next layer
@@ -58,7 +61,8 @@ static void note_reads(const network *net, int *last_use, int *pinned, int (*mov
   }
 }
 
-void dn_output_plan_update(dn_output_plan *plan, const network *net, int (*movable)(const network *net, int i)) {
+void dn_output_plan_update(dn_output_plan *plan, const network *net, int (*movable)(const network *net, int i),
+                           int (*with_next)(const void *context, const network *net, int i), const void *context) {
   int i, j, live = 0;
   size_t end = 0;
   int *pinned = plan->live; /* borrowed as flags, before the placing */
@@ -66,6 +70,9 @@ void dn_output_plan_update(dn_output_plan *plan, const network *net, int (*movab
   for (i = 0; i < net->n; ++i) pinned[i] = 0;
   note_reads(net, plan->last_use, pinned, movable);
   for (i = 0; i < net->n; ++i) plan->offset[i] = pinned[i] || !movable(net, i) ? DN_PLAN_OWN : 0;
+  for (i = 0; i < net->n; ++i)
+    plan->with_next[i] = plan->offset[i] != DN_PLAN_OWN && plan->last_use[i] == i + 1 && with_next &&
+                         with_next(context, net, i);
   /* First fit, layer by layer, among the blocks still read at layer i (kept
    * sorted by offset). */
   for (i = 0; i < net->n; ++i) {
@@ -74,7 +81,7 @@ void dn_output_plan_update(dn_output_plan *plan, const network *net, int (*movab
     for (j = 0; j < live; ++j)
       if (plan->last_use[plan->live[j]] >= i) plan->live[kept++] = plan->live[j];
     live = kept;
-    if (plan->offset[i] == DN_PLAN_OWN) continue;
+    if (plan->offset[i] == DN_PLAN_OWN || plan->with_next[i]) continue; /* (never written: offset 0, no room) */
     size = round_up((size_t)net->layers[i].outputs);
     for (slot = 0; slot < live; ++slot) {
       const int other = plan->live[slot];

@@ -27,7 +27,8 @@ typedef struct dn_output_plan {
   int w, h;       /* the network's size the plan is for (resize changes it) */
   size_t floats;  /* the arena's size */
   size_t *offset; /* per layer: where in the arena, or DN_PLAN_OWN */
-  int *last_use;  /* scratch: the last layer that reads each output */
+  int *last_use;  /* per layer: the last layer that reads its output */
+  unsigned char *with_next; /* per layer: computed with the next layer, its output never written (no room) */
   int *live;      /* scratch: the placed outputs still read */
 } dn_output_plan;
 
@@ -36,8 +37,11 @@ int dn_output_plan_init(dn_output_plan *plan, int layers);
 void dn_output_plan_free(dn_output_plan *plan);
 
 /* Plans for the network's current sizes (again only when they changed);
- * movable(net, i) says whether layer i's output may live in the arena. */
-void dn_output_plan_update(dn_output_plan *plan, const network *net, int (*movable)(const network *net, int i));
+ * movable(net, i) says whether layer i's output may live in the arena;
+ * with_next(context, net, i), asked of a movable layer whose only reader is
+ * the next, whether it runs with it (its output then never written). */
+void dn_output_plan_update(dn_output_plan *plan, const network *net, int (*movable)(const network *net, int i),
+                           int (*with_next)(const void *context, const network *net, int i), const void *context);
 
 /* An arena, taken for one prediction and given back after it, outside
  * dn_guard; pooled, as many as predictions have run at once. */

@@ -25,6 +25,7 @@ typedef enum dn_scratch_slot {
   DN_SCRATCH_WINO_PADDED,   /* winograd.c: the zero-padded input (caller's thread) */
   DN_SCRATCH_WINO_SHARED_V, /* winograd.c: every block's transformed input (caller's thread) */
   DN_SCRATCH_WINO_U,        /* winograd.c: a panel's weights transformed on the fly */
+  DN_SCRATCH_CONV_POOL_PADDED, /* conv_pool.c: the zero-padded input (caller's thread) */
   DN_SCRATCH_SLOTS
 } dn_scratch_slot;
 

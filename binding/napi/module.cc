@@ -100,7 +100,11 @@ Napi::Object BuildInfo(Napi::Env env) {
     uses.Set(n++, "batch norm and bias folded into the weights at load");
     uses.Set(n++, fma >= 0 ? "bias and leaky in the kernel's store" : "bias and leaky in a pass per tile");
     // Winograd runs through the fused kernel (fast_engine.c: winograd_eligible)
-    if (fma >= 0) uses.Set(n++, "Winograd F(2x2,3x3) or F(4x4,3x3) for 3x3 stride-1 convolutions where timing picks it per layer");
+    if (fma >= 0) {
+      uses.Set(n++, "Winograd F(2x2,3x3) or F(4x4,3x3) for 3x3 stride-1 convolutions where timing picks it per layer, "
+                    "its weights transformed on the fly where the transformed ones would stream from memory");
+      uses.Set(n++, "a first convolution (3x3, up to 4 channels) and the 2x2 max-pool after it in one pass");
+    }
     fast.Set("uses", uses);
     b.Set("fastPrecision", fast);
   }
