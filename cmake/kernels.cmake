@@ -46,14 +46,20 @@ foreach(spec IN LISTS DARKNET_KERNELS)
   target_compile_definitions(dn_conv_pool_${isa} PRIVATE DN_CONV_POOL_NAME=dn_conv_pool_${isa} DN_VEC=${vec})
   target_compile_options(dn_conv_pool_${isa} PRIVATE -O3 -ffp-contract=fast -fno-trapping-math ${isa_flag} ${fused_flag}
                          ${DARKNET_NAPI_WARNINGS})
-  foreach(part dn_kernel_${isa} dn_epilogue_${isa} dn_kernel_${isa}_fused dn_wino_${isa} dn_conv_pool_${isa})
+  # The fast precision's logistic for the yolo heads.
+  add_library(dn_logistic_${isa} OBJECT binding/engine/logistic_kernel.c)
+  target_compile_definitions(dn_logistic_${isa} PRIVATE DN_LOGISTIC_NAME=dn_logistic_${isa} DN_VEC=${vec})
+  target_compile_options(dn_logistic_${isa} PRIVATE -O3 -ffp-contract=fast -fno-trapping-math ${isa_flag} ${fused_flag}
+                         ${DARKNET_NAPI_WARNINGS})
+  foreach(part dn_kernel_${isa} dn_epilogue_${isa} dn_kernel_${isa}_fused dn_wino_${isa} dn_conv_pool_${isa} dn_logistic_${isa})
     target_include_directories(${part} PRIVATE "${DARKNET_BINDING_DIR}" "${DARKNET_DIR}/include" "${DARKNET_DIR}/src")
   endforeach()
   list(APPEND DARKNET_KERNEL_OBJECTS $<TARGET_OBJECTS:dn_kernel_${isa}> $<TARGET_OBJECTS:dn_epilogue_${isa}>
-       $<TARGET_OBJECTS:dn_kernel_${isa}_fused> $<TARGET_OBJECTS:dn_wino_${isa}> $<TARGET_OBJECTS:dn_conv_pool_${isa}>)
+       $<TARGET_OBJECTS:dn_kernel_${isa}_fused> $<TARGET_OBJECTS:dn_wino_${isa}> $<TARGET_OBJECTS:dn_conv_pool_${isa}>
+       $<TARGET_OBJECTS:dn_logistic_${isa}>)
 endforeach()
 
-add_library(darknet_fast STATIC binding/engine/conv_pool.c binding/engine/fast_engine.c binding/engine/letterbox.c binding/engine/output_plan.c binding/engine/scratch.c binding/engine/sgemm.c binding/engine/thread_pool.c binding/engine/winograd.c
+add_library(darknet_fast STATIC binding/engine/conv_pool.c binding/engine/fast_engine.c binding/engine/letterbox.c binding/engine/logistic.c binding/engine/output_plan.c binding/engine/scratch.c binding/engine/sgemm.c binding/engine/thread_pool.c binding/engine/winograd.c
             ${DARKNET_KERNEL_OBJECTS})
 # No FMA contraction: darknet rounds each multiply and add (see fast_engine.c).
 target_compile_options(darknet_fast PRIVATE -O3 -ffp-contract=off ${DARKNET_NAPI_WARNINGS})

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { build, DarknetError, loadNetwork } from '../dist/index.js';
+import { encodeWeights } from '../dist/models/weights-file.js';
 import { writeSyntheticWeights } from './helpers.mjs';
 import { runInChild, runOurCli } from './support/child.mjs';
 import { loopImages } from './support/cases.mjs';
@@ -437,4 +438,36 @@ test("precision 'fast': a first convolution runs with the 2x2 max-pool after it 
       assert.equal(layers[1][0].algorithm, 'gemm', where);
     });
   }
+});
+
+test("precision 'fast': the [yolo] heads' logistic stays within 2e-7 of darknet's, saturated inputs and those past float's exp included", async () => {
+  // A 1x1 convolution with one nonzero weight a filter gives both precisions
+  // the same head inputs (the other terms add exact zeros), from -200 to 200.
+  const dir = tempDir();
+  const cfg = join(dir, 'head.cfg');
+  writeFileSync(cfg, '[net]\nwidth=32\nheight=32\nchannels=3\n\n[convolutional]\nfilters=12\nsize=1\nstride=1\npad=0\nactivation=linear\n\n[yolo]\nmask=0,1\nanchors=10,14,23,27\nclasses=1\nnum=2\n');
+  const gains = [200, -200, 95, -95, 40, -40, 12, -12, 3, -3, 0.5, -0.5];
+  const values = new Float32Array(12 + 12 * 3);
+  gains.forEach((gain, f) => {
+    values[f] = f % 2 ? -0.3 : 0.2; // biases
+    values[12 + f * 3 + (f % 3)] = gain;
+  });
+  const weights = join(dir, 'head.weights');
+  writeFileSync(weights, encodeWeights(values));
+  const heads = {};
+  for (const precision of ['exact', 'fast']) {
+    const network = await loadNetwork(cfg, weights, { labels: ['thing'], precision });
+    heads[precision] = (await network.detectWithHeads(dogJpg, { thresh: 0.5 })).heads[0].output;
+    await network.close();
+  }
+  assert.equal(heads.fast.length, heads.exact.length);
+  let largest = 0;
+  let saturated = 0;
+  for (let i = 0; i < heads.exact.length; ++i) {
+    assert.ok(Number.isFinite(heads.fast[i]), `element ${i}: ${heads.fast[i]}`);
+    largest = Math.max(largest, Math.abs(heads.fast[i] - heads.exact[i]));
+    if (heads.exact[i] === 0 || heads.exact[i] === 1) ++saturated;
+  }
+  assert.ok(largest <= 2e-7, `largest |fast - exact| ${largest}`);
+  assert.ok(saturated > 0, 'some inputs saturate the logistic');
 });

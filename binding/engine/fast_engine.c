@@ -20,6 +20,7 @@
 #include "sgemm.h"
 #include "thread_pool.h"
 #include "conv_pool.h"
+#include "logistic.h"
 #include "winograd.h"
 
 const char *dn_fast_kernel_name(void) { return dn_kernel_selected()->name; }
@@ -771,6 +772,7 @@ typedef struct yolo_job {
   const layer *l;
   const float *input;
   size_t chunk;
+  int fast; /* precision 'fast': its vectorized logistic (logistic.h), else darknet's */
 } yolo_job;
 
 static void yolo_task(void *context, int task) {
@@ -786,7 +788,8 @@ static void yolo_task(void *context, int task) {
       /* entry_index(l, 0, n*w*h, 0) for 2*w*h, entry_index(l, 0, n*w*h, 4) for (1+classes)*w*h */
       const size_t from = n * entries + (part ? 4 * plane : 0), to = part ? (n + 1) * entries : from + 2 * plane;
       const size_t a = from > begin ? from : begin, b = to < end ? to : end;
-      if (a < b) activate_array(l->output + a, (int)(b - a), LOGISTIC);
+      if (a < b && job->fast) dn_fast_logistic(l->output + a, b - a);
+      else if (a < b) activate_array(l->output + a, (int)(b - a), LOGISTIC);
     }
   }
 }
@@ -794,10 +797,10 @@ static void yolo_task(void *context, int task) {
 static void forward_yolo(dn_engine_context *ctx, int index, layer *l, network *net) {
   yolo_job job;
   const size_t total = (size_t)l->outputs, tasks = 2 * (size_t)dn_pool_threads();
-  (void)ctx;
   (void)index;
   job.l = l;
   job.input = net->input;
+  job.fast = ctx->fast;
   job.chunk = ((total + tasks - 1) / tasks + 15) & ~(size_t)15;
   if (job.chunk == 0) return;
   dn_parallel_for((int)((total + job.chunk - 1) / job.chunk), yolo_task, &job);
