@@ -290,3 +290,39 @@ test('profile() times each layer of the fast engine: one finite time per layer, 
     await stock.close();
   }
 });
+
+test("max-pools in the fast engine: darknet's bits (2x2/2, 2x2/1 at odd and even sizes, 3x3/1, 3x3/2), both precisions' pools", async () => {
+  const section = (type, options = {}) => `[${type}]\n${Object.entries(options).map(([k, v]) => `${k}=${v}\n`).join('')}`;
+  const cfg = join(tempDir(), 'engine-maxpool.cfg');
+  writeFileSync(
+    cfg,
+    [
+      section('net', { width: 27, height: 19, channels: 3 }),
+      section('convolutional', { filters: 6, size: 3, stride: 1, pad: 1, activation: 'linear' }), // 0: 27x19x6, negative values too
+      section('maxpool', { size: 2, stride: 1 }), // 1: odd sizes, the last row and column read -FLT_MAX
+      section('maxpool', { size: 3, stride: 1 }), // 2
+      section('maxpool', { size: 3, stride: 2 }), // 3: 14x10
+      section('upsample', { stride: 2 }), // 4: 28x20
+      section('convolutional', { filters: 4, size: 3, stride: 1, pad: 1, activation: 'linear' }), // 5
+      section('maxpool', { size: 2, stride: 1 }), // 6: even sizes
+      section('maxpool', { size: 2, stride: 2 }), // 7: 14x10, the network's output
+    ].join('\n'),
+  );
+  const weights = await writeSyntheticWeights(cfg, join(tempDir(), 'engine-maxpool.weights'), 13);
+  const stock = await loadNetwork(cfg, weights, { labels: [], engine: 'darknet' });
+  const ours = await loadNetwork(cfg, weights, { labels: [] });
+  const before = threads();
+  try {
+    const image = { data: randomBytes(27 * 19 * 3, 3), width: 27, height: 19, channels: 3 };
+    const theirs = Array.from(await stock.predict(image));
+    assert.ok(theirs.some((v) => v < 0) && theirs.every(Number.isFinite));
+    for (const count of [1, 3]) {
+      setThreads(count);
+      assert.deepEqual(Array.from(await ours.predict(image)), theirs, `${count} threads`);
+    }
+  } finally {
+    setThreads(before);
+    await stock.close();
+    await ours.close();
+  }
+});

@@ -588,6 +588,37 @@ static void maxpool_task(void *context, int task) {
     }
     return;
   }
+  if (size == 2 && stride == 1 && offset == 0 && l->out_w == l->w && l->out_h == l->h && l->w > 1) {
+    /* yolov3-tiny's 2x2/1 pooling: windows (i..i+1, j..j+1), those past the
+     * last row or column reading -FLT_MAX there, as darknet's; the same
+     * comparisons in the same order, the inner loop vectorized */
+    const int w = l->w, h = l->h;
+    for (k = c0; k < c1; ++k) {
+      for (i = 0; i < h; ++i) {
+        const float *r0 = job->net.input + ((size_t)k * h + i) * w, *r1 = i + 1 < h ? r0 + w : NULL;
+        float *out = l->output + ((size_t)k * h + i) * w;
+        for (j = 0; j < w - 1; ++j) {
+          const float c = r1 ? r1[j] : -FLT_MAX, d = r1 ? r1[j + 1] : -FLT_MAX;
+          float max = -FLT_MAX;
+          max = (r0[j] > max) ? r0[j] : max;
+          max = (r0[j + 1] > max) ? r0[j + 1] : max;
+          max = (c > max) ? c : max;
+          max = (d > max) ? d : max;
+          out[j] = max;
+        }
+        {
+          const float c = r1 ? r1[w - 1] : -FLT_MAX;
+          float max = -FLT_MAX;
+          max = (r0[w - 1] > max) ? r0[w - 1] : max;
+          max = (-FLT_MAX > max) ? -FLT_MAX : max;
+          max = (c > max) ? c : max;
+          max = (-FLT_MAX > max) ? -FLT_MAX : max;
+          out[w - 1] = max;
+        }
+      }
+    }
+    return;
+  }
   for (k = c0; k < c1; ++k) {
     const float *in = job->net.input + (size_t)k * l->h * l->w;
     float *out = l->output + (size_t)k * l->out_h * l->out_w;
