@@ -68,11 +68,17 @@ static int block_panels_most(const dn_kernel *kernel, int C) {
  * every prediction, from the reordered weights: where the transformed ones
  * (alpha^2 / 9 times the weights) pass the caches and one block of tiles
  * takes them all, each would be read from memory once for 16 to 64 tiles
- * (13x13x256 -> 512 F(4,3): 18.9 MB against 4.7 read raw). */
+ * (13x13x256 -> 512 F(4,3): 18.9 MB against 4.7 read raw). With a single
+ * vector of tiles the transform costs twice as much a weight, which pays
+ * only where the transformed weights could not stay in L3 either: Tiny
+ * Darknet's 14x14x64 -> 512 F(4,3) (4.7 MB) took 0.26 ms packed against
+ * 0.28 on the fly, yolov3-tiny's 26x26x128 -> 256 (4.7 MB, two vectors) 0.84
+ * packed against 0.81. */
+#define ONE_VECTOR_FLOATS (2 * PREFETCH_FLOATS)
 static int on_the_fly(const dn_kernel *kernel, int m, int K, int C, int out_h, int out_w) {
   const int tiles = ((out_w + m - 1) / m) * ((out_h + m - 1) / m), panels = (tiles + kernel->nr - 1) / kernel->nr;
-  return (size_t)(m + 2) * (m + 2) * round_up(K, kernel->mr) * C > PREFETCH_FLOATS &&
-         panels <= block_panels_most(kernel, C);
+  const size_t floats = (size_t)(m + 2) * (m + 2) * round_up(K, kernel->mr) * C;
+  return floats > (tiles <= kernel->vec ? ONE_VECTOR_FLOATS : PREFETCH_FLOATS) && panels <= block_panels_most(kernel, C);
 }
 
 /* The on-the-fly layout, in the order streamed() reads it: per panel of mr
