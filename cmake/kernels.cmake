@@ -59,7 +59,7 @@ foreach(spec IN LISTS DARKNET_KERNELS)
        $<TARGET_OBJECTS:dn_logistic_${isa}>)
 endforeach()
 
-add_library(darknet_fast STATIC binding/engine/conv_pool.c binding/engine/fast_engine.c binding/engine/letterbox.c binding/engine/logistic.c binding/engine/output_plan.c binding/engine/scratch.c binding/engine/sgemm.c binding/engine/thread_pool.c binding/engine/winograd.c
+add_library(darknet_fast STATIC binding/engine/conv_pool.c binding/engine/fast_engine.c binding/engine/fast_isa.c binding/engine/letterbox.c binding/engine/output_plan.c binding/engine/scratch.c binding/engine/sgemm.c binding/engine/thread_pool.c binding/engine/winograd.c
             ${DARKNET_KERNEL_OBJECTS})
 # No FMA contraction: darknet rounds each multiply and add (see fast_engine.c).
 target_compile_options(darknet_fast PRIVATE -O3 -ffp-contract=off ${DARKNET_NAPI_WARNINGS})

@@ -6,30 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fast_isa.h"
 #include "scratch.h"
 #include "sgemm.h"
 #include "thread_pool.h"
 
-typedef struct conv_pool_isa {
-  const char *kernel; /* the GEMM kernel's name (sgemm.c) */
-  dn_conv_pool_fn run;
-} conv_pool_isa;
-
-static const conv_pool_isa isas[] = {
-#if defined(__x86_64__) || defined(__i386__)
-    {"avx512", dn_conv_pool_avx512},
-    {"avx512vl", dn_conv_pool_avx512vl},
-    {"avx2", dn_conv_pool_avx2},
-#endif
-    {NULL, dn_conv_pool_base}, /* sse2, neon, generic */
-};
-
-static dn_conv_pool_fn run_of(const dn_kernel *kernel) {
-  size_t i;
-  for (i = 0; i + 1 < sizeof isas / sizeof isas[0]; ++i)
-    if (strcmp(isas[i].kernel, kernel->name) == 0) return isas[i].run;
-  return isas[sizeof isas / sizeof isas[0] - 1].run;
-}
 
 int dn_conv_pool_conv_shape(const layer *conv) {
   return conv->type == CONVOLUTIONAL && conv->groups == 1 && conv->size == 3 && conv->stride == 1 && conv->pad == 1 &&
@@ -111,7 +92,7 @@ int dn_conv_pool_forward(const float *packed, const float *bias, int act, int K,
   j.p.out = out;
   j.p.out_h = h / 2;
   j.p.out_w = w / 2;
-  j.run = run_of(dn_kernel_selected());
+  j.run = dn_fast_isa_selected()->conv_pool;
   j.in = in;
   j.h = h;
   j.w = w;

@@ -20,7 +20,7 @@
 #include "sgemm.h"
 #include "thread_pool.h"
 #include "conv_pool.h"
-#include "logistic.h"
+#include "fast_isa.h"
 #include "winograd.h"
 
 const char *dn_fast_kernel_name(void) { return dn_kernel_selected()->name; }
@@ -819,7 +819,7 @@ static void yolo_task(void *context, int task) {
       /* entry_index(l, 0, n*w*h, 0) for 2*w*h, entry_index(l, 0, n*w*h, 4) for (1+classes)*w*h */
       const size_t from = n * entries + (part ? 4 * plane : 0), to = part ? (n + 1) * entries : from + 2 * plane;
       const size_t a = from > begin ? from : begin, b = to < end ? to : end;
-      if (a < b && job->fast) dn_fast_logistic(l->output + a, b - a);
+      if (a < b && job->fast) dn_fast_isa_selected()->logistic(l->output + a, b - a);
       else if (a < b) activate_array(l->output + a, (int)(b - a), LOGISTIC);
     }
   }

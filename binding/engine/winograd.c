@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fast_isa.h"
 #include "scratch.h"
 #include "sgemm.h"
 #include "thread_pool.h"
@@ -30,28 +31,6 @@ static const double G2[4][3] = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1
 static const double G4[6][3] = {{1 / 4., 0, 0},          {-1 / 6., -1 / 6., -1 / 6.}, {-1 / 6., 1 / 6., -1 / 6.},
                                 {1 / 24., 1 / 12., 1 / 6.}, {1 / 24., -1 / 12., 1 / 6.}, {0, 0, 1}};
 
-typedef struct wino_isa {
-  const char *kernel; /* the GEMM kernel's name (sgemm.c) */
-  dn_wino_input_fn input;
-  dn_wino_output_fn output;
-  dn_wino_weights_fn weights;
-} wino_isa;
-
-static const wino_isa isas[] = {
-#if defined(__x86_64__) || defined(__i386__)
-    {"avx512", dn_wino_input_avx512, dn_wino_output_avx512, dn_wino_weights_avx512},
-    {"avx512vl", dn_wino_input_avx512vl, dn_wino_output_avx512vl, dn_wino_weights_avx512vl},
-    {"avx2", dn_wino_input_avx2, dn_wino_output_avx2, dn_wino_weights_avx2},
-#endif
-    {NULL, dn_wino_input_base, dn_wino_output_base, dn_wino_weights_base}, /* sse2, neon, generic */
-};
-
-static const wino_isa *isa_of(const dn_kernel *kernel) {
-  size_t i;
-  for (i = 0; i + 1 < sizeof isas / sizeof isas[0]; ++i)
-    if (strcmp(isas[i].kernel, kernel->name) == 0) return &isas[i];
-  return &isas[sizeof isas / sizeof isas[0] - 1];
-}
 
 #define PREFETCH_FLOATS (1024 * 1024) /* transformed weights beyond which they stream from memory */
 #define VP_BUDGET (32 * 1024) /* floats of a point's transformed input per block (stays in L2) */
@@ -162,7 +141,7 @@ float *dn_winograd_pack(int m, const float *weights, int K, int C, int out_h, in
 
 typedef struct wino_job {
   const dn_kernel *kernel;
-  const wino_isa *isa;
+  const dn_fast_isa *isa;
   int m, alpha, K, C, h, w, pad, out_h, out_w, act;
   const float *u, *bias, *in;
   float *out;
@@ -205,7 +184,7 @@ static void input_task(void *arg, int task) {
   const int c1 = c0 + g->c_chunk < g->C ? c0 + g->c_chunk : g->C;
   dn_wino_block b;
   block_of(g, block, &b);
-  g->isa->input(&b, g->padded, g->C, g->ph, g->pw, c0, c1, g->shared_v + (size_t)block * g->shared_block);
+  g->isa->wino_input(&b, g->padded, g->C, g->ph, g->pw, c0, c1, g->shared_v + (size_t)block * g->shared_block);
 }
 
 /* Channels [task * pad_chunk, +pad_chunk) of the input into the padded copy. */
@@ -255,7 +234,7 @@ static void streamed(wino_job *g, const dn_wino_block *b, const float *v, float 
       const size_t next = c0 + KB < C ? (size_t)(ks / mr) * panel_floats + (size_t)(c0 / KB + 1) * block_floats
                                       : (size_t)((ks + kb) / mr) * panel_floats;
       for (q = 0; q < panels; ++q)
-        g->isa->weights(g->m, g->u + (size_t)(ks / mr + q) * panel_floats + (size_t)(c0 / KB) * block_floats,
+        g->isa->wino_weights(g->m, g->u + (size_t)(ks / mr + q) * panel_floats + (size_t)(c0 / KB) * block_floats,
                         (int)chunks_of(kernel, kc), ubuf + (size_t)q * points * ustride, ustride);
       for (pt = 0; pt < points; ++pt) {
         const float *vp = v + (size_t)pt * b->v_stride;
@@ -279,7 +258,7 @@ static void streamed(wino_job *g, const dn_wino_block *b, const float *v, float 
         }
       }
     }
-    g->isa->output(b, mbuf, ks, kbs, g->bias, g->act, g->out, g->out_h, g->out_w);
+    g->isa->wino_output(b, mbuf, ks, kbs, g->bias, g->act, g->out, g->out_h, g->out_w);
   }
 }
 
@@ -302,7 +281,7 @@ static void wino_task(void *arg, int task) {
     g->failed = 1;
     return;
   }
-  if (!g->shared_v) g->isa->input(&b, g->padded, C, g->ph, g->pw, 0, C, v);
+  if (!g->shared_v) g->isa->wino_input(&b, g->padded, C, g->ph, g->pw, 0, C, v);
   if (g->streams) {
     streamed(g, &b, v, mbuf, k_begin, k_end);
     return;
@@ -337,7 +316,7 @@ static void wino_task(void *arg, int task) {
         }
       }
     }
-    g->isa->output(&b, mbuf, ks, kbs, g->bias, g->act, g->out, g->out_h, g->out_w);
+    g->isa->wino_output(&b, mbuf, ks, kbs, g->bias, g->act, g->out, g->out_h, g->out_w);
   }
 }
 
@@ -351,7 +330,7 @@ int dn_winograd_forward(int m, const float *u, const float *bias, int act, int K
   int nr, mr, points, panels, tiles_h;
   float *padded;
   g.kernel = dn_kernel_selected();
-  g.isa = isa_of(g.kernel);
+  g.isa = dn_fast_isa_selected();
   nr = g.kernel->nr;
   mr = g.kernel->mr;
   g.m = m, g.alpha = m + 2, g.K = K, g.C = C, g.h = h, g.w = w, g.pad = pad, g.out_h = out_h, g.out_w = out_w;
