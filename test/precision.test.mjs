@@ -471,3 +471,61 @@ test("precision 'fast': the [yolo] heads' logistic stays within 2e-7 of darknet'
   assert.ok(largest <= 2e-7, `largest |fast - exact| ${largest}`);
   assert.ok(saturated > 0, 'some inputs saturate the logistic');
 });
+
+test("precision 'fast': a Winograd F(4,3) layer pools 2x2 in its output transform where only the pool reads it, to the bits of the two apart, on every kernel", async () => {
+  const dir = tempDir();
+  const conv = (filters, size, activation) => `[convolutional]\nbatch_normalize=1\nfilters=${filters}\nsize=${size}\nstride=1\npad=1\nactivation=${activation}\n\n`;
+  const pool = '[maxpool]\nsize=2\nstride=2\n\n';
+  // 30x22 in 4x4 tiles: the last tile row and column half outside, 15x11
+  // pooled; then 15x11, odd, whose pool's windows do not cover it: apart
+  const cfg = join(dir, 'winograd-pool.cfg');
+  writeFileSync(cfg, `[net]\nwidth=30\nheight=22\nchannels=3\n\n${conv(8, 3, 'leaky')}${conv(13, 3, 'leaky')}${pool}${conv(9, 3, 'linear')}${pool}${conv(5, 1, 'leaky')}`);
+  const weights = await writeSyntheticWeights(cfg, join(dir, 'winograd-pool.weights'), 6);
+  const cases = [
+    { cfg, weights, pools: [2], apart: [4] },
+    { cfg: yoloCfg, weights: yoloWeights, pools: [3, 5, 7], apart: [9] }, // (layer 8's output is also routed)
+    { cfg: tinyCfg, weights: tinyWeights, pools: [3, 8, 13], apart: [] },
+  ];
+  const source = `import { loadNetwork, setThreads } from ${JSON.stringify(distIndex)};
+    const cases = ${JSON.stringify(cases)};
+    const results = [];
+    for (const { cfg, weights, pools, apart } of cases) {
+      const outputs = [], times = [];
+      for (const fuse of ['off', 'on']) {
+        process.env.DARKNET_NAPI_FUSE = fuse;
+        const network = await loadNetwork(cfg, weights, { labels: [], precision: 'fast' });
+        const runs = [];
+        for (const threads of [1, 3]) {
+          setThreads(threads);
+          runs.push(Array.from(await network.predict(${JSON.stringify(dogJpg)})));
+          runs.push(Array.from(await network.predict(${JSON.stringify(dogJpg)})));
+        }
+        outputs.push(runs);
+        const layers = await network.profile(${JSON.stringify(dogJpg)}, { runs: 1 });
+        times.push([...pools, ...apart].map((i) => ({ type: layers[i].type, ms: layers[i].ms, before: layers[i - 1].algorithm })));
+        await network.close();
+      }
+      results.push({ outputs, times });
+    }
+    console.log(JSON.stringify(results));`;
+  for (const kernel of build.kernels) {
+    const results = runInChild(source, { env: { DARKNET_NAPI_KERNEL: kernel, DARKNET_NAPI_WINOGRAD: 'f4' } });
+    results.forEach(({ outputs, times }, i) => {
+      const where = `kernel ${kernel}, ${cases[i].cfg}`;
+      const [apart, together] = outputs;
+      assert.ok(apart[0].length > 0 && apart[0].every(Number.isFinite), where);
+      // the first prediction times and writes the convolution; the next ones pool in its transform
+      for (const run of [...apart, ...together]) assert.deepEqual(run, apart[0], `${where}: the same bits apart and together, 1 and 3 threads`);
+      times[0].forEach((pool) => {
+        assert.equal(pool.type, 'maxpool', where);
+        assert.ok(pool.ms > 0, `${where}: the pool apart`);
+      });
+      times[1].forEach((pool, p) => {
+        const fused = p < cases[i].pools.length && build.fastPrecision.fusedKernel;
+        assert.equal(pool.type, 'maxpool', where);
+        assert.equal(pool.before, build.fastPrecision.fusedKernel ? 'winograd-f4' : 'gemm', where);
+        assert.equal(pool.ms === 0, fused, `${where}: pool ${p}: ${fused ? 'in' : 'apart from'} the Winograd layer's transform`);
+      });
+    });
+  }
+});

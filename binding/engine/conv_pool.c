@@ -18,13 +18,16 @@ int dn_conv_pool_conv_shape(const layer *conv) {
          (conv->activation == LEAKY || conv->activation == LINEAR);
 }
 
-int dn_conv_pool_pair(const layer *conv, const layer *pool) {
+int dn_conv_pool_pool_shape(const layer *conv, const layer *pool) {
   /* forward_maxpool_layer's window for output (i, j) starts at -pad/2 +
    * 2i, 2j: with pad 0 or 1, inside the image for every output of an even
    * size */
-  return dn_conv_pool_conv_shape(conv) && pool->type == MAXPOOL && pool->size == 2 && pool->stride == 2 &&
-         pool->pad / 2 == 0 && pool->c == conv->n && pool->w == conv->out_w && pool->h == conv->out_h &&
-         2 * pool->out_w == pool->w && 2 * pool->out_h == pool->h;
+  return pool->type == MAXPOOL && pool->size == 2 && pool->stride == 2 && pool->pad / 2 == 0 && pool->c == conv->n &&
+         pool->w == conv->out_w && pool->h == conv->out_h && 2 * pool->out_w == pool->w && 2 * pool->out_h == pool->h;
+}
+
+int dn_conv_pool_pair(const layer *conv, const layer *pool) {
+  return dn_conv_pool_conv_shape(conv) && dn_conv_pool_pool_shape(conv, pool);
 }
 
 float *dn_conv_pool_pack(const float *weights, int K, int C) {

@@ -47,6 +47,10 @@ void dn_conv_pool_base(const dn_conv_pool *p, int row0, int row1);
  * input channels; pool 2x2, stride 2, every window inside. */
 int dn_conv_pool_conv_shape(const layer *conv);
 int dn_conv_pool_pair(const layer *conv, const layer *pool);
+/* The pool's part of that: a 2x2, stride-2 max-pool of conv's whole output,
+ * every window inside (also what a Winograd F(4,3) layer pools in its
+ * output transform, winograd.h). */
+int dn_conv_pool_pool_shape(const layer *conv, const layer *pool);
 
 /* K x C x 3 x 3 weights (darknet's order, batch norm folded) in blocks of
  * DN_CONV_POOL_FILTERS filters, each block's weight k side by side (zeros

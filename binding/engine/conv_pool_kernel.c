@@ -19,12 +19,6 @@
 #define PASS 2
 #endif
 
-/* darknet's max-pool step: (x > max) ? x : max. */
-static inline __attribute__((always_inline)) vec take_max(vec x, vec max) {
-  const ivec greater = x > max;
-  return (vec)(((ivec)x & greater) | ((ivec)max & ~greater));
-}
-
 /* Filters [f0, f0 + nf) at pooled row py, pooled columns [px0, px0 + VEC). */
 static inline __attribute__((always_inline)) void pass(const dn_conv_pool *p, const int nf, int f0, int py, int px0) {
   const float *w = p->weights + (size_t)(f0 / DN_CONV_POOL_FILTERS) * 9 * p->C * DN_CONV_POOL_FILTERS +
@@ -58,10 +52,10 @@ static inline __attribute__((always_inline)) void pass(const dn_conv_pool *p, co
     float *dst = p->out + ((size_t)(f0 + f) * p->out_h + py) * p->out_w + px0;
     /* the window's four in darknet's order: row 0's pair, then row 1's */
     vec max = broadcast(-FLT_MAX);
-    max = take_max(even(a0, a1), max);
-    max = take_max(odd(a0, a1), max);
-    max = take_max(even(b0, b1), max);
-    max = take_max(odd(b0, b1), max);
+    max = pool_max(even(a0, a1), max);
+    max = pool_max(odd(a0, a1), max);
+    max = pool_max(even(b0, b1), max);
+    max = pool_max(odd(b0, b1), max);
     if (px0 + DN_VEC <= p->out_w) *(vec *)dst = max;
     else store_lanes(dst, max, 0, p->out_w - px0);
   }

@@ -398,7 +398,7 @@ static void convolution_winograd(dn_engine_context *ctx, int index, layer *l, in
   const int leaky = l->activation == LEAKY;
   if (dn_winograd_forward(algo == DN_ALGO_F2 ? 2 : 4, ctx->wino[algo == DN_ALGO_F2 ? 0 : 1][index], ctx->bias[index],
                           leaky ? DN_ACT_LEAKY : DN_ACT_LINEAR, l->n, l->c, l->h, l->w, l->pad, input, out, l->out_h,
-                          l->out_w) != 0)
+                          l->out_w, NULL) != 0)
     dn_shim_fatal("out of memory for the fast engine's scratch buffers");
   if (!leaky && l->activation != LINEAR) activate_array(out, l->outputs, l->activation);
 }
@@ -934,6 +934,19 @@ static int runs_with_pool(const void *context, const network *net, int i) {
          dn_fast_layer_supported(&net->layers[i + 1]);
 }
 
+/* Whether layer i, a Winograd F(4,3) convolution (chosen on an earlier
+ * prediction, leaky or linear), runs with the 2x2 max-pool after it, pooling
+ * in its output transform: the pool the only reader of its output, which is
+ * then not written (its room in the arena stays: the first prediction
+ * wrote it, timing the candidates). */
+static int pools_in_winograd(const dn_engine_context *ctx, const network *net, int i) {
+  const layer *l = &net->layers[i];
+  return ctx->fast && ctx->fuse && i + 1 < net->n && i + 1 < ctx->layers && ctx->algo[i] == DN_ALGO_F4 &&
+         (l->activation == LEAKY || l->activation == LINEAR) && dn_conv_pool_pool_shape(l, &net->layers[i + 1]) &&
+         dn_fast_layer_supported(l) && dn_fast_layer_supported(&net->layers[i + 1]) &&
+         ctx->plan.offset[i] != DN_PLAN_OWN && ctx->plan.last_use[i] == i + 1 && !ctx->plan.with_next[i];
+}
+
 float *dn_fast_predict(dn_engine_context *ctx, network *netp, float *input, dn_relay *relay) {
   /* network_predict + forward_network, without the training-only work
    * (zeroing every layer's delta, the cost). */
@@ -961,6 +974,19 @@ float *dn_fast_predict(dn_engine_context *ctx, network *netp, float *input, dn_r
                                l.n, l.c, l.h, l.w, net.input, pool.output) != 0)
         dn_shim_fatal("out of memory for the fast engine's scratch buffers");
       ctx->algo[i] = DN_ALGO_GEMM;
+      ctx->seconds[i] = seconds_now() - before; /* the pair's time: the pool's is 0 */
+      ctx->seconds[i + 1] = 0;
+      ctx->outputs[i + 1] = pool.output;
+      net.input = pool.output;
+      ++i;
+      continue;
+    }
+    if (i < ctx->layers && pools_in_winograd(ctx, &net, i)) {
+      layer pool = net.layers[i + 1];
+      if (arena && ctx->plan.offset[i + 1] != DN_PLAN_OWN) pool.output = arena + ctx->plan.offset[i + 1];
+      if (dn_winograd_forward(4, ctx->wino[1][i], ctx->bias[i], l.activation == LEAKY ? DN_ACT_LEAKY : DN_ACT_LINEAR,
+                              l.n, l.c, l.h, l.w, l.pad, net.input, l.output, l.out_h, l.out_w, pool.output) != 0)
+        dn_shim_fatal("out of memory for the fast engine's scratch buffers");
       ctx->seconds[i] = seconds_now() - before; /* the pair's time: the pool's is 0 */
       ctx->seconds[i + 1] = 0;
       ctx->outputs[i + 1] = pool.output;

@@ -8,13 +8,17 @@
 
 static const dn_fast_isa isas[] = {
 #if defined(__x86_64__) || defined(__i386__)
-    {"avx512", dn_wino_input_avx512, dn_wino_output_avx512, dn_wino_weights_avx512, dn_conv_pool_avx512,
+    {"avx512", dn_wino_input_avx512, dn_wino_output_avx512, dn_wino_output_pool_avx512,
+     dn_wino_weights_avx512, dn_conv_pool_avx512,
      dn_logistic_avx512},
-    {"avx512vl", dn_wino_input_avx512vl, dn_wino_output_avx512vl, dn_wino_weights_avx512vl, dn_conv_pool_avx512vl,
+    {"avx512vl", dn_wino_input_avx512vl, dn_wino_output_avx512vl, dn_wino_output_pool_avx512vl,
+     dn_wino_weights_avx512vl, dn_conv_pool_avx512vl,
      dn_logistic_avx512vl},
-    {"avx2", dn_wino_input_avx2, dn_wino_output_avx2, dn_wino_weights_avx2, dn_conv_pool_avx2, dn_logistic_avx2},
+    {"avx2", dn_wino_input_avx2, dn_wino_output_avx2, dn_wino_output_pool_avx2,
+     dn_wino_weights_avx2, dn_conv_pool_avx2, dn_logistic_avx2},
 #endif
-    {NULL, dn_wino_input_base, dn_wino_output_base, dn_wino_weights_base, dn_conv_pool_base, dn_logistic_base},
+    {NULL, dn_wino_input_base, dn_wino_output_base, dn_wino_output_pool_base,
+     dn_wino_weights_base, dn_conv_pool_base, dn_logistic_base},
 };
 
 const dn_fast_isa *dn_fast_isa_selected(void) {

@@ -21,6 +21,7 @@ typedef struct dn_fast_isa {
   const char *kernel; /* the GEMM kernel's name (sgemm.c); NULL: the baseline's row */
   dn_wino_input_fn wino_input;
   dn_wino_output_fn wino_output;
+  dn_wino_output_fn wino_output_pool; /* F(4,3)'s, max-pooled 2x2 */
   dn_wino_weights_fn wino_weights;
   dn_conv_pool_fn conv_pool;
   void (*logistic)(float *x, size_t n); /* logistic.h */

@@ -95,6 +95,12 @@ static inline __attribute__((always_inline)) void store_lanes(float *dst, vec v,
 }
 #endif
 
+/* darknet's max-pool step, (x > max) ? x : max, a lane at a time. */
+static inline __attribute__((always_inline)) vec pool_max(vec x, vec max) {
+  const ivec greater = x > max;
+  return (vec)(((ivec)x & greater) | ((ivec)max & ~greater));
+}
+
 /* The fused epilogue, as the GEMM's fused kernel stores (sgemm_kernel.c):
  * x + bias, then leaky (act DN_ACT_LEAKY: a select of x and x * 0.1f) or
  * linear. */

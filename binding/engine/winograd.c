@@ -145,6 +145,9 @@ typedef struct wino_job {
   int m, alpha, K, C, h, w, pad, out_h, out_w, act;
   const float *u, *bias, *in;
   float *out;
+  dn_wino_output_fn output; /* the output transform: the ISA's, or its pooled form into dst */
+  float *dst;
+  int dst_h, dst_w;
   float *padded; /* the input, zero-padded to whole tiles: ph x pw a channel */
   int streams;   /* u is the reordered weights, transformed on the fly (on_the_fly) */
   int ph, pw;
@@ -258,7 +261,7 @@ static void streamed(wino_job *g, const dn_wino_block *b, const float *v, float 
         }
       }
     }
-    g->isa->wino_output(b, mbuf, ks, kbs, g->bias, g->act, g->out, g->out_h, g->out_w);
+    g->output(b, mbuf, ks, kbs, g->bias, g->act, g->dst, g->dst_h, g->dst_w);
   }
 }
 
@@ -316,7 +319,7 @@ static void wino_task(void *arg, int task) {
         }
       }
     }
-    g->isa->wino_output(&b, mbuf, ks, kbs, g->bias, g->act, g->out, g->out_h, g->out_w);
+    g->output(&b, mbuf, ks, kbs, g->bias, g->act, g->dst, g->dst_h, g->dst_w);
   }
 }
 
@@ -324,7 +327,7 @@ static void wino_task(void *arg, int task) {
 #define M_BUDGET (64 * 1024) /* floats of GEMM results per out-channel block (in L2) */
 
 int dn_winograd_forward(int m, const float *u, const float *bias, int act, int K, int C, int h, int w, int pad,
-                        const float *in, float *out, int out_h, int out_w) {
+                        const float *in, float *out, int out_h, int out_w, float *pooled) {
   wino_job g;
   const int threads = dn_pool_threads(), want = threads > 1 ? 4 * threads : 1;
   int nr, mr, points, panels, tiles_h;
@@ -335,6 +338,11 @@ int dn_winograd_forward(int m, const float *u, const float *bias, int act, int K
   mr = g.kernel->mr;
   g.m = m, g.alpha = m + 2, g.K = K, g.C = C, g.h = h, g.w = w, g.pad = pad, g.out_h = out_h, g.out_w = out_w;
   g.act = act, g.u = u, g.bias = bias, g.in = in, g.out = out, g.failed = 0;
+  if (pooled && (m != 4 || out_h % 2 || out_w % 2)) return -1; /* (fast_engine.c asks only for these) */
+  g.output = pooled ? g.isa->wino_output_pool : g.isa->wino_output;
+  g.dst = pooled ? pooled : out;
+  g.dst_h = pooled ? out_h / 2 : out_h;
+  g.dst_w = pooled ? out_w / 2 : out_w;
   points = g.alpha * g.alpha;
   g.tiles_w = (out_w + m - 1) / m;
   tiles_h = (out_h + m - 1) / m;

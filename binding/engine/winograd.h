@@ -39,7 +39,9 @@ typedef void (*dn_wino_input_fn)(const dn_wino_block *b, const float *padded, in
                                  float *v);
 /* Out channels [k0, k0 + rows) from mbuf (point p's, channel k0 + r's nb
  * floats at mbuf + p * m_stride + r * nb, nb = panels * nr), transformed back,
- * plus bias[k], then act (DN_ACT_*), into out (out_h x out_w planes). */
+ * plus bias[k], then act (DN_ACT_*), into out (out_h x out_w planes). The
+ * pool form (F(4,3)) max-pools them 2x2 as darknet's 2x2/2 max-pool does,
+ * into out's planes of the pooled out_h x out_w. */
 typedef void (*dn_wino_output_fn)(const dn_wino_block *b, const float *mbuf, int k0, int rows,
                                   const float *bias, int act, float *out, int out_h, int out_w);
 
@@ -54,6 +56,8 @@ typedef void (*dn_wino_weights_fn)(int m, const float *src, int chunks, float *u
                            int c1, float *v);                                                               \
   void dn_wino_output_##isa(const dn_wino_block *b, const float *mbuf, int k0, int rows,                    \
                             const float *bias, int act, float *out, int out_h, int out_w);             \
+  void dn_wino_output_pool_##isa(const dn_wino_block *b, const float *mbuf, int k0, int rows,               \
+                                 const float *bias, int act, float *out, int out_h, int out_w);        \
   void dn_wino_weights_##isa(int m, const float *src, int chunks, float *u, size_t point_stride);
 DN_WINO_DECLARE(avx512)
 DN_WINO_DECLARE(avx512vl)
@@ -76,11 +80,13 @@ float *dn_winograd_pack(int m, const float *weights, int K, int C, int out_h, in
 int dn_winograd_on_the_fly(int m, int K, int C, int out_h, int out_w);
 
 /* out (K planes of out_h x out_w) = the convolution of in (C planes of
- * h x w) with the packed weights u (dn_winograd_pack's for this shape), plus bias, then act (DN_ACT_*), across
+ * h x w) with the packed weights u (dn_winograd_pack's for this shape); or,
+ * where pooled is given (F(4,3), even out_h and out_w), its 2x2/2 max-pool
+ * into pooled (K planes of out_h / 2 x out_w / 2), out not written; plus bias, then act (DN_ACT_*), across
  * the pool. 0, or -1 when out of memory for its scratch. Needs the selected
  * kernel's fused build (dn_kernel_fused_usable). */
 int dn_winograd_forward(int m, const float *u, const float *bias, int act, int K, int C, int h, int w, int pad,
-                        const float *in, float *out, int out_h, int out_w);
+                        const float *in, float *out, int out_h, int out_w, float *pooled);
 
 #ifdef __cplusplus
 }

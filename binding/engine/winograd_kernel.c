@@ -11,6 +11,7 @@
  */
 #include "winograd.h"
 
+#include <float.h>
 #include <stdlib.h>
 
 #include "sgemm.h" /* DN_ACT_* */
@@ -205,11 +206,14 @@ static int vector_stores(const int m, const dn_wino_block *b, int v, int out_h, 
   return n;
 }
 
-/* Out channel k0 + r's tiles of vector v (src: its point 0's lanes in mbuf). */
-static inline __attribute__((always_inline)) void output_vector(const int m, const dn_wino_block *b, const float *src,
-                                                                float beta, int act, float *plane,
+/* Out channel k0 + r's tiles of vector v (src: its point 0's lanes in mbuf);
+ * with pool (F(4,3)), each tile's 4x4 outputs max-pooled 2x2 (darknet's
+ * order: a window's top pair, then its bottom pair) into 2x2, stored as
+ * F(2,3)'s tiles of the pooled planes would be. */
+static inline __attribute__((always_inline)) void output_vector(const int m, const int pool, const dn_wino_block *b,
+                                                                const float *src, float beta, int act, float *plane,
                                                                 const store_op *list, int n) {
-  const int alpha = m + 2;
+  const int alpha = m + 2, sm = pool ? m / 2 : m;
   vec x[6], s[24], y[4], o[16], row[16];
   int i, j, k;
   /* M A: along each row */
@@ -226,11 +230,22 @@ static inline __attribute__((always_inline)) void output_vector(const int m, con
     else out_4(y, x);
     for (i = 0; i < m; ++i) o[i * m + j] = finish(y[i], beta, act);
   }
+  if (pool) {
+    for (i = 0; i < sm; ++i)
+      for (j = 0; j < sm; ++j) {
+        vec max = broadcast(-FLT_MAX);
+        max = pool_max(o[2 * i * m + 2 * j], max);
+        max = pool_max(o[2 * i * m + 2 * j + 1], max);
+        max = pool_max(o[(2 * i + 1) * m + 2 * j], max);
+        max = pool_max(o[(2 * i + 1) * m + 2 * j + 1], max);
+        o[i * sm + j] = max;
+      }
+  }
   /* Each output row interleaved, then stored run by run */
-  for (i = 0; i < m; ++i) interleave(m, o + i * m, row + i * m);
+  for (i = 0; i < sm; ++i) interleave(sm, o + i * sm, row + i * sm);
   for (k = 0; k < n; ++k) {
     const store_op *op = &list[k];
-    const vec value = row[op->i * m + op->e];
+    const vec value = row[op->i * sm + op->e];
     if (op->from == 0 && op->to == DN_VEC) *(vec *)(plane + op->offset) = value;
     else store_lanes(plane + op->offset, value, op->from, op->to);
   }
@@ -238,10 +253,11 @@ static inline __attribute__((always_inline)) void output_vector(const int m, con
 
 #define LOCAL_STORES 512
 
-static inline __attribute__((always_inline)) void output_m(const int m, const dn_wino_block *b, const float *mbuf,
-                                                           int k0, int rows, const float *bias, int act,
-                                                           float *out, int out_h, int out_w) {
-  const int nb = b->panels * NR, vectors = (b->count + DN_VEC - 1) / DN_VEC, most = m * m * (DN_VEC + 1);
+static inline __attribute__((always_inline)) void output_m(const int m, const int pool, const dn_wino_block *b,
+                                                           const float *mbuf, int k0, int rows, const float *bias,
+                                                           int act, float *out, int out_h, int out_w) {
+  const int sm = pool ? m / 2 : m; /* each tile's outputs a side, as stored */
+  const int nb = b->panels * NR, vectors = (b->count + DN_VEC - 1) / DN_VEC, most = sm * sm * (DN_VEC + 1);
   store_op local[LOCAL_STORES], *ops = local;
   int local_count[64], *count = local_count;
   int r, v;
@@ -253,19 +269,19 @@ static inline __attribute__((always_inline)) void output_m(const int m, const dn
       free(ops);
       free(count);
       for (v = 0; v < vectors; ++v) {
-        const int n = vector_stores(m, b, v, out_h, out_w, local);
+        const int n = vector_stores(sm, b, v, out_h, out_w, local);
         for (r = 0; r < rows; ++r)
-          output_vector(m, b, mbuf + (size_t)r * nb + v * DN_VEC, bias[k0 + r], act,
+          output_vector(m, pool, b, mbuf + (size_t)r * nb + v * DN_VEC, bias[k0 + r], act,
                         out + (size_t)(k0 + r) * out_h * out_w, local, n);
       }
       return;
     }
   }
-  for (v = 0; v < vectors; ++v) count[v] = vector_stores(m, b, v, out_h, out_w, ops + (size_t)v * most);
+  for (v = 0; v < vectors; ++v) count[v] = vector_stores(sm, b, v, out_h, out_w, ops + (size_t)v * most);
   /* Channel by channel, so that each plane's rows are written in order. */
   for (r = 0; r < rows; ++r)
     for (v = 0; v < vectors; ++v)
-      output_vector(m, b, mbuf + (size_t)r * nb + v * DN_VEC, bias[k0 + r], act,
+      output_vector(m, pool, b, mbuf + (size_t)r * nb + v * DN_VEC, bias[k0 + r], act,
                     out + (size_t)(k0 + r) * out_h * out_w, ops + (size_t)v * most, count[v]);
   if (ops != local) {
     free(ops);
@@ -275,8 +291,13 @@ static inline __attribute__((always_inline)) void output_m(const int m, const dn
 
 void NAMED(dn_wino_output_, DN_WINO_ISA)(const dn_wino_block *b, const float *mbuf, int k0, int rows,
                                           const float *bias, int act, float *out, int out_h, int out_w) {
-  if (b->m == 2) output_m(2, b, mbuf, k0, rows, bias, act, out, out_h, out_w);
-  else output_m(4, b, mbuf, k0, rows, bias, act, out, out_h, out_w);
+  if (b->m == 2) output_m(2, 0, b, mbuf, k0, rows, bias, act, out, out_h, out_w);
+  else output_m(4, 0, b, mbuf, k0, rows, bias, act, out, out_h, out_w);
+}
+
+void NAMED(dn_wino_output_pool_, DN_WINO_ISA)(const dn_wino_block *b, const float *mbuf, int k0, int rows,
+                                               const float *bias, int act, float *out, int out_h, int out_w) {
+  output_m(4, 1, b, mbuf, k0, rows, bias, act, out, out_h, out_w);
 }
 
 /* G x, one dimension: F(2,3)'s and F(4,3)'s weight transforms (winograd.c's
