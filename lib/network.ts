@@ -121,7 +121,7 @@ export interface LayerTime {
   type: string;
   /**
    * 0 for a max-pool that precision 'fast' runs in one pass with the
-   * convolution before it (its time is counted there).
+   * convolution before it (algorithm 'fused': its time is counted there).
    */
   ms: number;
   /** darknet's count for a convolution (2 per multiply-add), else undefined. */
@@ -130,13 +130,15 @@ export interface LayerTime {
    * precision 'fast': how a convolution runs, chosen on its first prediction
    * by timing the candidates: 'gemm' (im2col folded into the GEMM's packing),
    * or Winograd F(2x2,3x3) / F(4x4,3x3) ('winograd-f2', 'winograd-f4') for a
-   * 3x3 stride-1 one; undefined for other layers and in precision 'exact'.
+   * 3x3 stride-1 one; 'fused' for a max-pool run inside the convolution
+   * before it (DARKNET_NAPI_FUSE=off runs them apart); undefined for other
+   * layers and in precision 'exact'.
    */
   algorithm?: LayerAlgorithm;
 }
 
-export type LayerAlgorithm = 'gemm' | 'winograd-f2' | 'winograd-f4';
-const LAYER_ALGORITHMS: readonly (LayerAlgorithm | undefined)[] = [undefined, 'gemm', 'winograd-f2', 'winograd-f4'];
+export type LayerAlgorithm = 'gemm' | 'winograd-f2' | 'winograd-f4' | 'fused';
+const LAYER_ALGORITHMS: readonly (LayerAlgorithm | undefined)[] = [undefined, 'gemm', 'winograd-f2', 'winograd-f4', 'fused'];
 
 export interface ClassifyOptions extends PredictOptions {
   /** How many of the best classes to return (default 5, at most `outputs`). */

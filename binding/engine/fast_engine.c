@@ -953,7 +953,7 @@ float *dn_fast_predict(dn_engine_context *ctx, network *netp, float *input, dn_r
   network net = *netp;
   float *arena;
   double before;
-  int i;
+  int i, pair;
   dn_output_plan_update(&ctx->plan, netp, movable, runs_with_pool, ctx);
   arena = dn_relay_arena(relay, ctx->plan.floats);
   net.input = input;
@@ -967,33 +967,28 @@ float *dn_fast_predict(dn_engine_context *ctx, network *netp, float *input, dn_r
     ctx->outputs[i] = l.output;
     net.index = i;
     before = seconds_now();
-    if (i < ctx->layers && ctx->plan.with_next[i]) {
+    pair = i >= ctx->layers ? 0 : ctx->plan.with_next[i] ? 1 : pools_in_winograd(ctx, &net, i) ? 2 : 0;
+    if (pair) {
+      /* the convolution with the max-pool after it: conv_pool.h (1) or
+       * Winograd's pooling transform (2); only the pool's output written */
       layer pool = net.layers[i + 1];
+      const int act = l.activation == LEAKY ? DN_ACT_LEAKY : DN_ACT_LINEAR;
       if (arena && ctx->plan.offset[i + 1] != DN_PLAN_OWN) pool.output = arena + ctx->plan.offset[i + 1];
-      if (dn_conv_pool_forward(ctx->conv_pool[i], ctx->bias[i], l.activation == LEAKY ? DN_ACT_LEAKY : DN_ACT_LINEAR,
-                               l.n, l.c, l.h, l.w, net.input, pool.output) != 0)
+      if ((pair == 1 ? dn_conv_pool_forward(ctx->conv_pool[i], ctx->bias[i], act, l.n, l.c, l.h, l.w, net.input,
+                                            pool.output)
+                     : dn_winograd_forward(4, ctx->wino[1][i], ctx->bias[i], act, l.n, l.c, l.h, l.w, l.pad, net.input,
+                                           l.output, l.out_h, l.out_w, pool.output)) != 0)
         dn_shim_fatal("out of memory for the fast engine's scratch buffers");
-      ctx->algo[i] = DN_ALGO_GEMM;
+      if (pair == 1) ctx->algo[i] = DN_ALGO_GEMM;
       ctx->seconds[i] = seconds_now() - before; /* the pair's time: the pool's is 0 */
       ctx->seconds[i + 1] = 0;
+      ctx->algo[i + 1] = DN_ALGO_FUSED;
       ctx->outputs[i + 1] = pool.output;
       net.input = pool.output;
       ++i;
       continue;
     }
-    if (i < ctx->layers && pools_in_winograd(ctx, &net, i)) {
-      layer pool = net.layers[i + 1];
-      if (arena && ctx->plan.offset[i + 1] != DN_PLAN_OWN) pool.output = arena + ctx->plan.offset[i + 1];
-      if (dn_winograd_forward(4, ctx->wino[1][i], ctx->bias[i], l.activation == LEAKY ? DN_ACT_LEAKY : DN_ACT_LINEAR,
-                              l.n, l.c, l.h, l.w, l.pad, net.input, l.output, l.out_h, l.out_w, pool.output) != 0)
-        dn_shim_fatal("out of memory for the fast engine's scratch buffers");
-      ctx->seconds[i] = seconds_now() - before; /* the pair's time: the pool's is 0 */
-      ctx->seconds[i + 1] = 0;
-      ctx->outputs[i + 1] = pool.output;
-      net.input = pool.output;
-      ++i;
-      continue;
-    }
+    if (i < ctx->layers && ctx->algo[i] == DN_ALGO_FUSED) ctx->algo[i] = 0; /* (on its own this time) */
     if (dn_fast_layer_supported(&l)) {
       engine_layer_of(l.type)->forward(ctx, i, &l, &net);
     } else {

@@ -43,8 +43,11 @@ int dn_engine_fold_weights(dn_engine_context *ctx, const network *net);
 #define DN_ALGO_GEMM 1
 #define DN_ALGO_F2 2
 #define DN_ALGO_F4 3
+/* A max-pool the fast precision ran inside the convolution before it
+ * (conv_pool.h, or Winograd's pooling transform). */
+#define DN_ALGO_FUSED 4
 /* Layer index's: DN_ALGO_*, or 0 (not a convolution the fast precision has
- * run yet, or exact precision). */
+ * run yet, a layer run on its own, or exact precision). */
 int dn_engine_layer_algorithm(const dn_engine_context *ctx, int index);
 
 /* Packs the weights of every convolution the engine runs now (not at its
