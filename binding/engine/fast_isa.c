@@ -1,6 +1,7 @@
 /* The fast precision's per-ISA kernels (see fast_isa.h). */
 #include "fast_isa.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "logistic.h"
@@ -21,10 +22,19 @@ static const dn_fast_isa isas[] = {
      dn_wino_weights_base, dn_conv_pool_base, dn_logistic_base},
 };
 
-const dn_fast_isa *dn_fast_isa_selected(void) {
+static pthread_once_t selected_once = PTHREAD_ONCE_INIT;
+static const dn_fast_isa *selected;
+
+/* Once a process, as the kernel itself (sgemm.c): not a lookup each call. */
+static void select_isa(void) {
   const char *name = dn_kernel_selected()->name;
   size_t i;
   for (i = 0; i + 1 < sizeof isas / sizeof isas[0]; ++i)
     if (strcmp(isas[i].kernel, name) == 0) break;
-  return &isas[i];
+  selected = &isas[i];
+}
+
+const dn_fast_isa *dn_fast_isa_selected(void) {
+  pthread_once(&selected_once, select_isa);
+  return selected;
 }

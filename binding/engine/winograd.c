@@ -66,9 +66,12 @@ static int on_the_fly(const dn_kernel *kernel, int m, int K, int C, int out_h, i
  * it: the 9 taps' vectors side by side (zeros past the block's end). */
 static size_t chunks_of(const dn_kernel *kernel, int kc) { return ((size_t)kc * kernel->mr + kernel->vec - 1) / kernel->vec; }
 
+/* One k block of kc channels' floats in that layout. */
+static size_t stream_block_floats(const dn_kernel *kernel, int kc) { return 9 * (size_t)kernel->vec * chunks_of(kernel, kc); }
+
 static size_t stream_panel_floats(const dn_kernel *kernel, int C) {
   const int KB = kc_of(C), last = C - (C - 1) / KB * KB;
-  return 9 * (size_t)kernel->vec * ((size_t)(C - last) / KB * chunks_of(kernel, KB) + chunks_of(kernel, last));
+  return (size_t)(C - last) / KB * stream_block_floats(kernel, KB) + stream_block_floats(kernel, last);
 }
 
 int dn_winograd_on_the_fly(int m, int K, int C, int out_h, int out_w) {
@@ -85,7 +88,7 @@ static float *reorder(const dn_kernel *kernel, const float *weights, int K, int 
     for (c = 0; c < C; ++c) {
       /* channel c's k block, and its place (row k % mr) in the block's floats */
       const size_t e = (size_t)(c % KB) * mr + k % mr;
-      float *block = raw + (size_t)(k / mr) * panel_floats + (size_t)(c / KB) * 9 * vec * chunks_of(kernel, KB);
+      float *block = raw + (size_t)(k / mr) * panel_floats + (size_t)(c / KB) * stream_block_floats(kernel, KB);
       for (t = 0; t < 9; ++t) block[(e / vec * 9 + t) * vec + e % vec] = weights[((size_t)k * C + c) * 9 + t];
     }
   return raw;
@@ -220,7 +223,7 @@ static void streamed(wino_job *g, const dn_wino_block *b, const float *v, float 
   const int nr = kernel->nr, mr = kernel->mr, nv = nr / kernel->vec, points = g->alpha * g->alpha;
   const int C = g->C, KB = kc_of(C), nb = b->panels * nr, kb = g->kb, most = (kb + mr - 1) / mr;
   const size_t ustride = chunks_of(kernel, KB) * kernel->vec + 16; /* (not a multiple of 4 KB: see block_of) */
-  const size_t panel_floats = stream_panel_floats(kernel, C), block_floats = 9 * kernel->vec * chunks_of(kernel, KB);
+  const size_t panel_floats = stream_panel_floats(kernel, C), block_floats = stream_block_floats(kernel, KB);
   const char *end = (const char *)(g->u + panel_floats * (size_t)(round_up(g->K, mr) / mr));
   const size_t lines = (block_floats * 4 + 63) / 64, per_point = (lines + points - 1) / points; /* of a panel's */
   float *ubuf = dn_scratch(DN_SCRATCH_WINO_U, (size_t)most * points * ustride);
