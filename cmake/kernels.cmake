@@ -62,7 +62,9 @@ endforeach()
 add_library(darknet_fast STATIC binding/engine/conv_pool.c binding/engine/fast_engine.c binding/engine/fast_isa.c binding/engine/letterbox.c binding/engine/output_plan.c binding/engine/scratch.c binding/engine/sgemm.c binding/engine/thread_pool.c binding/engine/winograd.c
             ${DARKNET_KERNEL_OBJECTS})
 # No FMA contraction: darknet rounds each multiply and add (see fast_engine.c).
-target_compile_options(darknet_fast PRIVATE -O3 -ffp-contract=off ${DARKNET_NAPI_WARNINGS})
+# -fno-trapping-math lets a select compute both sides, so the shortcut's
+# leaky vectorizes (no value changes).
+target_compile_options(darknet_fast PRIVATE -O3 -ffp-contract=off -fno-trapping-math ${DARKNET_NAPI_WARNINGS})
 # The pool's cap, from package.json (cmake/package.cmake); lib/ reads the same field.
 target_compile_definitions(darknet_fast PUBLIC DN_POOL_MAX_THREADS=${DARKNET_MAX_THREADS})
 target_link_libraries(darknet_fast PUBLIC darknet_guarded)

@@ -171,7 +171,8 @@ test('the engine and thread options are checked', async () => {
 
 test('route, shortcut, upsample and dropout in the fast engine: the bits of darknet\'s own layers, with 1 and 3 threads', async () => {
   // shortcut between equal sizes, from a larger layer (stride 2), from one
-  // with fewer and with more channels, with alpha/beta and an activation;
+  // with fewer and with more channels, leaky and linear (the engine's own
+  // pass), with alpha/beta and another activation (darknet's steps);
   // upsample with scale= and stride 3; route of one, two and three layers;
   // dropouts, in a row, last.
   const section = (type, options = {}) => `[${type}]\n${Object.entries(options).map(([k, v]) => `${k}=${v}\n`).join('')}`;
@@ -199,7 +200,11 @@ test('route, shortcut, upsample and dropout in the fast engine: the bits of dark
       section('dropout', { probability: 0.5 }), // 15
       section('dropout', { probability: 0.5 }), // 16
       section('convolutional', { filters: 6, size: 1, stride: 1, activation: 'leaky' }), // 17
-      section('dropout', { probability: 0.5 }), // 18: the network's output
+      section('shortcut', { from: 14, activation: 'leaky' }), // 18: equal sizes
+      section('shortcut', { from: 0, activation: 'linear' }), // 19: from the larger layer 0's 12 channels into 6
+      section('convolutional', { filters: 8, size: 1, stride: 1, activation: 'linear' }), // 20: 20x15x8
+      section('shortcut', { from: -3, activation: 'leaky' }), // 21: from 6 channels into 8
+      section('dropout', { probability: 0.5 }), // 22: the network's output
     ].join('\n'),
   );
   const weights = await writeSyntheticWeights(cfg, join(tempDir(), 'engine-route-shortcut-upsample.weights'), 11);
@@ -210,7 +215,7 @@ test('route, shortcut, upsample and dropout in the fast engine: the bits of dark
     for (const seed of [1, 2]) {
       const image = { data: randomBytes(40 * 30 * 3, seed), width: 40, height: 30, channels: 3 };
       const theirs = Array.from(await stock.predict(image));
-      assert.equal(theirs.length, 20 * 15 * 6);
+      assert.equal(theirs.length, 20 * 15 * 8);
       assert.ok(theirs.some((v) => v !== 0) && theirs.every(Number.isFinite));
       for (const count of [1, 3]) {
         setThreads(count);

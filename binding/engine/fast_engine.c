@@ -15,6 +15,7 @@
 #include "convolutional_layer.h"
 #include "shim/guard.h"
 #include "image.h"
+#include "leaky.h"
 #include "maxpool_layer.h"
 #include "output_plan.h"
 #include "sgemm.h"
@@ -737,21 +738,61 @@ static int upsample_supported(const layer *l) {
   return !l->reverse && l->out_w == l->w * l->stride && l->out_h == l->h * l->stride;
 }
 
-/* forward_shortcut_layer on a slice of the output's channels: the copy of
- * the input, darknet's own shortcut_cpu on the channels both layers have
- * (its indexes are relative to the slice's first channel), its activation. */
+/* One output row of the shortcut: in (+ from, every stride-th value: NULL
+ * past the channels both layers have), then leaky or linear. */
+static void shortcut_row(float *out, const float *in, const float *from, int stride, int len, int leaky) {
+  int i;
+  if (from && stride == 1) {
+    if (leaky)
+      for (i = 0; i < len; ++i) out[i] = dn_leaky(in[i] + from[i]);
+    else
+      for (i = 0; i < len; ++i) out[i] = in[i] + from[i];
+  } else if (from) {
+    for (i = 0; i < len; ++i) out[i] = leaky ? dn_leaky(in[i] + from[(size_t)i * stride]) : in[i] + from[(size_t)i * stride];
+  } else if (leaky) {
+    for (i = 0; i < len; ++i) out[i] = dn_leaky(in[i]);
+  } else {
+    memcpy(out, in, (size_t)len * sizeof(float));
+  }
+}
+
+/* forward_shortcut_layer on a slice of the output's channels. Where the
+ * added layer's planes are no smaller (shortcut_cpu's sample 1), alpha and
+ * beta are 1 (the cfg's default) and the activation is leaky or linear, in
+ * one pass: 1*out + 1*add is out + add in any rounding, and leaky.h is
+ * darknet's leaky. Otherwise darknet's own steps: the copy of the input,
+ * shortcut_cpu on the channels both layers have (its indexes relative to the
+ * slice's first channel), activate_array. */
 static void shortcut_task(void *context, int task) {
   channel_job *job = (channel_job *)context;
   const layer *l = job->l;
   const int c0 = task * job->chunk, c1 = c0 + job->chunk < l->out_c ? c0 + job->chunk : l->out_c;
   const int minc = l->c < l->out_c ? l->c : l->out_c, added = (c1 < minc ? c1 : minc) - c0;
   const size_t out_plane = (size_t)l->out_w * l->out_h, from_plane = (size_t)l->w * l->h;
+  const size_t len = (c1 - c0) * out_plane;
+  const int stride = l->w / l->out_w;
+  const float *in = job->net.input + c0 * out_plane, *from = job->from + c0 * from_plane;
   float *out = l->output + c0 * out_plane;
-  copy_cpu((int)((c1 - c0) * out_plane), job->net.input + c0 * out_plane, 1, out, 1);
+  int k, j;
+  if (l->w >= l->out_w && l->h >= l->out_h && l->alpha == 1 && l->beta == 1 &&
+      (l->activation == LEAKY || l->activation == LINEAR)) {
+    const int leaky = l->activation == LEAKY;
+    if (stride == 1 && from_plane == out_plane) { /* the planes as one row */
+      const size_t sum_len = added > 0 ? added * out_plane : 0;
+      shortcut_row(out, in, from, 1, (int)sum_len, leaky);
+      shortcut_row(out + sum_len, in + sum_len, NULL, 1, (int)(len - sum_len), leaky);
+      return;
+    }
+    for (k = 0; k < c1 - c0; ++k)
+      for (j = 0; j < l->out_h; ++j)
+        shortcut_row(out + k * out_plane + (size_t)j * l->out_w, in + k * out_plane + (size_t)j * l->out_w,
+                     k < added ? from + k * from_plane + (size_t)j * stride * l->w : NULL, stride, l->out_w, leaky);
+    return;
+  }
+  copy_cpu((int)len, (float *)in, 1, out, 1);
   if (added > 0)
-    shortcut_cpu(1, l->w, l->h, added, (float *)job->from + c0 * from_plane, l->out_w, l->out_h, added, l->alpha,
-                 l->beta, out);
-  activate_array(out, (int)((c1 - c0) * out_plane), l->activation);
+    shortcut_cpu(1, l->w, l->h, added, (float *)from, l->out_w, l->out_h, added, l->alpha, l->beta, out);
+  activate_array(out, (int)len, l->activation);
 }
 
 static void forward_shortcut(dn_engine_context *ctx, int index, layer *l, network *net) {

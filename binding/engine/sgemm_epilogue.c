@@ -3,27 +3,18 @@
  * activation in one pass, compiled once per instruction set like the GEMM
  * kernel (CMakeLists.txt: -DDN_EPILOGUE_NAME, -DDN_EPILOGUE_BN_NAME). Each
  * step is one rounding per element, as in darknet's normalize_cpu,
- * scale_bias, add_bias and leaky_activate (whose .1 is a double: see tenth()), so every
+ * scale_bias, add_bias and leaky_activate (whose .1 is a double: see leaky.h), so every
  * vector width gives darknet's bits; always built with -ffp-contract=off
  * (darknet's steps are separate loops: never fused).
  */
+#include "leaky.h"
 #include "sgemm.h"
-
-/* leaky_activate's negative side, (float)(.1 * (double)x): x / 10.0f gives
- * the same float for every one of the 2^32 inputs (x / 10 is never near
- * enough to a float's rounding boundary for .1's error or the double's
- * rounding to move it across; test/support/leaky-division.c checks them
- * all), and a float division costs less than two conversions and a double
- * multiply. */
-static inline float tenth(float x) { return x / 10.0f; }
 
 void DN_EPILOGUE_NAME(float *restrict row, int len, float scale, float bias, int leaky) {
   int i;
   if (leaky) {
     for (i = 0; i < len; ++i) {
-      float x = row[i] * scale + bias;
-      float y = tenth(x); /* both sides computed: a blend, so it vectorizes */
-      row[i] = x > 0 ? x : y;
+      row[i] = dn_leaky(row[i] * scale + bias);
     }
   } else {
     for (i = 0; i < len; ++i) row[i] = row[i] * scale + bias;
@@ -39,9 +30,7 @@ void DN_EPILOGUE_BN_NAME(float *restrict row, int len, float mean, double factor
   int i;
   if (leaky) {
     for (i = 0; i < len; ++i) {
-      float x = (float)((double)(row[i] - mean) * factor) * scale + bias;
-      float y = tenth(x);
-      row[i] = x > 0 ? x : y;
+      row[i] = dn_leaky((float)((double)(row[i] - mean) * factor) * scale + bias);
     }
   } else {
     for (i = 0; i < len; ++i) row[i] = (float)((double)(row[i] - mean) * factor) * scale + bias;
