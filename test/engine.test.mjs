@@ -235,6 +235,7 @@ test('convolutions at the GEMM\'s edges (every panel row count, uneven k blocks,
   // 130, 11 x 5x5 = 275, 300 x 1x1); 3x3 pad 1, 5x5 pad 2 and 3x3 pad 0 on
   // a 37x23 image: panels inside it, across its borders and its rows, and a
   // column tail. The final route makes every tested layer part of the output.
+  // 3 threads: the tasks' grid splits rows and columns.
   const section = (type, options = {}) => `[${type}]\n${Object.entries(options).map(([k, v]) => `${k}=${v}\n`).join('')}`;
   const conv = (filters, size, pad, activation = 'leaky') => section('convolutional', { batch_normalize: 1, filters, size, stride: 1, pad, activation });
   const rows = [conv(29, 3, 1)];
@@ -248,6 +249,9 @@ test('convolutions at the GEMM\'s edges (every panel row count, uneven k blocks,
   const networks = [
     { name: 'edges', rows, size: 37 * 23 * (45 + 13 + 300 + 11 + 10) },
     { name: 'unpadded', rows: [conv(29, 3, 1), conv(29, 3, 0), conv(7, 3, 1, 'linear')], size: 35 * 21 * 7 },
+    // a 3x3/2 convolution of 256 filters whose B (648 x 228, an im2col
+    // gather) the threads share: packed once, every task reading it
+    { name: 'strided', rows: [conv(72, 3, 1), section('convolutional', { batch_normalize: 1, filters: 256, size: 3, stride: 2, pad: 1, activation: 'leaky' })], size: 19 * 12 * 256 },
   ];
   const image = join(tempDir(), 'engine-gemm-edges.bin');
   writeFileSync(image, randomBytes(37 * 23 * 3, 9));
@@ -256,7 +260,8 @@ test('convolutions at the GEMM\'s edges (every panel row count, uneven k blocks,
     writeFileSync(cfg, [section('net', { width: 37, height: 23, channels: 3 }), ...sections].join('\n'));
     const weights = await writeSyntheticWeights(cfg, join(tempDir(), `engine-gemm-${name}.weights`), 5);
     const source = (engine) => `import { readFileSync } from 'node:fs';
-      import { build, loadNetwork } from ${JSON.stringify(distIndex)};
+      import { build, loadNetwork, setThreads } from ${JSON.stringify(distIndex)};
+      setThreads(3);
       const network = await loadNetwork(${JSON.stringify(cfg)}, ${JSON.stringify(weights)}, { labels: [], engine: ${JSON.stringify(engine)} });
       const output = await network.predict({ data: readFileSync(${JSON.stringify(image)}), width: 37, height: 23, channels: 3 });
       await network.close();

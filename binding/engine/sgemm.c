@@ -19,6 +19,7 @@
 #ifndef SHARED_B_FLOATS
 #define SHARED_B_FLOATS (128 * 1024) /* 512 KB: B packed whole below this (see dn_sgemm) */
 #endif
+#define SHARED_B_GATHER_FLOATS (384 * 1024) /* 1.5 MB: the same for a strided convolution's B (see dn_sgemm) */
 #define SHARED_B_MIN_ROWS 256 /* and with at least this many rows of A */
 
 static const dn_kernel kernels[] = {
@@ -524,14 +525,19 @@ static int sgemm(int M, int N, int K, const float *A, const float *packed_a, con
   g.shared_b = NULL;
   g.direct = NULL;
   g.pw = g.ph = 0;
-  if (packed_a && threads > 1 && (size_t)K * g.n_pad <= SHARED_B_FLOATS && M >= SHARED_B_MIN_ROWS) {
+  if (packed_a && threads > 1 && M >= SHARED_B_MIN_ROWS &&
+      (size_t)K * g.n_pad <= (B->ksize > 1 && B->stride != 1 ? SHARED_B_GATHER_FLOATS : SHARED_B_FLOATS)) {
     /* B small enough to stay in cache whole (the late layers: few columns,
      * many rows): packed once, in parallel, then every task reads it; the
      * tasks split the rows, which a per-task packing would repeat B for.
      * With fewer rows, each task's read of all of B (half of it from the
      * other core's cache) costs more than the rows' work: the tasks split
      * the columns instead (2 threads, tiny.cfg's 1x1 layers of 64 and 128
-     * filters at 14x14: 25-30% and 5-10% faster; 512 rows: slower). */
+     * filters at 14x14: 25-30% and 5-10% faster; 512 rows: slower). A
+     * strided convolution's B, an im2col gather that each row chunk would
+     * repeat, is shared up to an L2's size: resnet18's 3x3/2 layers of 256
+     * and 512 filters (B of 1 MB and 590 KB) were 1.1x as fast at 2 threads
+     * as at 1, 1.7-1.8x shared. */
     g.shared_b = dn_scratch(DN_SCRATCH_GEMM_SHARED_B, (size_t)K * g.n_pad); /* NULL: per-task packing */
   }
   if (g.shared_b) {
