@@ -238,6 +238,7 @@ test('convolutions at the GEMM\'s edges (every panel row count, uneven k blocks,
   // 3 threads: the tasks' grid splits rows and columns.
   const section = (type, options = {}) => `[${type}]\n${Object.entries(options).map(([k, v]) => `${k}=${v}\n`).join('')}`;
   const conv = (filters, size, pad, activation = 'leaky') => section('convolutional', { batch_normalize: 1, filters, size, stride: 1, pad, activation });
+  const strided = (filters, size, stride, activation = 'leaky') => section('convolutional', { batch_normalize: 1, filters, size, stride, pad: 1, activation });
   const rows = [conv(29, 3, 1)];
   const tested = [];
   for (const filters of [1, 2, 3, 4, 5, 6, 7, 8, 9, 13]) {
@@ -249,9 +250,24 @@ test('convolutions at the GEMM\'s edges (every panel row count, uneven k blocks,
   const networks = [
     { name: 'edges', rows, size: 37 * 23 * (45 + 13 + 300 + 11 + 10) },
     { name: 'unpadded', rows: [conv(29, 3, 1), conv(29, 3, 0), conv(7, 3, 1, 'linear')], size: 35 * 21 * 7 },
-    // a 3x3/2 convolution of 256 filters whose B (648 x 228, an im2col
-    // gather) the threads share: packed once, every task reading it
-    { name: 'strided', rows: [conv(72, 3, 1), section('convolutional', { batch_normalize: 1, filters: 256, size: 3, stride: 2, pad: 1, activation: 'leaky' })], size: 19 * 12 * 256 },
+    // strided convolutions, read from the padded input with each row's
+    // column phases apart: 7x7/2 (resnet's first layer), 5x5/2 and 3x3/3;
+    // and a 3x3/2 of 256 filters whose B (648 x 228, an im2col gather) the
+    // threads share: packed once, every task reading it
+    {
+      name: 'strided',
+      rows: [
+        conv(72, 3, 1),
+        strided(256, 3, 2),
+        section('route', { layers: 0 }),
+        strided(64, 7, 2),
+        section('route', { layers: 0 }),
+        strided(13, 5, 2, 'linear'),
+        section('route', { layers: '1,3,5' }),
+      ],
+      size: 19 * 12 * (256 + 64 + 13),
+    },
+    { name: 'stride-3', rows: [conv(5, 3, 1), strided(9, 3, 3)], size: 13 * 8 * 9 },
   ];
   const image = join(tempDir(), 'engine-gemm-edges.bin');
   writeFileSync(image, randomBytes(37 * 23 * 3, 9));

@@ -140,35 +140,53 @@ static void pack_a(const float *A, int K, int r0, int rows, int k0, int kc, int 
   }
 }
 
-/* Where im2col's row k of a window starts, from the window's corner, in a
- * `width`-wide image of `height`-row planes: k = (channel, ky, kx). */
-static long window_offset(int k, int ksize, int height, int width) {
-  const int area = ksize * ksize;
-  return ((long)(k / area) * height + (k % area) / ksize) * width + k % ksize;
+/* A convolution's input as the GEMM reads it: `height`-row planes of
+ * `width`-float rows, each row its `stride` column phases one after another
+ * (phase p holds columns p, p + stride, ...: phase_w floats), so that a
+ * strided window row's pixels lie side by side. Stride 1: plain rows. */
+typedef struct input_layout {
+  int width, height, stride, phase_w;
+} input_layout;
+
+static input_layout plain_layout(const dn_matrix_b *B) {
+  input_layout layout = {B->width, B->height, 1, B->width};
+  return layout;
+}
+
+/* Where im2col's row k of a window starts, from the window's corner:
+ * k = (channel, ky, kx). */
+static long window_offset(int k, int ksize, const input_layout *in) {
+  const int area = ksize * ksize, kx = k % ksize;
+  return ((long)(k / area) * in->height + (k % area) / ksize) * in->width + (long)(kx % in->stride) * in->phase_w +
+         kx / in->stride;
+}
+
+/* Where output column j's window corner lies (its first pixel). */
+static long window_corner(const dn_matrix_b *B, int j, const input_layout *in) {
+  return (long)(j / B->out_w) * in->stride * in->width + j % B->out_w;
 }
 
 /* Whether the whole panel of `nr` columns from column j0 can be read in place
- * (from a plain matrix, or a stride-1 convolution's zero-padded input when
- * its pixels lie on one output row): each k's row of the panel is then nr
- * consecutive floats, the same as packing would copy. */
+ * (from a plain matrix, or a convolution's zero-padded input, its phases
+ * split, when its pixels lie on one output row): each k's row of the panel
+ * is then nr consecutive floats, the same as packing would copy. */
 static int in_place(const dn_matrix_b *B, int j0, int cols, int nr) {
   if (cols != nr) return 0;
   if (B->ksize == 0) return 1;
-  return B->ksize > 1 && B->stride == 1 && j0 % B->out_w + cols <= B->out_w;
+  return B->ksize > 1 && j0 % B->out_w + cols <= B->out_w;
 }
 
-/* Where a stride-1 convolution's input lies with its padding (see dn_sgemm):
- * pw x ph floats a channel. */
+/* Where a convolution's input lies with its padding (see dn_sgemm). */
 typedef struct padded_input {
   const float *data;
-  int pw, ph;
+  input_layout layout;
 } padded_input;
 
 /* B rows [k0, k0 + kc) x columns [n0, n1) as NR-column panels, zero-padded;
  * with `direct`, whole panels on one output row are left out (their slots
- * unwritten: read in place, see in_place). Given a stride-1 convolution's
- * padded input (read in place, so `direct`), the other panels are gathered
- * from it (the same floats: its zeros are im2col's padding). */
+ * unwritten: read in place, see in_place). Given a convolution's padded
+ * input (read in place, so `direct`), the other panels are gathered from it
+ * (the same floats: its zeros are im2col's padding). */
 static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, const dn_kernel *kernel, int direct,
                    const padded_input *padded, float *dst) {
   const int nr = kernel->nr;
@@ -179,15 +197,12 @@ static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, 
     /* Each column's window corner in the padded input, from the panel's
      * first; columns past n1 repeat the first (computed, never stored). */
     int idx[64];
-    for (k = 0; k < kc; ++k) k_offset[k] = window_offset(k0 + k, B->ksize, padded->ph, padded->pw);
+    for (k = 0; k < kc; ++k) k_offset[k] = window_offset(k0 + k, B->ksize, &padded->layout);
     for (j0 = n0; j0 < n1; j0 += nr) {
       const int cols = n1 - j0 < nr ? n1 - j0 : nr;
-      const long corner = (long)(j0 / B->out_w) * padded->pw + j0 % B->out_w;
+      const long corner = window_corner(B, j0, &padded->layout);
       if (!in_place(B, j0, cols, nr)) {
-        for (jj = 0; jj < nr; ++jj) {
-          const int j = j0 + (jj < cols ? jj : 0);
-          idx[jj] = (int)((long)(j / B->out_w) * padded->pw + j % B->out_w - corner);
-        }
+        for (jj = 0; jj < nr; ++jj) idx[jj] = (int)(window_corner(B, j0 + (jj < cols ? jj : 0), &padded->layout) - corner);
         kernel->gather(kc, padded->data + corner, k_offset, idx, dst);
       }
       dst += (size_t)kc * nr;
@@ -196,12 +211,13 @@ static void pack_b(const dn_matrix_b *B, int N, int k0, int kc, int n0, int n1, 
   }
   if (B->ksize) {
     const int ks = B->ksize, area = ks * ks;
+    const input_layout plain = plain_layout(B);
     for (k = 0; k < kc; ++k) {
       int kk = k0 + k;
       k_plane[k] = kk / area;
       k_dy[k] = (kk % area) / ks;
       k_dx[k] = kk % ks;
-      k_offset[k] = window_offset(kk, ks, B->height, B->width);
+      k_offset[k] = window_offset(kk, ks, &plain);
     }
   }
   for (j0 = n0; j0 < n1; j0 += nr) {
@@ -301,10 +317,10 @@ typedef struct gemm_job {
   const dn_matrix_b *B;
   float *shared_b; /* B packed whole before the tasks run, or NULL: each task packs its own */
   /* Where whole panels are read in place (see in_place), or NULL: a plain
-   * matrix, or a stride-1 convolution's input with its padding, pw x ph a
-   * channel. */
+   * matrix, or a convolution's input with its padding laid out as `layout`
+   * (width 0: none). */
   const float *direct;
-  int pw, ph;
+  input_layout layout;
   int n_pad;       /* N rounded up to whole panels: the row length of shared_b's blocks */
   float *C;
   dn_tile_fn epilogue;
@@ -340,14 +356,15 @@ static void gemm_task(void *arg, int task) {
     const int last = k0 + kc >= g->K; /* the fused kernels' bias and activation: on this block's store */
     const float *panels_b = g->shared_b ? g->shared_b + (size_t)k0 * g->n_pad + (size_t)n0 * kc : scratch_b;
     if (!g->shared_b) {
-      const padded_input padded = {g->direct, g->pw, g->ph};
-      /* pw is set for a stride-1 convolution, direct once its padded input is made */
-      pack_b(g->B, N, k0, kc, n0, n1, g->kernel, g->direct != NULL, g->pw && g->direct ? &padded : NULL, scratch_b);
+      const padded_input padded = {g->direct, g->layout};
+      /* layout is set for a convolution, direct once its padded input is made */
+      pack_b(g->B, N, k0, kc, n0, n1, g->kernel, g->direct != NULL, g->layout.width && g->direct ? &padded : NULL,
+             scratch_b);
     }
     if (g->direct) {
       int k;
       for (k = 0; k < kc; ++k)
-        offsets[k] = g->B->ksize ? window_offset(k0 + k, g->B->ksize, g->ph, g->pw) : (long)(k0 + k) * N;
+        offsets[k] = g->B->ksize ? window_offset(k0 + k, g->B->ksize, &g->layout) : (long)(k0 + k) * N;
     }
     for (ic = m0; ic < m1; ic += mc_max) {
       const int mc = m1 - ic < mc_max ? m1 - ic : mc_max;
@@ -361,8 +378,7 @@ static void gemm_task(void *arg, int task) {
         const float *b = panels_b + (size_t)((p - n0) / nr) * kc * nr;
         if (g->direct && in_place(g->B, p, cols, nr)) {
           /* The panel's first column; a convolution's: its window's corner in the padded input. */
-          const float *corner = g->B->ksize ? g->direct + (size_t)(p / g->B->out_w) * g->pw + p % g->B->out_w
-                                            : g->direct + p;
+          const float *corner = g->B->ksize ? g->direct + window_corner(g->B, p, &g->layout) : g->direct + p;
           for (q = 0; q < mc; q += mr) {
             const int rows = mc - q < mr ? mc - q : mr;
             if (g->bias)
@@ -434,25 +450,36 @@ static void pack_task(void *arg, int task) {
 }
 
 /* Channels [task * size, +size) of a convolution's input into g->direct,
- * with the zeros around them that im2col reads as padding. */
+ * with the zeros around them that im2col reads as padding, each row's
+ * column phases apart (input_layout). */
 static void pad_task(void *arg, int task) {
   slice_job *job = (slice_job *)arg;
   gemm_job *g = job->g;
   const dn_matrix_b *B = g->B;
+  const input_layout *in = &g->layout;
   const int c0 = task * job->size, c1 = c0 + job->size < B->channels ? c0 + job->size : B->channels;
-  const int pad = B->pad, w = B->width, h = B->height, pw = g->pw;
-  int c, y;
+  const int pad = B->pad, w = B->width, h = B->height, pw = in->width, stride = in->stride;
+  int c, y, p, j;
   for (c = c0; c < c1; ++c) {
-    float *plane = (float *)g->direct + (size_t)c * g->ph * pw;
+    float *plane = (float *)g->direct + (size_t)c * in->height * pw;
     const float *src = B->data + (size_t)c * h * w;
     memset(plane, 0, sizeof(float) * (size_t)pad * pw);
     for (y = 0; y < h; ++y) {
       float *row = plane + (size_t)(y + pad) * pw;
-      memset(row, 0, sizeof(float) * (size_t)pad);
-      memcpy(row + pad, src + (size_t)y * w, sizeof(float) * (size_t)w);
-      memset(row + pad + w, 0, sizeof(float) * (size_t)(pw - pad - w));
+      const float *from = src + (size_t)y * w;
+      if (stride == 1) {
+        memset(row, 0, sizeof(float) * (size_t)pad);
+        memcpy(row + pad, from, sizeof(float) * (size_t)w);
+        memset(row + pad + w, 0, sizeof(float) * (size_t)(pw - pad - w));
+        continue;
+      }
+      for (p = 0; p < stride; ++p)
+        for (j = 0; j < in->phase_w; ++j) {
+          const int x = j * stride + p - pad;
+          row[p * in->phase_w + j] = x >= 0 && x < w ? from[x] : 0.0f;
+        }
     }
-    memset(plane + (size_t)(h + pad) * pw, 0, sizeof(float) * (size_t)(g->ph - h - pad) * pw);
+    memset(plane + (size_t)(h + pad) * pw, 0, sizeof(float) * (size_t)(in->height - h - pad) * pw);
   }
 }
 
@@ -524,7 +551,7 @@ static int sgemm(int M, int N, int K, const float *A, const float *packed_a, con
   g.n_pad = round_up(N, g.kernel->nr);
   g.shared_b = NULL;
   g.direct = NULL;
-  g.pw = g.ph = 0;
+  memset(&g.layout, 0, sizeof g.layout);
   if (packed_a && threads > 1 && M >= SHARED_B_MIN_ROWS &&
       (size_t)K * g.n_pad <= (B->ksize > 1 && B->stride != 1 ? SHARED_B_GATHER_FLOATS : SHARED_B_FLOATS)) {
     /* B small enough to stay in cache whole (the late layers: few columns,
@@ -562,16 +589,21 @@ static int sgemm(int M, int N, int K, const float *A, const float *packed_a, con
        * tiny.cfg's 1x1 shapes, 1 thread, in place 5-10% faster at 16 and 32
        * rows, 20-30% slower at 64 and 128). */
       g.direct = B->data;
-    } else if (B->ksize > 1 && B->stride == 1 && B->pad >= 0) {
-      /* A stride-1 convolution: whole panels on one output row read its
-       * input in place (the same floats in the same order as im2col's, so
-       * the same bits), from a zero-padded copy of it unless unpadded. */
-      g.pw = B->width + 2 * B->pad;
-      g.ph = B->height + 2 * B->pad;
-      if (B->pad == 0) {
+    } else if (B->ksize > 1 && B->stride >= 1 && B->pad >= 0) {
+      /* A convolution: whole panels on one output row read its input in
+       * place (the same floats in the same order as im2col's, so the same
+       * bits), from a zero-padded copy of it, each row's column phases
+       * apart when strided (its windows' pixels then side by side), unless
+       * neither is needed. */
+      const int stride = B->stride, phase_w = (B->width + 2 * B->pad + stride - 1) / stride;
+      g.layout.stride = stride;
+      g.layout.phase_w = phase_w;
+      g.layout.width = stride * phase_w;
+      g.layout.height = B->height + 2 * B->pad;
+      if (B->pad == 0 && stride == 1) {
         g.direct = B->data;
       } else {
-        float *padded = dn_scratch(DN_SCRATCH_GEMM_PADDED, (size_t)B->channels * g.ph * g.pw);
+        float *padded = dn_scratch(DN_SCRATCH_GEMM_PADDED, (size_t)B->channels * g.layout.height * g.layout.width);
         if (padded) {
           slice_job pad;
           int tasks = 4 * threads < B->channels ? 4 * threads : B->channels;
