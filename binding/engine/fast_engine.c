@@ -716,15 +716,33 @@ static void forward_pool(dn_engine_context *ctx, int index, layer *l, network *n
   for_channel_slices(l, *net, l->c, NULL, l->type == MAXPOOL ? maxpool_task : avgpool_task);
 }
 
-/* forward_upsample_layer on a slice of the channels: darknet's own
- * upsample_cpu, which writes every output value (so no fill_cpu first). */
+/* forward_upsample_layer on a slice of the channels: upsample_cpu's
+ * scale * in for each output value (which it writes every one of, so no
+ * fill_cpu first), each output row computed once and copied to the
+ * stride - 1 rows that repeat it; stride 2 in a loop that vectorizes. */
 static void upsample_task(void *context, int task) {
   channel_job *job = (channel_job *)context;
   const layer *l = job->l;
   const int c0 = task * job->chunk, c1 = c0 + job->chunk < l->c ? c0 + job->chunk : l->c;
-  const size_t plane = (size_t)l->w * l->h;
-  upsample_cpu(job->net.input + c0 * plane, l->w, l->h, c1 - c0, 1, l->stride, 1, l->scale,
-               l->output + c0 * plane * l->stride * l->stride);
+  const int stride = l->stride, w = l->w, out_w = w * stride;
+  const float scale = l->scale;
+  const float *in = job->net.input + (size_t)c0 * l->h * w;
+  float *out = l->output + (size_t)c0 * l->h * w * stride * stride;
+  int k, y, r, x;
+  for (k = c0; k < c1; ++k)
+    for (y = 0; y < l->h; ++y, in += w) {
+      if (stride == 2) {
+        for (x = 0; x < w; ++x) {
+          const float v = scale * in[x];
+          out[2 * x] = v;
+          out[2 * x + 1] = v;
+        }
+      } else {
+        for (x = 0; x < out_w; ++x) out[x] = scale * in[x / stride];
+      }
+      for (r = 1; r < stride; ++r) memcpy(out + (size_t)r * out_w, out, sizeof(float) * (size_t)out_w);
+      out += (size_t)stride * out_w;
+    }
 }
 
 static void forward_upsample(dn_engine_context *ctx, int index, layer *l, network *net) {
