@@ -26,6 +26,8 @@ set(DARKNET_SHIM_OPTION "SHELL:-include \"${DARKNET_BINDING_DIR}/shim/darknet_sh
 # parser.c makes its [local] layers through ops/cfg_rules.c's size check
 # (binding/shim/darknet_shim.h).
 set_source_files_properties("${DARKNET_DIR}/src/parser.c" PROPERTIES COMPILE_DEFINITIONS DN_SHIM_PARSER)
+# convolutional_layer.c draws its random initial weights through the guard (darknet_shim.h).
+set_source_files_properties("${DARKNET_DIR}/src/convolutional_layer.c" PROPERTIES COMPILE_DEFINITIONS DN_SHIM_CONV)
 # yolo_layer.c keeps get_yolo_box out of line as darknet's build does (darknet_shim.h).
 set_source_files_properties("${DARKNET_DIR}/src/yolo_layer.c" PROPERTIES COMPILE_DEFINITIONS DN_SHIM_YOLO)
 add_library(darknet_guarded_hot OBJECT ${DARKNET_HOT_SOURCES})

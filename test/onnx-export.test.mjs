@@ -185,6 +185,34 @@ describe('what the export reads: darknet\'s loaded network (Network#layerParamet
     );
     await assert.rejects(network.layerParameters(), (error) => error.code === 'ERR_NETWORK_CLOSED');
   });
+
+  test('the filters a weights file does not hold (numload=, dontload=) keep darknet\'s random initial weights; the others are the file\'s', async () => {
+    // A load whose file overwrites every weight skips drawing them (zeros
+    // until the file is read): these two layers must still draw theirs.
+    const dir = tempDir();
+    const cfg = join(dir, 'random-init.cfg');
+    writeFileSync(
+      cfg,
+      '[net]\nwidth=8\nheight=8\nchannels=3\n' +
+        '[convolutional]\nfilters=4\nsize=1\nnumload=2\nactivation=linear\n' +
+        '[convolutional]\nfilters=3\nsize=1\ndontload=1\nactivation=linear\n' +
+        '[convolutional]\nfilters=2\nsize=1\nactivation=linear\n',
+    );
+    // format 0.2 (a 20-byte header), then what load_weights reads: layer 0's
+    // 2 biases and 2 x 3 weights, layer 2's 2 biases and 2 x 3 weights
+    const floats = Float32Array.from({ length: 16 }, (_, i) => (i + 1) / 16);
+    const header = Buffer.alloc(20);
+    header.writeInt32LE(2, 4);
+    const weights = join(dir, 'random-init.weights');
+    writeFileSync(weights, Buffer.concat([header, Buffer.from(floats.buffer)]));
+    const network = await loadNetwork(cfg, weights, { labels: [] });
+    const [numload, dontload, full] = (await network.layerParameters()).layers;
+    await network.close();
+    assert.deepEqual(Array.from(numload.weights.subarray(0, 6)), Array.from(floats.subarray(2, 8)));
+    assert.ok(numload.weights.subarray(6).every((w) => w !== 0 && Number.isFinite(w)), 'filters 2 and 3: random');
+    assert.ok(dontload.weights.length === 4 * 3 && dontload.weights.every((w) => w !== 0 && Number.isFinite(w)), 'all random');
+    assert.deepEqual(Array.from(full.weights), Array.from(floats.subarray(10, 16)));
+  });
 });
 
 describe('export errors are DarknetErrors naming the file', () => {

@@ -88,6 +88,19 @@ static void free_darknet_network(network *net) {
   free(cost);
 }
 
+/* Whether the weights file leaves some of the cfg's random initial weights
+ * in place: a layer with dontload= or numload= (darknet then reads none or
+ * fewer of its filters). `text` is the cfg as darknet parses it (stripped). */
+static int keeps_random_weights(const char *text) {
+  const char *line = text;
+  while (line && *line) {
+    if (strncmp(line, "dontload=", 9) == 0 || strncmp(line, "numload=", 8) == 0) return 1;
+    line = strchr(line, '\n');
+    if (line) ++line;
+  }
+  return 0;
+}
+
 static network *load_darknet_network(const char *cfg, const char *weights, size_t memory_limit, dn_error *err) {
   char *text;
   size_t length, left;
@@ -104,7 +117,11 @@ static network *load_darknet_network(const char *cfg, const char *weights, size_
   dn_set_file_override(cfg, text, length);
   dn_set_allocation_budget(memory_limit);
   dn_track_allocations_begin();
+  /* every random weight overwritten by a weights file of the exact size
+   * (dn_weights_check_size), else the network is not kept */
+  dn_set_random_init_skipped(weights != NULL && !keeps_random_weights(text));
   parsed = dn_guard(parse_call, &call, DN_E_CFG, err);
+  dn_set_random_init_skipped(0);
   /* A failed parse leaves a partly built network that darknet cannot free:
    * free every block it made instead. */
   dn_track_allocations_end(parsed != 0);

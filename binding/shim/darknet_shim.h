@@ -62,4 +62,11 @@ __attribute__((noinline)) box get_yolo_box(float *x, float *biases, int n, int i
 #define make_local_layer dn_checked_make_local_layer
 #endif
 
+/* convolutional_layer.c alone (compiled with DN_SHIM_CONV): its random
+ * initial weights through the guard, which skips drawing them for a load
+ * whose weights file overwrites them all (dn_set_random_init_skipped). */
+#ifdef DN_SHIM_CONV
+#define rand_normal() dn_shim_rand_normal()
+#endif
+
 #endif

@@ -320,6 +320,14 @@ FILE *dn_shim_fopen(const char *path, const char *mode) {
   return dn_fopen(path, mode);
 }
 
+static DN_THREAD_LOCAL int random_init_skipped;
+
+void dn_set_random_init_skipped(int skipped) { random_init_skipped = skipped; }
+
+extern float rand_normal(void); /* darknet's utils.c */
+
+float dn_shim_rand_normal(void) { return random_init_skipped ? 0.0f : rand_normal(); }
+
 void dn_shim_perror(const char *s) {
   remember(s ? s : "darknet error", LAST_PERROR);
   if (verbose()) perror(s);

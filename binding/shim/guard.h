@@ -94,6 +94,13 @@ size_t dn_allocation_budget_left(void);
  * `text` instead of the file. NULL clears it. */
 void dn_set_file_override(const char *path, const char *text, size_t length);
 
+/* While set (per thread), make_convolutional_layer's random initial weights
+ * are zeros instead (dn_shim_rand_normal): for a network whose weights file
+ * then overwrites every one of them, where drawing them (Box-Muller on
+ * rand(), whose lock two loads at once contend for) was most of a load. */
+void dn_set_random_init_skipped(int skipped);
+float dn_shim_rand_normal(void);
+
 #ifdef __cplusplus
 }
 #endif
