@@ -51,12 +51,17 @@ foreach(spec IN LISTS DARKNET_KERNELS)
   target_compile_definitions(dn_logistic_${isa} PRIVATE DN_LOGISTIC_NAME=dn_logistic_${isa} DN_VEC=${vec})
   target_compile_options(dn_logistic_${isa} PRIVATE -O3 -ffp-contract=fast -fno-trapping-math ${isa_flag} ${fused_flag}
                          ${DARKNET_NAPI_WARNINGS})
-  foreach(part dn_kernel_${isa} dn_epilogue_${isa} dn_kernel_${isa}_fused dn_wino_${isa} dn_conv_pool_${isa} dn_logistic_${isa})
+  # Decoded bytes to floats for the letterbox (both precisions; no arithmetic but one division).
+  add_library(dn_pixels_${isa} OBJECT binding/engine/pixels_kernel.c)
+  target_compile_definitions(dn_pixels_${isa} PRIVATE DN_PIXELS_NAME=dn_pixels_${isa})
+  target_compile_options(dn_pixels_${isa} PRIVATE -O3 -ffp-contract=off -fno-trapping-math ${isa_flag} ${DARKNET_NAPI_WARNINGS})
+  foreach(part dn_kernel_${isa} dn_epilogue_${isa} dn_kernel_${isa}_fused dn_wino_${isa} dn_conv_pool_${isa} dn_logistic_${isa}
+          dn_pixels_${isa})
     target_include_directories(${part} PRIVATE "${DARKNET_BINDING_DIR}" "${DARKNET_DIR}/include" "${DARKNET_DIR}/src")
   endforeach()
   list(APPEND DARKNET_KERNEL_OBJECTS $<TARGET_OBJECTS:dn_kernel_${isa}> $<TARGET_OBJECTS:dn_epilogue_${isa}>
        $<TARGET_OBJECTS:dn_kernel_${isa}_fused> $<TARGET_OBJECTS:dn_wino_${isa}> $<TARGET_OBJECTS:dn_conv_pool_${isa}>
-       $<TARGET_OBJECTS:dn_logistic_${isa}>)
+       $<TARGET_OBJECTS:dn_logistic_${isa}> $<TARGET_OBJECTS:dn_pixels_${isa}>)
 endforeach()
 
 add_library(darknet_fast STATIC binding/engine/conv_pool.c binding/engine/fast_engine.c binding/engine/fast_isa.c binding/engine/letterbox.c binding/engine/output_plan.c binding/engine/scratch.c binding/engine/sgemm.c binding/engine/thread_pool.c binding/engine/winograd.c

@@ -14,6 +14,8 @@
 
 #include "fast_engine.h"
 #include "image.h"
+#include "shim/guard.h"
+#include "sgemm.h"
 #include "thread_pool.h"
 
 /* What is resized: a darknet image, or pixels (then im is NULL). */
@@ -21,18 +23,63 @@ typedef struct source {
   const image *im;
   const dn_pixels *px;
   int w, h, c;
+  void (*kernel)(const unsigned char *in, int stride, int n, float *out); /* pixels_for: NULL, the table */
 } source;
 
+/* pixels_kernel.c, one build per instruction set: byte / 255.0f. */
+typedef void (*pixels_fn)(const unsigned char *in, int stride, int n, float *out);
+#if defined(__x86_64__) || defined(__i386__)
+void dn_pixels_avx512(const unsigned char *in, int stride, int n, float *out);
+void dn_pixels_avx512vl(const unsigned char *in, int stride, int n, float *out);
+void dn_pixels_avx2(const unsigned char *in, int stride, int n, float *out);
+#endif
+void dn_pixels_base(const unsigned char *in, int stride, int n, float *out);
+
+/* The selected GEMM kernel's ISA's build, where its strided byte loads
+ * vectorize (not SSE2's: the table is faster there), and the 256 floats it
+ * gives the bytes. */
+static pthread_once_t pixels_once = PTHREAD_ONCE_INIT;
+static pixels_fn pixels_kernel;
+static float pixels_floats[256];
+
+static void choose_pixels(void) {
+  const char *name = dn_kernel_selected()->name;
+  unsigned char bytes[3 * 256];
+  int b;
+#if defined(__x86_64__) || defined(__i386__)
+  if (strcmp(name, "avx512") == 0) pixels_kernel = dn_pixels_avx512;
+  else if (strcmp(name, "avx512vl") == 0) pixels_kernel = dn_pixels_avx512vl;
+  else if (strcmp(name, "avx2") == 0) pixels_kernel = dn_pixels_avx2;
+#elif defined(__aarch64__)
+  pixels_kernel = dn_pixels_base; /* NEON's */
+#endif
+  (void)name;
+  if (!pixels_kernel) return;
+  for (b = 0; b < 3 * 256; ++b) bytes[b] = (unsigned char)(b / 3);
+  pixels_kernel(bytes, 3, 256, pixels_floats);
+}
+
 /* Source row y of channel k as floats: the image's own, or the pixels'
- * bytes through the caller's table into buf (w floats). */
+ * bytes into buf (w floats): through the caller's table, or the kernel
+ * where it gives the table's 256 floats. */
 static const float *source_row(const source *s, int k, int y, float *restrict buf) {
   const dn_pixels *p = s->px;
   const unsigned char *in;
   int x;
   if (s->im) return s->im->data + ((size_t)k * s->h + y) * s->w;
   in = p->data + (size_t)y * p->w * p->stride + p->offset[k];
+  if (s->kernel) {
+    s->kernel(in, p->stride, p->w, buf);
+    return buf;
+  }
   for (x = 0; x < p->w; ++x) buf[x] = p->scale[in[(size_t)x * p->stride]];
   return buf;
+}
+
+/* The kernel for these pixels, or NULL (the table). */
+static pixels_fn pixels_for(const dn_pixels *p) {
+  pthread_once(&pixels_once, choose_pixels);
+  return pixels_kernel && memcmp(pixels_floats, p->scale, sizeof pixels_floats) == 0 ? pixels_kernel : NULL;
 }
 
 /* resize_image's horizontal pass for one source row: out[c] for c < w. */
@@ -141,7 +188,7 @@ static void check_rows(void) {
   for (s = 0; s < sizeof shapes / sizeof shapes[0] && same; ++s) {
     const int sw = shapes[s][0], sh = shapes[s][1], w = shapes[s][2], h = shapes[s][3];
     image src = make_image(sw, sh, 1), theirs;
-    const source from = {&src, NULL, sw, sh, 1};
+    const source from = {&src, NULL, sw, sh, 1, NULL};
     float *ours = (float *)malloc(sizeof(float) * (size_t)w * h), *scratch = (float *)malloc(sizeof(float) * (2 * w + sw));
     int i;
     if (!ours || !scratch || !src.data) {
@@ -176,6 +223,18 @@ static int bands_for(int rows, int channels) {
 }
 
 /* The pixels converted whole, in bands: darknet's float image of them. */
+/* A w x h x c image whose floats the caller writes every one of (darknet's
+ * make_image zeroes them first). free_image frees it. */
+static image uninitialized_image(int w, int h, int c) {
+  image im;
+  im.w = w;
+  im.h = h;
+  im.c = c;
+  im.data = (float *)malloc(sizeof(float) * (size_t)w * h * c);
+  if (!im.data) dn_shim_fatal("out of memory for the letterboxed image");
+  return im;
+}
+
 static image converted(const source *src) {
   letterbox_job job;
   memset(&job, 0, sizeof job);
@@ -183,7 +242,7 @@ static image converted(const source *src) {
   job.new_w = src->w;
   job.new_h = src->h;
   job.convert = 1;
-  job.boxed = make_image(src->w, src->h, src->c);
+  job.boxed = uninitialized_image(src->w, src->h, src->c);
   job.bands = bands_for(src->h, src->c);
   dn_parallel_for(src->c * job.bands, band_task, &job);
   return job.boxed;
@@ -207,7 +266,7 @@ static image letterbox(const source *src, int w, int h) {
   job.dx = (w - job.new_w) / 2;
   job.dy = (h - job.new_h) / 2;
   job.src = *src;
-  job.boxed = make_image(w, h, src->c);
+  job.boxed = uninitialized_image(w, h, src->c);
   fill_image(job.boxed, .5);
   if (dn_fast_letterbox_exact()) {
     job.bands = bands_for(job.new_h, src->c);
@@ -225,7 +284,7 @@ static image letterbox(const source *src, int w, int h) {
 }
 
 image dn_fast_letterbox(image im, int w, int h) {
-  const source src = {&im, NULL, im.w, im.h, im.c};
+  const source src = {&im, NULL, im.w, im.h, im.c, NULL};
   /* Already the network's size: darknet's resize_image to the same size
    * weighs each pixel by exactly 1 and its neighbour by exactly 0, and
    * embed_image at (0, 0) overwrites the whole box, so letterbox_image gives
@@ -237,7 +296,7 @@ image dn_fast_letterbox(image im, int w, int h) {
 }
 
 image dn_fast_letterbox_pixels(const dn_pixels *pixels, int w, int h) {
-  const source src = {NULL, pixels, pixels->w, pixels->h, 3};
+  const source src = {NULL, pixels, pixels->w, pixels->h, 3, pixels_for(pixels)};
   /* the same pixels as a darknet image would give (dn_fast_letterbox) */
   if (pixels->w == w && pixels->h == h && w > 1 && h > 1) return converted(&src);
   return letterbox(&src, w, h);
