@@ -982,28 +982,39 @@ int dn_engine_layer_seconds(const dn_engine_context *ctx, double *out, int n) {
   return i;
 }
 
-/* Whether layer i runs with the max-pool after it (conv_pool.h), asked by
- * the output plan where the pool is the only reader of the convolution's
- * output (which is then never written): a pair of that shape, both the
- * engine's. */
+/* Whether layer i runs with the max-pool after it, asked by the output plan
+ * where the pool is the only reader of the convolution's output: as one
+ * pass (conv_pool.h: the convolution's output never written), or possibly
+ * pooling in its Winograd F(4,3) output transform (pools_in_winograd,
+ * decided on a later prediction: the convolution's room kept). Both pairs
+ * the engine's. */
 static int runs_with_pool(const void *context, const network *net, int i) {
   const dn_engine_context *ctx = (const dn_engine_context *)context;
-  return ctx->fast && i + 1 < net->n && i + 1 < ctx->layers && ctx->conv_pool[i] &&
-         dn_conv_pool_pair(&net->layers[i], &net->layers[i + 1]) && dn_fast_layer_supported(&net->layers[i]) &&
-         dn_fast_layer_supported(&net->layers[i + 1]);
+  const layer *l = &net->layers[i];
+  if (!ctx->fast || i + 1 >= net->n || i + 1 >= ctx->layers || !dn_fast_layer_supported(l) ||
+      !dn_fast_layer_supported(&net->layers[i + 1]))
+    return 0;
+  if (ctx->conv_pool[i] && dn_conv_pool_pair(l, &net->layers[i + 1])) return DN_WITH_NEXT;
+  if (ctx->fuse && ctx->wino[1][i] && (l->activation == LEAKY || l->activation == LINEAR) &&
+      dn_conv_pool_pool_shape(l, &net->layers[i + 1]))
+    return DN_MAY_WRITE_NEXT;
+  return 0;
 }
 
 /* Whether layer i, a Winograd F(4,3) convolution (chosen on an earlier
  * prediction, leaky or linear), runs with the 2x2 max-pool after it, pooling
  * in its output transform: the pool the only reader of its output, which is
  * then not written (its room in the arena stays: the first prediction
- * wrote it, timing the candidates). */
+ * wrote it, timing the candidates), and the pool's room planned apart from
+ * the convolution's input (runs_with_pool), which its tasks read while
+ * others write the pool. */
 static int pools_in_winograd(const dn_engine_context *ctx, const network *net, int i) {
   const layer *l = &net->layers[i];
   return ctx->fast && ctx->fuse && i + 1 < net->n && i + 1 < ctx->layers && ctx->algo[i] == DN_ALGO_F4 &&
          (l->activation == LEAKY || l->activation == LINEAR) && dn_conv_pool_pool_shape(l, &net->layers[i + 1]) &&
          dn_fast_layer_supported(l) && dn_fast_layer_supported(&net->layers[i + 1]) &&
-         ctx->plan.offset[i] != DN_PLAN_OWN && ctx->plan.last_use[i] == i + 1 && !ctx->plan.with_next[i];
+         ctx->plan.offset[i] != DN_PLAN_OWN && ctx->plan.last_use[i] == i + 1 && !ctx->plan.with_next[i] &&
+         (i == 0 || ctx->plan.last_use[i - 1] > i);
 }
 
 float *dn_fast_predict(dn_engine_context *ctx, network *netp, float *input, dn_relay *relay) {

@@ -70,9 +70,14 @@ void dn_output_plan_update(dn_output_plan *plan, const network *net, int (*movab
   for (i = 0; i < net->n; ++i) pinned[i] = 0;
   note_reads(net, plan->last_use, pinned, movable);
   for (i = 0; i < net->n; ++i) plan->offset[i] = pinned[i] || !movable(net, i) ? DN_PLAN_OWN : 0;
-  for (i = 0; i < net->n; ++i)
-    plan->with_next[i] = plan->offset[i] != DN_PLAN_OWN && plan->last_use[i] == i + 1 && with_next &&
-                         with_next(context, net, i);
+  for (i = 0; i < net->n; ++i) {
+    const int pair = plan->offset[i] != DN_PLAN_OWN && plan->last_use[i] == i + 1 && with_next
+                         ? with_next(context, net, i)
+                         : 0;
+    plan->with_next[i] = pair == DN_WITH_NEXT;
+    /* (a convolution reads only the layer before it) */
+    if (pair && i > 0 && plan->last_use[i - 1] < i + 1) plan->last_use[i - 1] = i + 1;
+  }
   /* First fit, layer by layer, among the blocks still read at layer i (kept
    * sorted by offset). */
   for (i = 0; i < net->n; ++i) {

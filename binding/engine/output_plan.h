@@ -39,7 +39,12 @@ void dn_output_plan_free(dn_output_plan *plan);
 /* Plans for the network's current sizes (again only when they changed);
  * movable(net, i) says whether layer i's output may live in the arena;
  * with_next(context, net, i), asked of a movable layer whose only reader is
- * the next, whether it runs with it (its output then never written). */
+ * the next, whether it runs with it: DN_WITH_NEXT (its output then never
+ * written), DN_MAY_WRITE_NEXT (it may write the next layer's output too,
+ * its own kept), or 0. Either way the next layer's output is written while
+ * this one still reads its input, which then stays live past the next. */
+#define DN_WITH_NEXT 1
+#define DN_MAY_WRITE_NEXT 2
 void dn_output_plan_update(dn_output_plan *plan, const network *net, int (*movable)(const network *net, int i),
                            int (*with_next)(const void *context, const network *net, int i), const void *context);
 

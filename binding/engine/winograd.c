@@ -151,12 +151,10 @@ typedef struct wino_job {
   dn_wino_output_fn output; /* the output transform: the ISA's, or its pooled form into dst */
   float *dst;
   int dst_h, dst_w;
-  float *padded; /* the input, zero-padded to whole tiles: ph x pw a channel */
   int streams;   /* u is the reordered weights, transformed on the fly (on_the_fly) */
-  int ph, pw;
+  int pw; /* a zero-padded input row (transform_input): whole tiles and the pad columns */
   int tiles_w, tiles;
   int block_panels, blocks, k_chunk, k_chunks, kb;
-  int pad_chunk; /* channels per padding task */
   /* Where the out channels are cut (k_chunks > 1): every block's input
    * transformed first, once, by tasks over channel chunks, here (block i's
    * at shared_v + i * shared_block); else NULL, each task its own. */
@@ -183,6 +181,43 @@ static void block_of(const wino_job *g, int block, dn_wino_block *b) {
   b->m_stride = (size_t)g->kb * b->panels * nr + 16;
 }
 
+#define SLACK (4 * 16 + 8) /* m * VEC + alpha floats, at most */
+
+/* Channels [c0, c1) of block b's input transform into v. The rows its tiles
+ * read, zero-padded (pad rows and columns, whole tiles: winograd's
+ * coordinates, pw floats a row), are copied into this thread's scratch first,
+ * SLACK zeros on either side (the transform reads whole vectors of a run's
+ * row from up to SLACK floats before its first tile to SLACK after its
+ * last): a block's rows while they are in cache, no pass over the whole
+ * input before the tasks. */
+static int transform_input(const wino_job *g, const dn_wino_block *b, int c0, int c1, float *v) {
+  const int m = g->m, pw = g->pw, w = g->w, h = g->h, pad = g->pad;
+  const int y0 = b->t0 / g->tiles_w * m, y1 = (b->t0 + b->count - 1) / g->tiles_w * m + g->alpha, rows = y1 - y0;
+  const size_t floats = (size_t)(c1 - c0) * rows * pw;
+  float *slab = dn_scratch(DN_SCRATCH_WINO_PADDED, floats + 2 * SLACK), *at;
+  int c, y;
+  if (!slab) return -1;
+  memset(slab, 0, sizeof(float) * SLACK);
+  memset(slab + SLACK + floats, 0, sizeof(float) * SLACK);
+  at = slab + SLACK;
+  for (c = c0; c < c1; ++c) {
+    const float *src = g->in + (size_t)c * h * w;
+    for (y = y0; y < y1; ++y, at += pw) {
+      const int sy = y - pad;
+      if (sy < 0 || sy >= h) {
+        memset(at, 0, sizeof(float) * (size_t)pw);
+        continue;
+      }
+      memset(at, 0, sizeof(float) * (size_t)pad);
+      memcpy(at + pad, src + (size_t)sy * w, sizeof(float) * (size_t)w);
+      memset(at + pad + w, 0, sizeof(float) * (size_t)(pw - pad - w));
+    }
+  }
+  /* (the kernel finds channel c's row y at padded + c * rows * pw + y * pw) */
+  g->isa->wino_input(b, slab + SLACK - (size_t)c0 * rows * pw - (size_t)y0 * pw, g->C, rows, pw, c0, c1, v);
+  return 0;
+}
+
 /* Channels [c0, c0 + c_chunk) of a block's input transform into shared_v. */
 static void input_task(void *arg, int task) {
   wino_job *g = (wino_job *)arg;
@@ -190,27 +225,7 @@ static void input_task(void *arg, int task) {
   const int c1 = c0 + g->c_chunk < g->C ? c0 + g->c_chunk : g->C;
   dn_wino_block b;
   block_of(g, block, &b);
-  g->isa->wino_input(&b, g->padded, g->C, g->ph, g->pw, c0, c1, g->shared_v + (size_t)block * g->shared_block);
-}
-
-/* Channels [task * pad_chunk, +pad_chunk) of the input into the padded copy. */
-static void pad_task(void *arg, int task) {
-  wino_job *g = (wino_job *)arg;
-  const int c0 = task * g->pad_chunk, c1 = c0 + g->pad_chunk < g->C ? c0 + g->pad_chunk : g->C;
-  const int pw = g->pw, ph = g->ph, w = g->w, h = g->h, pad = g->pad;
-  int c, y;
-  for (c = c0; c < c1; ++c) {
-    float *plane = g->padded + (size_t)c * ph * pw;
-    const float *src = g->in + (size_t)c * h * w;
-    memset(plane, 0, sizeof(float) * (size_t)pad * pw);
-    for (y = 0; y < h; ++y) {
-      float *row = plane + (size_t)(y + pad) * pw;
-      memset(row, 0, sizeof(float) * (size_t)pad);
-      memcpy(row + pad, src + (size_t)y * w, sizeof(float) * (size_t)w);
-      memset(row + pad + w, 0, sizeof(float) * (size_t)(pw - pad - w));
-    }
-    memset(plane + (size_t)(h + pad) * pw, 0, sizeof(float) * (size_t)(ph - h - pad) * pw);
-  }
+  if (transform_input(g, &b, c0, c1, g->shared_v + (size_t)block * g->shared_block) != 0) g->failed = 1;
 }
 
 /* wino_task's GEMMs where the weights stream (g->streams): g->kb out
@@ -287,7 +302,10 @@ static void wino_task(void *arg, int task) {
     g->failed = 1;
     return;
   }
-  if (!g->shared_v) g->isa->wino_input(&b, g->padded, C, g->ph, g->pw, 0, C, v);
+  if (!g->shared_v && transform_input(g, &b, 0, C, v) != 0) {
+    g->failed = 1;
+    return;
+  }
   if (g->streams) {
     streamed(g, &b, v, mbuf, k_begin, k_end);
     return;
@@ -326,7 +344,6 @@ static void wino_task(void *arg, int task) {
   }
 }
 
-#define SLACK (4 * 16 + 8) /* m * VEC + alpha floats, at most */
 #define M_BUDGET (64 * 1024) /* floats of GEMM results per out-channel block (in L2) */
 
 int dn_winograd_forward(int m, const float *u, const float *bias, int act, int K, int C, int h, int w, int pad,
@@ -334,7 +351,6 @@ int dn_winograd_forward(int m, const float *u, const float *bias, int act, int K
   wino_job g;
   const int threads = dn_pool_threads(), want = threads > 1 ? 4 * threads : 1;
   int nr, mr, points, panels, tiles_h;
-  float *padded;
   g.kernel = dn_kernel_selected();
   g.isa = dn_fast_isa_selected();
   nr = g.kernel->nr;
@@ -351,19 +367,6 @@ int dn_winograd_forward(int m, const float *u, const float *bias, int act, int K
   tiles_h = (out_h + m - 1) / m;
   g.tiles = g.tiles_w * tiles_h;
   g.pw = g.tiles_w * m + 2;
-  g.ph = tiles_h * m + 2;
-  padded = dn_scratch(DN_SCRATCH_WINO_PADDED, (size_t)C * g.ph * g.pw + 2 * SLACK);
-  if (!padded) return -1;
-  /* (zeros around it: the transforms read whole vectors of a run's row
-   * from up to SLACK floats before its first tile to SLACK after its last) */
-  memset(padded, 0, sizeof(float) * SLACK);
-  memset(padded + SLACK + (size_t)C * g.ph * g.pw, 0, sizeof(float) * SLACK);
-  g.padded = padded + SLACK;
-  {
-    const int tasks = 4 * threads < C ? 4 * threads : C;
-    g.pad_chunk = (C + tasks - 1) / tasks;
-    dn_parallel_for((C + g.pad_chunk - 1) / g.pad_chunk, pad_task, &g);
-  }
   panels = (g.tiles + nr - 1) / nr;
   /* Blocks of panels whose transformed input, point by point, stays in L2
    * (each A panel passes over all of a block's tiles), as many as make
