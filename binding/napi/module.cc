@@ -104,7 +104,9 @@ Napi::Object BuildInfo(Napi::Env env) {
       uses.Set(n++, "Winograd F(2x2,3x3) or F(4x4,3x3) for 3x3 stride-1 convolutions where timing picks it per layer, "
                     "its weights transformed on the fly where the transformed ones would stream from memory");
       uses.Set(n++, "a first convolution (3x3, up to 4 channels) and the 2x2 max-pool after it in one pass");
+      uses.Set(n++, "a Winograd F(4x4,3x3) layer's 2x2 max-pool in its output transform");
     }
+    uses.Set(n++, "the yolo heads' logistic vectorized in float");
     fast.Set("uses", uses);
     b.Set("fastPrecision", fast);
   }
