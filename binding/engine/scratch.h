@@ -22,7 +22,7 @@ typedef enum dn_scratch_slot {
   DN_SCRATCH_GEMM_PADDED,   /* sgemm.c: a convolution's zero-padded input (caller's thread) */
   DN_SCRATCH_WINO_V,        /* winograd.c: a block's transformed input */
   DN_SCRATCH_WINO_M,        /* winograd.c: a block's GEMM results */
-  DN_SCRATCH_WINO_PADDED,   /* winograd.c: the zero-padded input (caller's thread) */
+  DN_SCRATCH_WINO_PADDED,   /* winograd.c: a block's rows of the zero-padded input (transform_input) */
   DN_SCRATCH_WINO_SHARED_V, /* winograd.c: every block's transformed input (caller's thread) */
   DN_SCRATCH_WINO_U,        /* winograd.c: a panel's weights transformed on the fly */
   DN_SCRATCH_CONV_POOL_PADDED, /* conv_pool.c: the zero-padded input (caller's thread) */
