@@ -595,11 +595,16 @@ static int sgemm(int M, int N, int K, const float *A, const float *packed_a, con
        * bits), from a zero-padded copy of it, each row's column phases
        * apart when strided (its windows' pixels then side by side), unless
        * neither is needed. */
-      const int stride = B->stride, phase_w = (B->width + 2 * B->pad + stride - 1) / stride;
+      const int stride = B->stride, out_h = N / B->out_w;
+      /* (a strided window may reach past the padded image, where darknet's
+       * output size rounds a negative span up to one output: zeros there too) */
+      const int span_w = (B->out_w - 1) * stride + B->ksize, span_h = (out_h - 1) * stride + B->ksize;
+      const int full_w = B->width + 2 * B->pad > span_w ? B->width + 2 * B->pad : span_w;
+      const int phase_w = (full_w + stride - 1) / stride;
       g.layout.stride = stride;
       g.layout.phase_w = phase_w;
       g.layout.width = stride * phase_w;
-      g.layout.height = B->height + 2 * B->pad;
+      g.layout.height = B->height + 2 * B->pad > span_h ? B->height + 2 * B->pad : span_h;
       if (B->pad == 0 && stride == 1) {
         g.direct = B->data;
       } else {
