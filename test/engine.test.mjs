@@ -268,17 +268,19 @@ test('convolutions at the GEMM\'s edges (every panel row count, uneven k blocks,
       size: 19 * 12 * (256 + 64 + 13),
     },
     { name: 'stride-3', rows: [conv(5, 3, 1), strided(9, 3, 3)], size: 13 * 8 * 9 },
-    // windows past the image, unpadded: a 25x25 kernel on 23 rows and a 3x3
-    // on a 1x1 input, at stride 30 (darknet rounds the negative span up to
-    // one output, reading zeros there; found by the cfg fuzzer)
+    // windows past the image, unpadded: a 25x25/20 kernel on 23 rows and a
+    // 3x3/3 on a 1x1 input, read from the phase-split copy, and a 3x3/30
+    // (a stride past the kernel: packed) (darknet rounds the negative span
+    // up to one output, reading zeros there; found by the cfg fuzzer)
     {
       name: 'past-the-image',
       rows: [
-        section('convolutional', { filters: 6, size: 25, stride: 30, pad: 0, activation: 'leaky' }),
-        section('convolutional', { filters: 4, size: 3, stride: 30, pad: 0, activation: 'linear' }),
-        section('route', { layers: '0,1' }),
+        section('convolutional', { filters: 6, size: 25, stride: 20, pad: 0, activation: 'leaky' }),
+        section('convolutional', { filters: 4, size: 3, stride: 3, pad: 0, activation: 'linear' }),
+        section('convolutional', { filters: 5, size: 3, stride: 30, pad: 0, activation: 'leaky' }),
+        section('route', { layers: '0,1,2' }),
       ],
-      size: 6 + 4,
+      size: 6 + 4 + 5,
     },
   ];
   const image = join(tempDir(), 'engine-gemm-edges.bin');

@@ -589,12 +589,13 @@ static int sgemm(int M, int N, int K, const float *A, const float *packed_a, con
        * tiny.cfg's 1x1 shapes, 1 thread, in place 5-10% faster at 16 and 32
        * rows, 20-30% slower at 64 and 128). */
       g.direct = B->data;
-    } else if (B->ksize > 1 && B->stride >= 1 && B->pad >= 0) {
+    } else if (B->ksize > 1 && B->stride >= 1 && B->stride <= B->ksize && B->pad >= 0) {
       /* A convolution: whole panels on one output row read its input in
        * place (the same floats in the same order as im2col's, so the same
        * bits), from a zero-padded copy of it, each row's column phases
        * apart when strided (its windows' pixels then side by side), unless
-       * neither is needed. */
+       * neither is needed. (A stride past the kernel would copy columns no
+       * window reads, rows of up to `stride` floats: packed as before.) */
       const int stride = B->stride, out_h = N / B->out_w;
       /* (a strided window may reach past the padded image, where darknet's
        * output size rounds a negative span up to one output: zeros there too) */
