@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 
 import { loadNetwork } from '../dist/index.js';
 import { runCommand } from './support/child.mjs';
-import { darknetDir, dogJpg, sampleImages, tempDir, tinyCfg } from './support/paths.mjs';
+import { darknetDir, dogJpg, fixturesDir, sampleImages, tempDir, tinyCfg } from './support/paths.mjs';
 import { cText, maxAbsDiff, referenceOutput, referenceRgbaDecode } from './support/reference.mjs';
 import { tinyWeights } from './support/weights.mjs';
 import { bmp, pattern, pgm, png, ppm, tga } from './images.mjs';
@@ -46,6 +46,17 @@ test('one set of pixels as PPM, BMP, TGA, PNG (paths and buffers) and raw RGB gi
   // and it is darknet's own result for that file
   const file = join(dir, 'pattern.png');
   assert.ok(maxAbsDiff(raw, await referenceOutput(tinyCfg, tinyWeights, file)) <= 1e-6);
+});
+
+test('a progressive JPEG, whose first DC scan names an AC table it defines only later, decodes as darknet decodes it', async () => {
+  // (test/fixtures/dog-progressive.jpg: libjpeg's cjpeg -progressive of dog.jpg
+  // at a quarter size; the JPEG check refuses a scan that uses an undefined
+  // table, and must not refuse this one, which does not use it)
+  const file = join(fixturesDir, 'dog-progressive.jpg');
+  const output = await network.predict(file);
+  assert.deepEqual(await network.predict(readFileSync(file)), output);
+  assert.ok(maxAbsDiff(output, await referenceOutput(tinyCfg, tinyWeights, file)) <= 1e-6);
+  assert.equal((await network.classify(file))[0]?.label, (await network.classify(dogJpg))[0]?.label);
 });
 
 test('raw RGBA ignores alpha, raw grey equals a PGM and equal R=G=B', async () => {

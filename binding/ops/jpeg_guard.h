@@ -13,7 +13,8 @@ extern "C" {
 size_t dn_jpeg_soi_end(const unsigned char *p, size_t n);
 
 /* 0 when p[0..n) is a JPEG whose DHT segments would make darknet's stb_image
- * write or read past a table; 1 otherwise (other formats included). */
+ * write or read past a table, or one of whose scans uses a Huffman table the
+ * file has not defined before it; 1 otherwise (other formats included). */
 int dn_jpeg_huffman_tables_ok(const unsigned char *p, size_t n);
 
 #ifdef __cplusplus
