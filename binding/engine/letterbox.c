@@ -18,16 +18,16 @@
 #include "sgemm.h"
 #include "thread_pool.h"
 
+/* pixels_kernel.c, one build per instruction set: byte / 255.0f. */
+typedef void (*pixels_fn)(const unsigned char *in, int stride, int n, float *out);
+
 /* What is resized: a darknet image, or pixels (then im is NULL). */
 typedef struct source {
   const image *im;
   const dn_pixels *px;
   int w, h, c;
-  void (*kernel)(const unsigned char *in, int stride, int n, float *out); /* pixels_for: NULL, the table */
+  pixels_fn kernel; /* the pixels' conversion (pixels_for), or NULL: the caller's table */
 } source;
-
-/* pixels_kernel.c, one build per instruction set: byte / 255.0f. */
-typedef void (*pixels_fn)(const unsigned char *in, int stride, int n, float *out);
 #if defined(__x86_64__) || defined(__i386__)
 void dn_pixels_avx512(const unsigned char *in, int stride, int n, float *out);
 void dn_pixels_avx512vl(const unsigned char *in, int stride, int n, float *out);
@@ -222,7 +222,6 @@ static int bands_for(int rows, int channels) {
   return rows / 4 > 0 ? rows / 4 : 1;
 }
 
-/* The pixels converted whole, in bands: darknet's float image of them. */
 /* A w x h x c image whose floats the caller writes every one of (darknet's
  * make_image zeroes them first). free_image frees it. */
 static image uninitialized_image(int w, int h, int c) {
@@ -235,6 +234,7 @@ static image uninitialized_image(int w, int h, int c) {
   return im;
 }
 
+/* The pixels converted whole, in bands: darknet's float image of them. */
 static image converted(const source *src) {
   letterbox_job job;
   memset(&job, 0, sizeof job);
